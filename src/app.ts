@@ -1,0 +1,36 @@
+/**
+ * The express application: CORS, URI-length guard, the fdsnws routers and (later) /products.
+ * Routers get an AppContext and call the index layer; they hold no parsing or SQL themselves.
+ */
+import express from 'express';
+import type Database from 'better-sqlite3';
+import type { NodeConfig } from './config';
+import { createDataselectRouter } from './fdsnws/dataselect';
+
+export interface AppContext {
+  /** Read connection to the mseedindex-schema SQLite file. */
+  db: Database.Database;
+  config: NodeConfig;
+}
+
+export function createApp(ctx: AppContext): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  // CORS on every response, including errors and 204 (fdsn-service-check runs from browsers).
+  app.use((req, res, next) => {
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    if (req.method === 'OPTIONS') {
+      res.status(204).end();
+      return;
+    }
+    next();
+  });
+
+  app.use('/fdsnws/dataselect/1', createDataselectRouter(ctx));
+
+  return app;
+}

@@ -1,0 +1,64 @@
+/**
+ * Time helpers shared by every layer. Times are carried as epoch nanoseconds in a bigint
+ * because miniSEED 3 start times have nanosecond resolution and epoch-ns exceeds 2^53.
+ */
+
+export const NS_PER_SEC = 1_000_000_000n;
+
+/** Epoch nanoseconds of a UTC calendar time. */
+export function utcToNs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, nanos = 0): bigint {
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  return BigInt(ms) * 1_000_000n + BigInt(nanos);
+}
+
+/** Epoch nanoseconds from a year + day-of-year (SEED BTIME style). */
+export function yearDayToNs(year: number, doy: number, hour: number, minute: number, second: number, nanos: number): bigint {
+  const ms = Date.UTC(year, 0, 1, hour, minute, second) + (doy - 1) * 86_400_000;
+  return BigInt(ms) * 1_000_000n + BigInt(nanos);
+}
+
+/**
+ * Format epoch ns as `YYYY-MM-DDTHH:MM:SS[.fraction]`.
+ * digits: number of fractional digits (0..9), or 'auto' = none when zero, else 6 digits unless
+ * sub-microsecond detail is present (then 9) — the mseedindex 3 convention for tsindex strings.
+ */
+export function nsToIso(ns: bigint, digits: number | 'auto' = 6, z = false): string {
+  let sec = ns / NS_PER_SEC;
+  let frac = ns % NS_PER_SEC;
+  if (frac < 0n) {
+    frac += NS_PER_SEC;
+    sec -= 1n;
+  }
+  const d = new Date(Number(sec) * 1000);
+  const base = d.toISOString().slice(0, 19);
+  let fracStr = '';
+  if (digits === 'auto') {
+    if (frac !== 0n) fracStr = frac % 1000n === 0n ? '.' + (frac / 1000n).toString().padStart(6, '0') : '.' + frac.toString().padStart(9, '0');
+  } else if (digits > 0) {
+    fracStr = '.' + frac.toString().padStart(9, '0').slice(0, digits);
+  }
+  return base + fracStr + (z ? 'Z' : '');
+}
+
+/** Epoch seconds (float) for display/arithmetic where sub-microsecond loss is acceptable. */
+export function nsToEpochSeconds(ns: bigint): number {
+  return Number(ns / 1000n) / 1e6;
+}
+
+/**
+ * Parse the ISO-ish times used by FDSN and tsindex: `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM:SS`,
+ * optional fraction of 1..9 digits, optional trailing `Z`; also a space instead of `T`.
+ * Returns null when the text is not such a time (callers turn that into their own error).
+ */
+export function parseIsoToNs(text: string): bigint | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?)?Z?$/.exec(text.trim());
+  if (!m) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const [h, mi, s] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
+  // Reject impossible calendar days such as 2021-02-30.
+  const check = new Date(Date.UTC(y, mo - 1, d));
+  if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
+  const nanos = m[7] ? Number(m[7].padEnd(9, '0')) : 0;
+  return utcToNs(y, mo, d, h, mi, s, nanos);
+}

@@ -1,0 +1,80 @@
+/**
+ * Contract of the archive index (mseedindex 3 model). The write side lives in indexer.ts /
+ * schema.ts, the read side used by dataselect (and later availability, station matchtimeseries)
+ * in select.ts and extract.ts.
+ */
+
+/** One row of the mseedindex `tsindex` table, as stored (time columns are mseedindex strings). */
+export interface TsIndexRow {
+  network: string;
+  station: string;
+  location: string;
+  channel: string;
+  quality: string | null;
+  version: number | null;
+  starttime: string;
+  endtime: string;
+  samplerate: number;
+  filename: string;
+  byteoffset: number;
+  bytes: number;
+  hash: string | null;
+  timeindex: string | null;
+  timespans: string | null;
+  timerates: string | null;
+  format: string | null;
+  filemodtime: string;
+  updated: string;
+  scanned: string;
+}
+
+/** A row with its times parsed (epoch ns) — never compare the variable-precision strings. */
+export interface Section extends TsIndexRow {
+  startNs: bigint;
+  endNs: bigint;
+}
+
+/** One request line: codes may hold `*` `?` wildcards; location '' means blank (`--`). */
+export interface Selection {
+  network: string;
+  station: string;
+  location: string;
+  channel: string;
+  startNs: bigint;
+  endNs: bigint;
+}
+
+export interface IndexError {
+  file: string;
+  offset: number | null;
+  reason: string;
+}
+
+export interface IndexSummary {
+  filesScanned: number;
+  filesSkipped: number; // unchanged (size + mtime)
+  filesRemoved: number;
+  records: number;
+  bytes: number;
+  sections: number;
+  seconds: number;
+  errors: IndexError[];
+}
+
+export interface IndexProgress {
+  filesDone: number;
+  filesTotal: number;
+  bytesDone: number;
+  bytesTotal: number;
+  currentFile?: string;
+}
+
+export interface IndexOptions {
+  /** Store paths as given relative to this directory (like mseedindex -kp with relative input); default absolute. */
+  relativeTo?: string;
+  /** timeindex granularity in seconds (mseedindex -si, default 3600). */
+  subIndexSeconds?: number;
+  onProgress?: (p: IndexProgress) => void;
+  /** Remove rows of files under the given roots that no longer exist (default true). */
+  pruneMissing?: boolean;
+}
