@@ -1,0 +1,142 @@
+/**
+ * Walking concatenated records (v2 and v3 mixed, any lengths) in a buffer or a file, with
+ * resynchronisation past corrupt data.
+ */
+import fs from 'node:fs';
+import { looksLikeV2Header, looksLikeV3Header, NeedMoreData, parseHeaderAt } from './header';
+import { MseedError, RecordResult } from './types';
+
+/** v2 resync step: records are at least 128 bytes and libmseed-written files align on 64. */
+const V2_RESYNC_STEP = 64;
+const V3_SIGNATURE = Buffer.from('MS\x03', 'latin1');
+
+/** State of a scan carried across windows of a file. */
+interface ScanState {
+  /** Next position to examine, relative to the current window. */
+  pos: number;
+  /** Absolute offset of the corrupt record being skipped, or -1 when in sync. */
+  resyncOrigin: number;
+  /** Set when the scan stopped because it needs the window to extend to this (window-relative) position. */
+  needUntil: number;
+}
+
+/**
+ * Scan buf[state.pos, buf.length). `base` is the absolute offset of buf[0]. When `final` is false,
+ * the scan stops (leaving state.pos at the first unprocessed byte) as soon as a record might
+ * continue beyond the buffer; the caller appends data and calls again.
+ */
+function* scan(buf: Buffer, base: number, state: ScanState, final: boolean, file: string | undefined): Generator<RecordResult> {
+  const end = buf.length;
+  state.needUntil = -1;
+  while (state.pos < end) {
+    if (state.resyncOrigin >= 0) {
+      const found = findResync(buf, base, state, final);
+      if (found < 0) return; // state.pos advanced to where the next window must resume
+      state.pos = found;
+      state.resyncOrigin = -1;
+    }
+    const pos = state.pos;
+    try {
+      const header = parseHeaderAt(buf, pos, file, end, final);
+      header.offset = base + pos;
+      state.pos = pos + header.recordLength;
+      yield { ok: true, header };
+    } catch (e) {
+      if (e instanceof NeedMoreData) {
+        state.needUntil = e.bytesNeeded;
+        return;
+      }
+      if (!(e instanceof MseedError)) throw e;
+      const absolute = base + pos;
+      const error =
+        base === 0 ? e : new MseedError(`${file ?? '<buffer>'} @${absolute}: ${e.reason}`, file, absolute, e.reason);
+      yield { ok: false, error };
+      state.resyncOrigin = absolute;
+      state.pos = pos + 1;
+    }
+  }
+}
+
+/**
+ * Next plausible record start at or after state.pos: a v2 fixed header at a multiple of 64 bytes
+ * from the corrupt record, or a v3 signature anywhere. Candidates must also parse (checked by the
+ * caller's next iteration failing again would loop, so we fully validate here). Returns -1 when
+ * the buffer is exhausted (state.pos is then where scanning must resume).
+ */
+function findResync(buf: Buffer, base: number, state: ScanState, final: boolean): number {
+  const end = buf.length;
+  const origin = state.resyncOrigin - base; // window-relative, may be negative
+  let p = state.pos;
+  // Positions closer than a header to a non-final end cannot be judged yet.
+  const limit = final ? end : end - 65_600;
+  while (p < limit) {
+    const rem = (p - origin) % V2_RESYNC_STEP;
+    const nextV2 = rem === 0 ? p : p + (V2_RESYNC_STEP - rem);
+    let nextV3 = buf.indexOf(V3_SIGNATURE, p);
+    if (nextV3 < 0) nextV3 = end;
+    const cand = Math.min(nextV2, nextV3);
+    if (cand >= limit) break;
+    const plausible = cand === nextV3 ? looksLikeV3Header(buf, cand, end) : looksLikeV2Header(buf, cand, end);
+    if (plausible && parsesCleanly(buf, cand, end, final)) return cand;
+    p = cand + 1;
+  }
+  state.pos = Math.max(state.pos, Math.min(p, limit));
+  if (final) state.pos = end;
+  return -1;
+}
+
+function parsesCleanly(buf: Buffer, pos: number, end: number, final: boolean): boolean {
+  try {
+    parseHeaderAt(buf, pos, undefined, end, final);
+    return true;
+  } catch (e) {
+    // Not decidable yet: let the main loop retry it once more data is present.
+    return e instanceof NeedMoreData;
+  }
+}
+
+/** Iterate the records of a buffer of concatenated records; errors are yielded, not thrown. */
+export function* iterateRecords(buf: Buffer, opts: { file?: string; baseOffset?: number } = {}): Generator<RecordResult> {
+  const state: ScanState = { pos: 0, resyncOrigin: -1, needUntil: -1 };
+  yield* scan(buf, opts.baseOffset ?? 0, state, true, opts.file);
+}
+
+/**
+ * Iterate the records of a file with bounded memory: the file is read in chunks (default 4 MiB);
+ * a record straddling a chunk boundary is completed from the next read. Header offsets are
+ * absolute file offsets; a truncated final record is yielded as an error.
+ */
+export function* iterateFileRecords(path: string, opts: { chunkBytes?: number } = {}): Generator<RecordResult> {
+  const chunkBytes = Math.max(opts.chunkBytes ?? 4 * 1024 * 1024, 1024);
+  const fd = fs.openSync(path, 'r');
+  try {
+    const fileSize = fs.fstatSync(fd).size;
+    let window = Buffer.allocUnsafe(0);
+    let windowBase = 0; // absolute offset of window[0]
+    let readPos = 0; // absolute offset of the next byte to read
+    const state: ScanState = { pos: 0, resyncOrigin: -1, needUntil: -1 };
+    for (;;) {
+      // Keep the unprocessed tail, then read at least one more chunk (more if a record needs it).
+      const keep = window.subarray(state.pos);
+      const wanted = Math.max(chunkBytes, state.needUntil - state.pos + 1024, keep.length + chunkBytes);
+      const toRead = Math.min(fileSize - readPos, wanted - keep.length);
+      const next = Buffer.allocUnsafe(keep.length + Math.max(toRead, 0));
+      keep.copy(next, 0);
+      let filled = keep.length;
+      while (filled < next.length) {
+        const got = fs.readSync(fd, next, filled, next.length - filled, readPos);
+        if (got <= 0) break;
+        filled += got;
+        readPos += got;
+      }
+      windowBase += state.pos;
+      window = filled === next.length ? next : next.subarray(0, filled);
+      state.pos = 0;
+      const final = readPos >= fileSize;
+      yield* scan(window, windowBase, state, final, path);
+      if (final) return;
+    }
+  } finally {
+    fs.closeSync(fd);
+  }
+}
