@@ -1,0 +1,285 @@
+/**
+ * Read side of the index: request selections → matching tsindex sections.
+ *
+ * Time columns of an mseedindex 3 table have variable precision (`…:00`, `…:00.019500`,
+ * 9 digits), so they are NEVER compared as strings: SQL only does a coarse, index-friendly
+ * superset filter with julianday() and a 1 s safety margin (julianday has ~50 µs resolution
+ * and parses every form mseedindex writes, with 'T' or ' ', with or without 'Z'); the exact
+ * test is then done on parsed bigint nanoseconds in TypeScript.
+ *
+ * Codes: a code without wildcards is compared with `=` (uses tsindex_nslcse_idx); with `*`/`?`
+ * it becomes a case-sensitive GLOB (`[` escaped). Blank location is ''.
+ * No schema change is made; the existing mseedindex indexes suffice.
+ */
+import type Database from 'better-sqlite3';
+import { nsToIso, parseIsoToNs, NS_PER_SEC } from '../formats/time';
+import type { Section, Selection, TsIndexRow } from './types';
+
+export interface TimeWindow {
+  startNs: bigint;
+  endNs: bigint;
+}
+
+/** dataselect-level options that shape which parts of the sections are wanted. */
+export interface SelectOptions {
+  /** D, R, Q, M = only that quality (rows/records with a different non-null quality are dropped); B/undefined = any. */
+  quality?: string;
+  /** Drop continuous segments shorter than this many seconds (after clipping to the request windows). */
+  minimumLengthSec?: number;
+  /** Keep only the longest continuous segment (clipped to the request windows) per channel. */
+  longestOnly?: boolean;
+}
+
+/**
+ * A section to extract from, with the time intervals its records must intersect (inclusive).
+ * `windows` are the request windows of that channel, or the kept continuous segments when
+ * minimumlength/longestonly apply.
+ */
+export interface SelectedSection {
+  section: Section;
+  /** rowid of the tsindex row (identity for de-duplication). */
+  rowid: number;
+  windows: TimeWindow[];
+}
+
+/** `*`/`?` → GLOB pattern; `[` would open a character class in GLOB, so it is escaped as `[[]`. */
+export function codeToGlob(pattern: string): string {
+  return pattern.replace(/\[/g, '[[]');
+}
+
+export function hasWildcard(pattern: string): boolean {
+  return pattern.includes('*') || pattern.includes('?');
+}
+
+const COLUMNS =
+  'rowid AS rowid_, network, station, location, channel, quality, version, starttime, endtime, samplerate, filename, byteoffset, bytes, hash, timeindex, timespans, timerates, format, filemodtime, updated, scanned';
+
+type RowWithId = TsIndexRow & { rowid_: number };
+
+/** Prepared statements per (db, shape) — shape = which code columns use GLOB, plus quality filter. */
+const stmtCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+function statementFor(db: Database.Database, globs: boolean[], quality: boolean): Database.Statement {
+  let m = stmtCache.get(db);
+  if (!m) {
+    m = new Map();
+    stmtCache.set(db, m);
+  }
+  const key = globs.map((g) => (g ? 'g' : '=')).join('') + (quality ? 'q' : '');
+  let st = m.get(key);
+  if (!st) {
+    const cols = ['network', 'station', 'location', 'channel'];
+    const where = cols.map((c, i) => (globs[i] ? `${c} GLOB ?` : `${c} = ?`));
+    where.push('julianday(starttime) <= julianday(?)', 'julianday(endtime) >= julianday(?)');
+    if (quality) where.push('(quality IS NULL OR quality = ?)');
+    st = db.prepare(`SELECT ${COLUMNS} FROM tsindex WHERE ${where.join(' AND ')}`);
+    m.set(key, st);
+  }
+  return st;
+}
+
+/** Parse a row's time strings; null when they are not parseable (the row is skipped and logged). */
+export function toSection(row: TsIndexRow): Section | null {
+  const startNs = parseIsoToNs(row.starttime);
+  const endNs = parseIsoToNs(row.endtime);
+  if (startNs === null || endNs === null) return null;
+  const { rowid_: _drop, ...rest } = row as RowWithId;
+  return { ...(rest as TsIndexRow), startNs, endNs };
+}
+
+const MARGIN_NS = NS_PER_SEC;
+
+/**
+ * Rows whose data [starttime, endtime] (first..last sample) intersects the selection window,
+ * inclusive at both ends. Exact test on ns after the coarse SQL filter.
+ */
+export function findSections(db: Database.Database, sel: Selection, quality?: string): Array<{ rowid: number; section: Section }> {
+  const q = quality && quality !== 'B' ? quality : undefined;
+  const codes = [sel.network, sel.station, sel.location, sel.channel];
+  const globs = codes.map(hasWildcard);
+  const st = statementFor(db, globs, q !== undefined);
+  const args: unknown[] = codes.map((c, i) => (globs[i] ? codeToGlob(c) : c));
+  args.push(nsToIso(clampNs(sel.endNs + MARGIN_NS), 6), nsToIso(clampNs(sel.startNs - MARGIN_NS), 6));
+  if (q) args.push(q);
+  const out: Array<{ rowid: number; section: Section }> = [];
+  for (const row of st.iterate(...args) as Iterable<RowWithId>) {
+    const s = toSection(row);
+    if (!s) {
+      console.warn(`index: skipping tsindex row ${row.rowid_} with unparseable times '${row.starttime}' / '${row.endtime}'`);
+      continue;
+    }
+    if (s.startNs <= sel.endNs && s.endNs >= sel.startNs) out.push({ rowid: row.rowid_, section: s });
+  }
+  return out;
+}
+
+/** Keep formatted years within 0000..9999 so julianday() stays meaningful for open bounds. */
+function clampNs(ns: bigint): bigint {
+  const MIN = -62135596800n * NS_PER_SEC; // 0001-01-01
+  const MAX = 253402300799n * NS_PER_SEC; // 9999-12-31T23:59:59
+  return ns < MIN ? MIN : ns > MAX ? MAX : ns;
+}
+
+export function nslcKey(s: { network: string; station: string; location: string; channel: string }): string {
+  return `${s.network}\u0000${s.station}\u0000${s.location}\u0000${s.channel}`;
+}
+
+function cmpStr(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+function cmpBig(a: bigint, b: bigint): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Order used for responses: network, station, location, channel, then time, then file position. */
+export function compareSections(a: Section, b: Section): number {
+  return (
+    cmpStr(a.network, b.network) ||
+    cmpStr(a.station, b.station) ||
+    cmpStr(a.location, b.location) ||
+    cmpStr(a.channel, b.channel) ||
+    cmpBig(a.startNs, b.startNs) ||
+    cmpBig(a.endNs, b.endNs) ||
+    cmpStr(a.filename, b.filename) ||
+    a.byteoffset - b.byteoffset
+  );
+}
+
+/** Sort + merge overlapping/touching windows. */
+export function mergeWindows(windows: readonly TimeWindow[]): TimeWindow[] {
+  const w = [...windows].sort((a, b) => cmpBig(a.startNs, b.startNs) || cmpBig(a.endNs, b.endNs));
+  const out: TimeWindow[] = [];
+  for (const x of w) {
+    const last = out[out.length - 1];
+    if (last && x.startNs <= last.endNs) {
+      if (x.endNs > last.endNs) last.endNs = x.endNs;
+    } else out.push({ ...x });
+  }
+  return out;
+}
+
+/**
+ * Parse an mseedindex epoch like `1514764800.019500` (or `-12.5`, or integer) to exact ns
+ * without going through a double.
+ */
+export function epochTextToNs(text: string): bigint | null {
+  const m = /^\s*(-)?(\d+)(?:\.(\d*))?\s*$/.exec(text);
+  if (!m) return null;
+  const frac = (m[3] ?? '').slice(0, 9).padEnd(9, '0');
+  const v = BigInt(m[2]) * NS_PER_SEC + BigInt(frac === '' ? '0' : frac);
+  return m[1] ? -v : v;
+}
+
+/** `[start:end],[start:end]` → spans (first..last sample). Null when absent/unparseable. */
+export function parseTimespans(text: string | null): TimeWindow[] | null {
+  if (!text) return null;
+  const out: TimeWindow[] = [];
+  const re = /\[\s*([-0-9.]+)\s*:\s*([-0-9.]+)\s*\]/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const s = epochTextToNs(m[1]);
+    const e = epochTextToNs(m[2]);
+    if (s === null || e === null) return null;
+    out.push({ startNs: s, endNs: e });
+  }
+  return out.length ? out : null;
+}
+
+/** Sample-period in ns and the libmseed-style continuity tolerance (½ period). */
+function periodNs(rate: number): bigint {
+  return rate > 0 ? BigInt(Math.round(1e9 / rate)) : 0n;
+}
+
+interface Span extends TimeWindow {
+  rate: number;
+}
+
+/**
+ * Continuous segments of one channel from the sections' timespans (or whole sections when
+ * timespans are absent): spans are merged when the next one starts no later than one sample
+ * period (+½ period tolerance, as libmseed/mseedindex) after the previous one's last sample.
+ */
+export function continuousSegments(sections: readonly Section[]): TimeWindow[] {
+  const spans: Span[] = [];
+  for (const s of sections) {
+    const ts = parseTimespans(s.timespans);
+    const rates = s.timerates ? s.timerates.split(',').map(Number) : null;
+    if (ts) ts.forEach((t, i) => spans.push({ ...t, rate: rates && Number.isFinite(rates[i]) ? rates[i] : s.samplerate }));
+    else spans.push({ startNs: s.startNs, endNs: s.endNs, rate: s.samplerate });
+  }
+  spans.sort((a, b) => cmpBig(a.startNs, b.startNs) || cmpBig(a.endNs, b.endNs));
+  const out: Span[] = [];
+  for (const sp of spans) {
+    const last = out[out.length - 1];
+    if (last) {
+      const p = periodNs(last.rate || sp.rate);
+      const allowed = last.endNs + p + p / 2n;
+      if (sp.startNs <= allowed) {
+        if (sp.endNs > last.endNs) last.endNs = sp.endNs;
+        continue;
+      }
+    }
+    out.push({ ...sp });
+  }
+  return out.map(({ startNs, endNs }) => ({ startNs, endNs }));
+}
+
+/**
+ * All sections matching any selection, each once, ordered by NSLC then time, with the windows
+ * their records must intersect. Applies quality (row level), minimumlength and longestonly.
+ */
+export function selectSections(db: Database.Database, selections: readonly Selection[], opts: SelectOptions = {}): SelectedSection[] {
+  // rowid → section; NSLC → request windows of that channel.
+  const byRow = new Map<number, Section>();
+  const windowsByChannel = new Map<string, TimeWindow[]>();
+  for (const sel of selections) {
+    for (const { rowid, section } of findSections(db, sel, opts.quality)) {
+      byRow.set(rowid, section);
+      const k = nslcKey(section);
+      let w = windowsByChannel.get(k);
+      if (!w) windowsByChannel.set(k, (w = []));
+      w.push({ startNs: sel.startNs, endNs: sel.endNs });
+    }
+  }
+  if (byRow.size === 0) return [];
+
+  const byChannel = new Map<string, Array<{ rowid: number; section: Section }>>();
+  for (const [rowid, section] of byRow) {
+    const k = nslcKey(section);
+    let l = byChannel.get(k);
+    if (!l) byChannel.set(k, (l = []));
+    l.push({ rowid, section });
+  }
+
+  const minLenNs = opts.minimumLengthSec && opts.minimumLengthSec > 0 ? BigInt(Math.round(opts.minimumLengthSec * 1e9)) : 0n;
+  const segmentFiltering = minLenNs > 0n || opts.longestOnly === true;
+
+  const out: SelectedSection[] = [];
+  for (const [k, items] of byChannel) {
+    let windows = mergeWindows(windowsByChannel.get(k) ?? []);
+    if (segmentFiltering) {
+      // Continuous segments clipped to what was asked for; their length decides.
+      const segs = continuousSegments(items.map((i) => i.section));
+      let clipped: TimeWindow[] = [];
+      for (const s of segs)
+        for (const w of windows) {
+          const a = s.startNs > w.startNs ? s.startNs : w.startNs;
+          const b = s.endNs < w.endNs ? s.endNs : w.endNs;
+          if (a <= b) clipped.push({ startNs: a, endNs: b });
+        }
+      clipped = mergeWindows(clipped).filter((c) => c.endNs - c.startNs >= minLenNs);
+      if (opts.longestOnly && clipped.length > 1) {
+        let best = clipped[0];
+        for (const c of clipped) if (c.endNs - c.startNs > best.endNs - best.startNs) best = c;
+        clipped = [best];
+      }
+      windows = clipped;
+      if (windows.length === 0) continue;
+    }
+    for (const { rowid, section } of items) {
+      const own = windows.filter((w) => section.startNs <= w.endNs && section.endNs >= w.startNs);
+      if (own.length) out.push({ section, rowid, windows: own });
+    }
+  }
+  out.sort((a, b) => compareSections(a.section, b.section) || a.rowid - b.rowid);
+  return out;
+}
