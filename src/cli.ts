@@ -1,0 +1,482 @@
+#!/usr/bin/env node
+/**
+ * `geonode <command> [options]` — generate, index, serve, start.
+ *
+ * Settings: flags override environment variables (GEONODE_*), which override defaults
+ * (src/config.ts). Exit codes: 0 ok, 1 runtime failure, 2 usage error.
+ *
+ * Tests call `main(argv, io)` directly (no child process); `io` carries the streams, env, cwd
+ * and, for `serve`/`start`, an AbortSignal to stop the server and a callback with its address.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { defaultConfig, type NodeConfig } from './config';
+import { ARCHIVE_SIZES, GenerateError, generateDemoArchive, type ArchiveSize, type GenerateOptions, type GenerateSummary } from './demo/generate';
+import { parseIsoToNs } from './formats/time';
+import type { IndexSummary } from './index/types';
+import { formatBytes, ProgressLine, type ProgressStream } from './progress';
+
+export interface CliIo {
+  stdout: ProgressStream;
+  stderr: ProgressStream;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** serve/start: aborting stops the server (tests); SIGINT/SIGTERM do the same in real runs. */
+  signal?: AbortSignal;
+  /** serve/start: called once the server listens (tests use port 0 and read the port here). */
+  onListening?: (url: string, port: number) => void;
+  /** Install SIGINT/SIGTERM handlers (default true only for the real process). */
+  handleSignals?: boolean;
+}
+
+/** Wrong command line: message + usage on stderr, exit 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    readonly command?: string,
+  ) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+type FlagType = 'string' | 'int' | 'boolean';
+
+interface FlagSpec {
+  type: FlagType;
+  value?: string;
+  help: string;
+}
+
+interface CommandSpec {
+  name: string;
+  args: string;
+  summary: string;
+  flags: Record<string, FlagSpec>;
+  /** Allowed number of positional arguments. */
+  minPositionals: number;
+  maxPositionals: number;
+  details?: string;
+  run(parsed: Parsed, io: CliIo): Promise<number>;
+}
+
+interface Parsed {
+  flags: Record<string, string | number | boolean | undefined>;
+  positionals: string[];
+}
+
+const HELP_FLAG: FlagSpec = { type: 'boolean', help: 'show this help' };
+
+function parseArgs(argv: string[], spec: CommandSpec): Parsed & { help: boolean } {
+  const flags: Parsed['flags'] = {};
+  const positionals: string[] = [];
+  let help = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      positionals.push(...argv.slice(i + 1));
+      break;
+    }
+    if (a === '-h' || a === '--help') {
+      help = true;
+      continue;
+    }
+    if (!a.startsWith('-') || a === '-') {
+      positionals.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') ? a.slice(2, eq >= 0 ? eq : undefined) : '';
+    const f = spec.flags[name];
+    if (!f) throw new UsageError(`unknown option ${eq >= 0 ? a.slice(0, eq) : a} for "${spec.name}"`, spec.name);
+    if (f.type === 'boolean') {
+      if (eq >= 0) throw new UsageError(`option --${name} takes no value`, spec.name);
+      flags[name] = true;
+      continue;
+    }
+    let value: string;
+    if (eq >= 0) value = a.slice(eq + 1);
+    else {
+      if (i + 1 >= argv.length) throw new UsageError(`option --${name} needs a value (${f.value ?? 'VALUE'})`, spec.name);
+      value = argv[++i];
+    }
+    if (f.type === 'int') {
+      if (!/^\d+$/.test(value)) throw new UsageError(`option --${name} needs a non-negative integer, got "${value}"`, spec.name);
+      flags[name] = Number(value);
+    } else flags[name] = value;
+  }
+  if (!help) {
+    if (positionals.length < spec.minPositionals) throw new UsageError(`"${spec.name}" needs ${spec.args}`, spec.name);
+    if (positionals.length > spec.maxPositionals) throw new UsageError(`unexpected argument "${positionals[spec.maxPositionals]}" for "${spec.name}"`, spec.name);
+  }
+  return { flags, positionals, help };
+}
+
+const str = (p: Parsed, name: string): string | undefined => p.flags[name] as string | undefined;
+const int = (p: Parsed, name: string): number | undefined => p.flags[name] as number | undefined;
+
+function resolveFrom(io: CliIo, p: string): string {
+  return path.resolve(io.cwd, p);
+}
+
+/** Config from env (relative env paths resolved against io.cwd), then flags. */
+function configFor(io: CliIo, p: Parsed): NodeConfig {
+  const cfg = defaultConfig(io.env);
+  // defaultConfig resolves against process.cwd(); redo against io.cwd for env/default relative paths.
+  cfg.archiveDir = resolveFrom(io, io.env.GEONODE_ARCHIVE ?? 'archive');
+  cfg.dbPath = resolveFrom(io, io.env.GEONODE_DB ?? path.join('var', 'geonode.sqlite'));
+  cfg.dataRoot = resolveFrom(io, io.env.GEONODE_DATA_ROOT ?? '/');
+  const port = int(p, 'port');
+  if (port !== undefined) {
+    if (port > 65535) throw new UsageError(`--port must be 0..65535, got ${port}`);
+    cfg.port = port;
+  }
+  if (str(p, 'host') !== undefined) cfg.host = str(p, 'host')!;
+  if (str(p, 'db') !== undefined) cfg.dbPath = resolveFrom(io, str(p, 'db')!);
+  if (str(p, 'data-root') !== undefined) cfg.dataRoot = resolveFrom(io, str(p, 'data-root')!);
+  if (str(p, 'archive') !== undefined) cfg.archiveDir = resolveFrom(io, str(p, 'archive')!);
+  return cfg;
+}
+
+const log = (io: CliIo, line: string) => io.stdout.write(line + '\n');
+const warn = (io: CliIo, line: string) => io.stderr.write(line + '\n');
+
+// ---------------------------------------------------------------- generate
+
+function generateOptions(p: Parsed): GenerateOptions {
+  const opts: GenerateOptions = { force: p.flags.force === true };
+  const days = int(p, 'days');
+  if (days !== undefined) {
+    if (days < 1 || days > 366) throw new UsageError('--days must be 1..366', 'generate');
+    opts.days = days;
+  }
+  const size = str(p, 'size');
+  if (size !== undefined) {
+    if (!ARCHIVE_SIZES.includes(size as ArchiveSize)) throw new UsageError(`--size must be one of ${ARCHIVE_SIZES.join(', ')}`, 'generate');
+    opts.size = size as ArchiveSize;
+  }
+  const files = int(p, 'files');
+  if (files !== undefined) {
+    if (files < 1) throw new UsageError('--files must be at least 1', 'generate');
+    opts.files = files;
+  }
+  const stations = str(p, 'stations');
+  if (stations !== undefined) opts.stations = stations.split(',').map((s) => s.trim()).filter(Boolean);
+  const window = str(p, 'window');
+  if (window !== undefined) {
+    const [a, b] = window.split(',');
+    const startNs = a ? parseIsoToNs(a) : null;
+    const endNs = b ? parseIsoToNs(b) : null;
+    if (startNs === null || endNs === null || endNs <= startNs) throw new UsageError('--window must be START,END (ISO times, END after START)', 'generate');
+    opts.window = { startNs, endNs };
+  }
+  const workers = int(p, 'workers');
+  if (workers !== undefined) opts.workers = Math.max(1, workers);
+  return opts;
+}
+
+function generateSummaryLine(s: GenerateSummary): string {
+  return (
+    `generated ${s.size} archive in ${s.dir}: ${s.files} files, ${s.records} records, ${formatBytes(s.bytes)}, ` +
+    `${s.samples} samples, ${s.channels} channels, ${s.days} day(s) in ${s.seconds.toFixed(1)} s`
+  );
+}
+
+async function runGenerate(dir: string, opts: GenerateOptions, io: CliIo): Promise<GenerateSummary> {
+  const bar = new ProgressLine(io.stderr, 'generate', 'files');
+  const summary = await generateDemoArchive(dir, {
+    ...opts,
+    onProgress: (g) => bar.update({ done: g.filesDone, total: g.filesTotal, bytes: g.bytesDone, fraction: g.samplesTotal > 0 ? g.samplesDone / g.samplesTotal : 1 }, g.filesDone === g.filesTotal),
+  });
+  bar.clear();
+  return summary;
+}
+
+// ---------------------------------------------------------------- index
+
+async function runIndex(io: CliIo, roots: string[], dbPath: string, relativeTo: string | undefined): Promise<IndexSummary> {
+  const { openIndexDb } = await import('./index/db');
+  const { indexArchive } = await import('./index/indexer');
+  fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  const db = openIndexDb(dbPath);
+  const bar = new ProgressLine(io.stderr, 'index', 'files');
+  try {
+    return await indexArchive(db, roots, {
+      relativeTo,
+      onProgress: (pr) => bar.update({ done: pr.filesDone, total: pr.filesTotal, bytes: pr.bytesDone, totalBytes: pr.bytesTotal }, pr.filesDone === pr.filesTotal),
+    });
+  } finally {
+    bar.clear();
+    db.close();
+  }
+}
+
+function reportIndex(io: CliIo, s: IndexSummary): void {
+  log(
+    io,
+    `indexed ${s.filesScanned} files (${s.filesSkipped} unchanged, ${s.filesRemoved} removed), ${s.records} records, ` +
+      `${s.bytes} bytes (${formatBytes(s.bytes)}), ${s.sections} sections in ${s.seconds.toFixed(2)} s, ${s.errors.length} errors`,
+  );
+  for (const e of s.errors) warn(io, `error: ${e.file}${e.offset !== null ? ` @${e.offset}` : ''}: ${e.reason}`);
+}
+
+// ---------------------------------------------------------------- serve
+
+async function serve(io: CliIo, cfg: NodeConfig): Promise<number> {
+  if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) {
+    warn(io, `geonode: invalid port ${cfg.port} (check GEONODE_PORT / PORT)`);
+    return 1;
+  }
+  if (!fs.existsSync(cfg.dbPath)) {
+    warn(io, `geonode: index database ${cfg.dbPath} not found (run "geonode index ARCHIVE --db ${cfg.dbPath}" or "geonode start")`);
+    return 1;
+  }
+  const { openIndexDb } = await import('./index/db');
+  const { createApp } = await import('./app');
+  // The app only reads; a readonly connection cannot lock out a concurrent indexer.
+  const db = openIndexDb(cfg.dbPath, { readonly: true });
+  const app = createApp({ db, config: cfg });
+  let server: Server;
+  try {
+    server = await new Promise<Server>((resolve, reject) => {
+      const s = app.listen(cfg.port, cfg.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+      s.once('error', reject);
+    });
+  } catch (e) {
+    db.close();
+    warn(io, `geonode: cannot listen on ${cfg.host}:${cfg.port}: ${(e as Error).message}`);
+    return 1;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
+  const url = `http://${shownHost}:${port}`;
+  log(io, `geonode serving ${url}/fdsnws/dataselect/1/ (index ${cfg.dbPath}, data root ${cfg.dataRoot}); Ctrl-C to stop`);
+  io.onListening?.(url, port);
+
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (why: string) => {
+      if (stopping) return;
+      stopping = true;
+      log(io, `geonode: ${why}, shutting down`);
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      // Finish in-flight responses, drop idle keep-alive sockets; force after 10 s.
+      const force = setTimeout(() => server.closeAllConnections(), 10_000);
+      force.unref();
+      server.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      server.closeIdleConnections();
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    if (io.handleSignals) {
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+    }
+    if (io.signal?.aborted) stop('stopped');
+    io.signal?.addEventListener('abort', () => stop('stopped'), { once: true });
+  });
+  db.close();
+  return 0;
+}
+
+// ---------------------------------------------------------------- commands
+
+const COMMANDS: CommandSpec[] = [
+  {
+    name: 'generate',
+    args: '',
+    summary: 'write the demo archive (or a benchmark archive) as SDS miniSEED',
+    minPositionals: 0,
+    maxPositionals: 0,
+    flags: {
+      out: { type: 'string', value: 'DIR', help: 'target directory (default: GEONODE_ARCHIVE or ./archive)' },
+      days: { type: 'int', value: 'N', help: 'days of data (demo default 3, centred on 2020-09-12)' },
+      size: { type: 'string', value: 'SIZE', help: 'demo (default) | bench-small (~50 MB) | bench-large (~1.6 GB)' },
+      files: { type: 'int', value: 'N', help: 'benchmark: about N small files (per-file indexing cost)' },
+      force: { type: 'boolean', help: 'replace an archive generated earlier in DIR' },
+      stations: { type: 'string', value: 'LIST', help: 'demo: only these stations (STA, NET.STA or NET.STA.LOC, comma-separated)' },
+      window: { type: 'string', value: 'START,END', help: 'testing: only samples in this time window' },
+      workers: { type: 'int', value: 'N', help: 'worker threads (default 2 on a multi-core machine)' },
+      help: HELP_FLAG,
+    },
+    details:
+      'The demo mirrors the stations II.ERM (00 at 20 Hz, 10 at 40 Hz) and JP.JKA, JMM, JSD, JTM, JYT\n' +
+      '(20 Hz) with BHZ/BHN/BHE, synthetic noise and earthquakes including the 2020-09-12 M6.2 off\n' +
+      'Miyagi, a few gaps and one overlap. DIR/truth.json lists all of it; DIR/events.txt is the catalogue.',
+    async run(p, io) {
+      const cfg = configFor(io, p);
+      const dir = str(p, 'out') !== undefined ? resolveFrom(io, str(p, 'out')!) : cfg.archiveDir;
+      const summary = await runGenerate(dir, generateOptions(p), io);
+      log(io, generateSummaryLine(summary));
+      return 0;
+    },
+  },
+  {
+    name: 'index',
+    args: 'ARCHIVE...',
+    summary: 'index miniSEED files/directories into the SQLite tsindex (incremental)',
+    minPositionals: 1,
+    maxPositionals: Infinity,
+    flags: {
+      db: { type: 'string', value: 'FILE', help: 'index database (default: GEONODE_DB or var/geonode.sqlite)' },
+      'relative-to': { type: 'string', value: 'DIR', help: 'store file names relative to DIR (default absolute)' },
+      help: HELP_FLAG,
+    },
+    async run(p, io) {
+      const cfg = configFor(io, p);
+      const relativeTo = str(p, 'relative-to');
+      const summary = await runIndex(io, p.positionals.map((r) => resolveFrom(io, r)), cfg.dbPath, relativeTo === undefined ? undefined : resolveFrom(io, relativeTo));
+      reportIndex(io, summary);
+      return 0;
+    },
+  },
+  {
+    name: 'serve',
+    args: '',
+    summary: 'serve fdsnws-dataselect from an index',
+    minPositionals: 0,
+    maxPositionals: 0,
+    flags: {
+      port: { type: 'int', value: 'N', help: 'TCP port (default: GEONODE_PORT, PORT or 8080)' },
+      host: { type: 'string', value: 'H', help: 'listen address (default: GEONODE_HOST or 0.0.0.0)' },
+      db: { type: 'string', value: 'FILE', help: 'index database (default: GEONODE_DB or var/geonode.sqlite)' },
+      'data-root': { type: 'string', value: 'DIR', help: 'resolve relative file names against DIR (default: GEONODE_DATA_ROOT or /)' },
+      help: HELP_FLAG,
+    },
+    async run(p, io) {
+      return serve(io, configFor(io, p));
+    },
+  },
+  {
+    name: 'start',
+    args: '',
+    summary: 'first run: generate the demo archive (once), index it, serve it',
+    minPositionals: 0,
+    maxPositionals: 0,
+    flags: {
+      port: { type: 'int', value: 'N', help: 'TCP port (default: GEONODE_PORT, PORT or 8080)' },
+      host: { type: 'string', value: 'H', help: 'listen address (default: GEONODE_HOST or 0.0.0.0)' },
+      archive: { type: 'string', value: 'DIR', help: 'archive directory (default: GEONODE_ARCHIVE or ./archive)' },
+      db: { type: 'string', value: 'FILE', help: 'index database (default: GEONODE_DB or var/geonode.sqlite)' },
+      help: HELP_FLAG,
+    },
+    details: 'Generation is skipped when ARCHIVE/truth.json exists; indexing only scans new or changed files.',
+    async run(p, io) {
+      const cfg = configFor(io, p);
+      if (fs.existsSync(path.join(cfg.archiveDir, 'truth.json'))) {
+        log(io, `archive ${cfg.archiveDir} already generated (truth.json present), not regenerating`);
+      } else {
+        log(io, `generating the demo archive in ${cfg.archiveDir} (first run only; ~30 s on 2 cores) …`);
+        log(io, generateSummaryLine(await runGenerate(cfg.archiveDir, {}, io)));
+      }
+      // Index the SDS top-level (YEAR) folders, not the archive root: truth.json, events.txt and
+      // README.md beside them are not miniSEED and would be reported as errors.
+      const roots = fs
+        .readdirSync(cfg.archiveDir, { withFileTypes: true })
+        .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+        .map((e) => path.join(cfg.archiveDir, e.name));
+      log(io, `indexing ${cfg.archiveDir} into ${cfg.dbPath} …`);
+      reportIndex(io, await runIndex(io, roots.length > 0 ? roots : [cfg.archiveDir], cfg.dbPath, undefined));
+      return serve(io, cfg);
+    },
+  },
+];
+
+function commandHelp(c: CommandSpec): string {
+  const lines = [`usage: geonode ${c.name}${c.args ? ' ' + c.args : ''} [options]`, '', c.summary, '', 'options:'];
+  const names = Object.entries(c.flags).map(([n, f]) => [`--${n}${f.type === 'boolean' ? '' : ' ' + (f.value ?? 'VALUE')}`, f.help]);
+  const w = Math.max(...names.map(([n]) => n.length));
+  for (const [n, h] of names) lines.push(`  ${n.padEnd(w)}  ${h}`);
+  if (c.details) lines.push('', c.details);
+  return lines.join('\n') + '\n';
+}
+
+export function usage(): string {
+  const w = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'usage: geonode <command> [options]',
+    '',
+    'FDSN-compatible geophysical data node.',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(w)}  ${c.summary}`),
+    `  ${'help'.padEnd(w)}  show help for a command`,
+    '',
+    'Run "geonode <command> --help" for its options. Flags override GEONODE_* environment',
+    'variables, which override defaults. Exit codes: 0 ok, 1 failure, 2 usage error.',
+    '',
+  ].join('\n');
+}
+
+function version(): string {
+  try {
+    return (JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+export function defaultIo(): CliIo {
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), handleSignals: true };
+}
+
+/** Run the CLI; resolves to the exit code (never calls process.exit). */
+export async function main(argv: string[], io: CliIo = defaultIo()): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '-h' || first === '--help') {
+    (first === undefined ? io.stderr : io.stdout).write(usage());
+    return first === undefined ? 2 : 0;
+  }
+  if (first === '--version' || first === '-V') {
+    log(io, version());
+    return 0;
+  }
+  if (first === 'help') {
+    const c = COMMANDS.find((x) => x.name === rest[0]);
+    io.stdout.write(c ? commandHelp(c) : usage());
+    return c || rest.length === 0 ? 0 : 2;
+  }
+  const command = COMMANDS.find((c) => c.name === first);
+  try {
+    if (!command) throw new UsageError(`unknown command "${first}"`);
+    const parsed = parseArgs(rest, command);
+    if (parsed.help) {
+      io.stdout.write(commandHelp(command));
+      return 0;
+    }
+    return await command.run(parsed, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      warn(io, `geonode: ${e.message}`);
+      const c = COMMANDS.find((x) => x.name === e.command);
+      io.stderr.write('\n' + (c ? commandHelp(c) : usage()));
+      return 2;
+    }
+    if (e instanceof GenerateError) {
+      warn(io, `geonode: ${e.message}`);
+      return 1;
+    }
+    // The stack only on request: runtime failures are usually environment problems (disk, port).
+    const detail = e instanceof Error ? (io.env.GEONODE_DEBUG ? (e.stack ?? e.message) : e.message) : String(e);
+    warn(io, `geonode: ${command?.name ?? first} failed: ${detail}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`geonode: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}
