@@ -19,6 +19,15 @@ export interface NodeConfig {
   maxUriLength: number;
   /** Public base URL written into WADL (derived from the request Host header when empty). */
   publicBaseUrl: string;
+  /**
+   * queryauth users (HTTP Digest): htdigest lines `user:realm:HA1` or plain `user:password`
+   * (see fdsnws/digestAuth.ts). Empty = no users, so queryauth always answers 401.
+   */
+  usersFile: string;
+  /** Restricted networks/stations, lines `NET` / `NET.STA [user,…]` or JSON (index/restrictions.ts). Empty = none. */
+  restrictedFile: string;
+  /** Digest realm; htdigest HA1 values are bound to it (`htdigest -c file <realm> user`). */
+  authRealm: string;
 }
 
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
@@ -32,5 +41,8 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig 
     maxResponseBytes: Number(env.GEONODE_MAX_BYTES ?? 4 * 1024 * 1024 * 1024),
     maxUriLength: 2000,
     publicBaseUrl: env.GEONODE_PUBLIC_URL ?? '',
+    usersFile: env.GEONODE_USERS ? path.resolve(env.GEONODE_USERS) : '',
+    restrictedFile: env.GEONODE_RESTRICTED ? path.resolve(env.GEONODE_RESTRICTED) : '',
+    authRealm: env.GEONODE_AUTH_REALM ?? 'FDSN',
   };
 }

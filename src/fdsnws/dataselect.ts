@@ -5,17 +5,24 @@
  * sections) → index/extract.ts (original record bytes, streamed). Records are never re-encoded
  * or trimmed to samples: every record intersecting the window is sent whole, once (the spec
  * allows it; ObsPy trims client-side).
+ *
+ * Restricted data (index/restrictions.ts): `query` never returns it; `queryauth` requires HTTP
+ * Digest (digestAuth.ts) and then returns unrestricted data plus the restricted data the user
+ * may see. The filter is applied per channel after selection, which is exact because
+ * restrictions are per network/station and segment options work per channel.
  */
 import express from 'express';
 import { pipeline } from 'node:stream/promises';
 import type { AppContext } from '../app';
-import { FdsnError, fdsnErrorHandler, notFoundHandler, sendFdsnError, sendNoData, serviceBaseUrl, uriLengthGuard, type FdsnServiceInfo } from './errors';
+import { FdsnError, fdsnErrorHandler, notFoundHandler, sendNoData, serviceBaseUrl, uriLengthGuard, type FdsnServiceInfo } from './errors';
 import { expandSelections, parsePostBody, parseQueryString, type ParsedParams, type ServiceParamTable } from './params';
 import { buildWadl } from './wadl';
 import { DATASELECT_VERSION, sendVersion } from './version';
 import { selectSections } from '../index/select';
 import { estimateBytes, openRecordStream, planExtraction } from '../index/extract';
 import { nsToIso } from '../formats/time';
+import { restrictionPolicyFor } from '../index/restrictions';
+import { authenticatedUser, requireDigest } from './digestAuth';
 
 /** Parameter table of fdsnws-dataselect 1.1 (SPEC Table 3). */
 export const DATASELECT_PARAMS: ServiceParamTable = {
@@ -59,7 +66,9 @@ export function createDataselectRouter(ctx: AppContext): express.Router {
       title: 'FDSN dataselect web service 1.1',
       limits,
       resources: [
-        { path: 'query', mediaTypes: ['application/vnd.fdsn.mseed'], withParams: true, doc: 'Time series in miniSEED: every record intersecting the window, unmodified.' },
+        { path: 'query', mediaTypes: ['application/vnd.fdsn.mseed'], withParams: true, doc: 'Time series in miniSEED: every record intersecting the window, unmodified. Restricted data is never included.' },
+        // Same params as query (ObsPy prefers the method with id="query", so this one is ignored by its WADL parser).
+        { path: 'queryauth', mediaTypes: ['application/vnd.fdsn.mseed'], withParams: true, doc: 'As query, after HTTP Digest authentication (401 challenge otherwise); also returns the restricted data the user may access.' },
         { path: 'version', mediaTypes: ['text/plain'] },
         { path: 'application.wadl', mediaTypes: ['application/xml'] },
       ],
@@ -67,16 +76,26 @@ export function createDataselectRouter(ctx: AppContext): express.Router {
     res.status(200).type('application/xml; charset=utf-8').send(xml);
   });
 
-  const answer = async (req: express.Request, res: express.Response, parsed: ParsedParams): Promise<void> => {
+  const policy = restrictionPolicyFor(ctx);
+
+  /** `user` undefined = anonymous /query; a name = authenticated /queryauth. */
+  const answer = async (req: express.Request, res: express.Response, parsed: ParsedParams, user?: string): Promise<void> => {
     const nodata = parsed.number('nodata') ?? 204;
     const quality = parsed.string('quality') ?? 'B';
     const selections = expandSelections(parsed.selections);
-    const selected = selectSections(db, selections, {
+    const matched = selectSections(db, selections, {
       quality,
       minimumLengthSec: parsed.number('minimumlength') ?? 0,
       longestOnly: parsed.bool('longestonly') ?? false,
     });
+    const selected = policy.filter(matched, user, (s) => s.section);
     if (selected.length === 0) {
+      // An authenticated user asking only for data they are not granted: 403 (FDSN "access
+      // blocked to restricted data") says more than "no data". Anonymous /query says nothing
+      // about restricted data existing: plain no-data.
+      if (user !== undefined && matched.length > 0) {
+        throw new FdsnError(403, `User '${user}' has no access to the restricted data matching this request.`);
+      }
       sendNoData(req, res, info, nodata);
       return;
     }
@@ -103,34 +122,30 @@ export function createDataselectRouter(ctx: AppContext): express.Router {
     }
   };
 
-  router.get('/query', async (req, res) => {
+  const getHandler = (auth: boolean): express.RequestHandler => async (req, res) => {
     const q = req.originalUrl.indexOf('?');
     const parsed = parseQueryString(DATASELECT_PARAMS, q >= 0 ? req.originalUrl.slice(q + 1) : '');
-    await answer(req, res, parsed);
-  });
+    await answer(req, res, parsed, auth ? authenticatedUser(res) : undefined);
+  };
 
   // Raw text body whatever the Content-Type (ObsPy sends text/plain, curl often form-urlencoded).
   const rawText = express.text({ type: () => true, limit: MAX_POST_BODY });
-  router.post('/query', rawText, async (req, res) => {
+  const postHandler = (auth: boolean): express.RequestHandler => async (req, res) => {
     const body = typeof req.body === 'string' ? req.body : '';
     // Query-string parameters on a POST would be silently ignored otherwise: reject them.
     if (req.originalUrl.includes('?') && req.originalUrl.split('?')[1] !== '') {
-      throw new FdsnError(400, 'POST /query takes its parameters from the body only (key=value lines, then NET STA LOC CHA START END lines); no query string.');
+      throw new FdsnError(400, `POST /${auth ? 'queryauth' : 'query'} takes its parameters from the body only (key=value lines, then NET STA LOC CHA START END lines); no query string.`);
     }
-    await answer(req, res, parsePostBody(DATASELECT_PARAMS, body));
-  });
+    await answer(req, res, parsePostBody(DATASELECT_PARAMS, body), auth ? authenticatedUser(res) : undefined);
+  };
 
-  // Restricted data / user accounts are a later issue: there is nothing behind queryauth yet.
-  // Without credentials we send the Digest challenge the spec asks for (ObsPy only speaks
-  // Digest); with credentials we cannot verify anything, so 501 rather than a misleading 403.
-  router.all('/queryauth', (req, res) => {
-    if (!req.get('authorization')) {
-      res.setHeader('WWW-Authenticate', `Digest realm="FDSN", qop="auth", nonce="${Date.now().toString(16)}", algorithm=MD5`);
-      sendFdsnError(req, res, info, 401, 'Authentication required (HTTP Digest). Note: this node does not serve restricted data yet; use /query.');
-      return;
-    }
-    sendFdsnError(req, res, info, 501, 'Authenticated access (queryauth) is not implemented on this node yet; all data is available from /query.', 'Not Implemented');
-  });
+  router.get('/query', getHandler(false));
+  router.post('/query', rawText, postHandler(false));
+
+  // Digest first, body parser second: an unauthenticated POST body is never read into memory.
+  const digest = requireDigest(ctx);
+  router.get('/queryauth', digest, getHandler(true));
+  router.post('/queryauth', digest, rawText, postHandler(true));
 
   router.use(notFoundHandler(info));
   router.use(fdsnErrorHandler(info));

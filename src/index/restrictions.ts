@@ -1,0 +1,197 @@
+/**
+ * Restriction policy: which (network, station) pairs are restricted, and which authenticated
+ * users may see them.
+ *
+ * Restricted data is never served by an anonymous `query`; `queryauth` (HTTP Digest, see
+ * fdsnws/digestAuth.ts) includes it for users the policy allows. Granularity is network or
+ * network+station (the FDSN `restrictedStatus` levels that matter for waveform access), so a
+ * filter can be applied to whole channels after selection without changing segment logic
+ * (minimumlength/longestonly work per channel, and a channel is either all in or all out).
+ *
+ * Sources, merged:
+ *  1. the file named by `config.restrictedFile` (env GEONODE_RESTRICTED), text or JSON;
+ *  2. `addRestricted()` calls at runtime, e.g. by the StationXML loader for networks/stations
+ *     with `restrictedStatus="closed"`.
+ *
+ * Text format (one entry per line, `#` starts a comment, blank lines ignored):
+ *
+ *     XX                 # whole network XX: any authenticated user
+ *     YY.STA1            # one station of YY
+ *     ZZ    alice,bob    # whole network ZZ, only users alice and bob
+ *     Z?.*               # codes may use the FDSN wildcards * and ?
+ *
+ * JSON format: an array of entries, each either a string (`"XX"`, `"YY.STA1"`) or an object
+ * `{"network":"ZZ","station":"*","users":["alice"]}`; or an object `{"restricted":[…]}`.
+ *
+ * Access rule (kept deliberately simple): anonymous → no restricted data; authenticated → every
+ * restricted entry without a user list, plus the entries whose list names the user. When several
+ * entries match one station, every one of them must allow the user (the most restrictive wins).
+ */
+import fs from 'node:fs';
+
+export interface RestrictionEntry {
+  /** Network code or pattern (`*`, `?`). */
+  network: string;
+  /** Station code or pattern; '*' = whole network. */
+  station: string;
+  /** Users allowed to see it; undefined = any authenticated user. */
+  users?: readonly string[];
+}
+
+/** Minimal shape of an item to filter (tsindex sections, availability rows, …). */
+export interface NetSta {
+  network: string;
+  station: string;
+}
+
+interface CompiledEntry extends RestrictionEntry {
+  net: RegExp | string;
+  sta: RegExp | string;
+}
+
+function compileCode(code: string): RegExp | string {
+  if (!code.includes('*') && !code.includes('?')) return code;
+  const re = code.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${re}$`);
+}
+
+function codeMatches(p: RegExp | string, code: string): boolean {
+  return typeof p === 'string' ? p === code : p.test(code);
+}
+
+const CODE_RE = /^[A-Za-z0-9*?_-]{1,16}$/;
+
+export class RestrictionPolicy {
+  private readonly entries: CompiledEntry[] = [];
+  /** Per (net, sta) answers; invalidated on every change (lookups dominate: one per section). */
+  private readonly cache = new Map<string, CompiledEntry[]>();
+
+  constructor(entries: readonly RestrictionEntry[] = []) {
+    for (const e of entries) this.add(e);
+  }
+
+  /** Number of restriction entries (for logs). */
+  get size(): number {
+    return this.entries.length;
+  }
+
+  /** A copy of the entries (for logs, availability `Restriction` column, tests). */
+  list(): RestrictionEntry[] {
+    return this.entries.map(({ network, station, users }) => (users ? { network, station, users: [...users] } : { network, station }));
+  }
+
+  /**
+   * Mark a network (station omitted or '*') or one station as restricted. `users` limits access
+   * to those users; omitted = any authenticated user. Used by the StationXML loader for
+   * `restrictedStatus="closed"`.
+   */
+  addRestricted(network: string, station?: string, users?: readonly string[]): void {
+    this.add({ network, station: station && station !== '' ? station : '*', users });
+  }
+
+  private add(e: RestrictionEntry): void {
+    const network = e.network.trim();
+    const station = (e.station ?? '*').trim() || '*';
+    if (!CODE_RE.test(network) || !CODE_RE.test(station)) throw new Error(`restrictions: invalid code '${network}.${station}'`);
+    const users = e.users ? e.users.map((u) => u.trim()).filter((u) => u !== '') : undefined;
+    this.entries.push({ network, station, users, net: compileCode(network), sta: compileCode(station) });
+    this.cache.clear();
+  }
+
+  private matching(network: string, station: string): CompiledEntry[] {
+    const key = `${network}\u0000${station}`;
+    let m = this.cache.get(key);
+    if (!m) {
+      m = this.entries.filter((e) => codeMatches(e.net, network) && codeMatches(e.sta, station));
+      this.cache.set(key, m);
+    }
+    return m;
+  }
+
+  /** True when any entry restricts this station (for availability's `Restriction` column). */
+  isRestricted(network: string, station: string): boolean {
+    return this.matching(network, station).length > 0;
+  }
+
+  /**
+   * May `user` (undefined = anonymous) see data of this station? Unrestricted → yes;
+   * anonymous → no; otherwise every matching entry must allow the user.
+   */
+  canAccess(network: string, station: string, user?: string): boolean {
+    const m = this.matching(network, station);
+    if (m.length === 0) return true;
+    if (user === undefined) return false;
+    return m.every((e) => !e.users || e.users.includes(user));
+  }
+
+  /**
+   * Keep the items `user` may see. `key` extracts network/station (default: the item itself,
+   * e.g. availability rows; for dataselect's SelectedSection use `(s) => s.section`).
+   */
+  filter<T>(items: readonly T[], user: string | undefined, key: (item: T) => NetSta = (x) => x as unknown as NetSta): T[] {
+    if (this.entries.length === 0) return [...items];
+    return items.filter((it) => {
+      const k = key(it);
+      return this.canAccess(k.network, k.station, user);
+    });
+  }
+}
+
+/** Parse a restrictions file's text (JSON when it starts with `[` or `{`, else the line format). */
+export function parseRestrictions(text: string, source = 'restrictions'): RestrictionEntry[] {
+  const t = text.replace(/^\uFEFF/, '').trim();
+  if (t.startsWith('[') || t.startsWith('{')) return parseJson(t, source);
+  const out: RestrictionEntry[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.replace(/#.*$/, '').trim();
+    if (!line) return;
+    const [code, usersText, extra] = line.split(/\s+/);
+    if (extra !== undefined) throw new Error(`${source}:${i + 1}: expected 'NET[.STA] [user,user…]', got '${line}'`);
+    const parts = code.split('.');
+    if (parts.length > 2) throw new Error(`${source}:${i + 1}: expected NET or NET.STA, got '${code}'`);
+    out.push({ network: parts[0], station: parts[1] ?? '*', users: usersText ? usersText.split(',').filter((u) => u !== '') : undefined });
+  });
+  return out;
+}
+
+function parseJson(text: string, source: string): RestrictionEntry[] {
+  let v: unknown = JSON.parse(text);
+  if (v && typeof v === 'object' && !Array.isArray(v)) v = (v as { restricted?: unknown }).restricted;
+  if (!Array.isArray(v)) throw new Error(`${source}: JSON must be an array of entries or {"restricted": [...]}`);
+  return v.map((e: unknown, i) => {
+    if (typeof e === 'string') {
+      const [network, station] = e.split('.');
+      return { network, station: station ?? '*' };
+    }
+    if (e && typeof e === 'object' && typeof (e as RestrictionEntry).network === 'string') {
+      const o = e as { network: string; station?: unknown; users?: unknown };
+      const users = Array.isArray(o.users) ? o.users.map(String) : undefined;
+      return { network: o.network, station: typeof o.station === 'string' ? o.station : '*', users };
+    }
+    throw new Error(`${source}: entry ${i} is neither "NET[.STA]" nor {"network": …}`);
+  });
+}
+
+/** Load a policy from a file ('' = none → empty policy). Errors are thrown: a typo must not silently open data. */
+export function loadRestrictionPolicy(file: string): RestrictionPolicy {
+  if (!file) return new RestrictionPolicy();
+  return new RestrictionPolicy(parseRestrictions(fs.readFileSync(file, 'utf8'), file));
+}
+
+/**
+ * The policy shared by every service of one node. Keyed by the config object so that dataselect,
+ * availability and the StationXML loader all see the same instance (and the same
+ * `addRestricted` calls). A context that carries its own `restrictions` wins (tests, future
+ * AppContext field).
+ */
+const policies = new WeakMap<object, RestrictionPolicy>();
+
+export function restrictionPolicyFor(ctx: { config: { restrictedFile?: string }; restrictions?: RestrictionPolicy }): RestrictionPolicy {
+  if (ctx.restrictions) return ctx.restrictions;
+  let p = policies.get(ctx.config);
+  if (!p) {
+    p = loadRestrictionPolicy(ctx.config.restrictedFile ?? '');
+    policies.set(ctx.config, p);
+  }
+  return p;
+}

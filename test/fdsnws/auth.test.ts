@@ -1,0 +1,320 @@
+/**
+ * Restricted data + HTTP Digest on /fdsnws/dataselect/1/queryauth, end to end.
+ *
+ * The Digest client below is written from RFC 7616 §3.4 and from what Python's
+ * urllib.request.AbstractDigestAuthHandler.get_authorization sends (ObsPy's only auth path),
+ * independently of src/fdsnws/digestAuth.ts:
+ *   HA1 = MD5(user:realm:password), HA2 = MD5(method:uri),
+ *   response = MD5(HA1:nonce:nc:cnonce:qop:HA2)
+ *   Authorization: Digest username="…", realm="…", nonce="…", uri="…", response="…",
+ *                  opaque="…", algorithm="MD5", qop=auth, nc=00000001, cnonce="…"
+ *
+ * The archive is written with the project's encoder into a temp dir and indexed with the
+ * project's indexer: OP (open), XR (restricted network), YY.SECR (restricted station of an
+ * otherwise open network), ZZ (restricted to alice only).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import request from 'supertest';
+import type { Response } from 'supertest';
+import { createApp } from '../../src/app';
+import { defaultConfig, type NodeConfig } from '../../src/config';
+import { encodeRecords, parseRecordHeader } from '../../src/formats/mseed';
+import { utcToNs } from '../../src/formats/time';
+import { openIndexDb } from '../../src/index/db';
+import { indexArchive } from '../../src/index/indexer';
+
+const QA = '/fdsnws/dataselect/1/queryauth';
+const Q = '/fdsnws/dataselect/1/query';
+const REALM = 'FDSN';
+const T0 = utcToNs(2020, 1, 1);
+const WIN = 'starttime=2020-01-01T00%3A00%3A00.000000&endtime=2020-01-01T00%3A01%3A00.000000';
+const STATIONS = [
+  ['OP', 'OPN1'],
+  ['XR', 'RST1'],
+  ['YY', 'OPEN'],
+  ['YY', 'SECR'],
+  ['ZZ', 'ALC'],
+] as const;
+
+// ---------------------------------------------------------------- independent Digest client
+const md5 = (s: string) => crypto.createHash('md5').update(s).digest('hex');
+
+/** WWW-Authenticate → scheme + params (like urllib's parse_http_list + parse_keqv_list). */
+function parseChallenge(h: string | undefined): { scheme: string; p: Record<string, string> } {
+  expect(typeof h).toBe('string');
+  const [scheme, ...rest] = (h as string).split(' ');
+  const p: Record<string, string> = {};
+  const re = /([a-zA-Z]+)=("([^"]*)"|[^,\s]+)/g;
+  for (let m = re.exec(rest.join(' ')); m; m = re.exec(rest.join(' '))) p[m[1].toLowerCase()] = m[3] ?? m[2];
+  return { scheme, p };
+}
+
+interface ClientState {
+  lastNonce?: string;
+  nonceCount: number;
+}
+
+/** urllib's get_authorization: the same header layout, nc incremented when the nonce repeats. */
+function authorization(method: string, uri: string, user: string, password: string, chal: Record<string, string>, st: ClientState = { nonceCount: 0 }): string {
+  const { realm, nonce, opaque } = chal;
+  const algorithm = chal.algorithm ?? 'MD5';
+  expect(chal.qop.split(',')).toContain('auth');
+  st.nonceCount = nonce === st.lastNonce ? st.nonceCount + 1 : 1;
+  st.lastNonce = nonce;
+  const nc = st.nonceCount.toString(16).padStart(8, '0');
+  const cnonce = crypto.randomBytes(8).toString('hex');
+  const ha1 = md5(`${user}:${realm}:${password}`);
+  const ha2 = md5(`${method}:${uri}`);
+  const response = md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
+  let h = `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}"`;
+  if (opaque) h += `, opaque="${opaque}"`;
+  h += `, algorithm="${algorithm}", qop=auth, nc=${nc}, cnonce="${cnonce}"`;
+  return h;
+}
+
+// ---------------------------------------------------------------- helpers
+const binary = ((res: NodeJS.ReadableStream, cb: (err: Error | null, body: Buffer) => void): void => {
+  const chunks: Buffer[] = [];
+  res.on('data', (c: Buffer) => chunks.push(c));
+  res.on('end', () => cb(null, Buffer.concat(chunks)));
+}) as unknown as Parameters<request.Test['parse']>[0];
+
+/** NET.STA of every record of a miniSEED body, deduplicated and sorted. */
+function stationsOf(body: Buffer): string[] {
+  const s = new Set<string>();
+  for (let off = 0; off < body.length; ) {
+    const h = parseRecordHeader(body, off);
+    s.add(`${h.network}.${h.station}`);
+    off += h.recordLength;
+  }
+  return [...s].sort();
+}
+
+function expect401(r: Response, stale: boolean): Record<string, string> {
+  expect(r.status).toBe(401);
+  expect(r.headers['access-control-allow-origin']).toBe('*');
+  expect(r.headers['content-type']).toMatch(/^text\/plain/);
+  const text = (r.body as Buffer).toString('utf8');
+  expect(text).toMatch(/^Error 401: Unauthorized\n\n[\s\S]+\n\nUsage details are available from http:\/\/\S+\/fdsnws\/dataselect\/1\/application\.wadl\n\nRequest:\n[\s\S]+Service version:\n1\.1\.\d+\n$/);
+  const { scheme, p } = parseChallenge(r.headers['www-authenticate']);
+  expect(scheme).toBe('Digest');
+  expect(p.realm).toBe(REALM);
+  expect(p.qop).toBe('auth');
+  expect(p.algorithm).toBe('MD5');
+  expect(p.nonce).toMatch(/^[^",\s]{20,}$/);
+  expect(p.opaque).toBeTruthy();
+  expect(p.stale === 'true').toBe(stale);
+  return p;
+}
+
+describe('queryauth: HTTP Digest + restricted data', () => {
+  let dir: string;
+  let db: Database.Database;
+  let config: NodeConfig;
+  let app: ReturnType<typeof createApp>;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geonode-auth-'));
+    const arch = path.join(dir, 'archive');
+    fs.mkdirSync(arch);
+    const samples = Int32Array.from({ length: 2000 }, (_, i) => Math.round(1000 * Math.sin(i / 10)));
+    for (const [net, sta] of STATIONS) {
+      const recs = encodeRecords({ network: net, station: sta, location: '00', channel: 'HHZ', startNs: T0, sampleRate: 20 }, samples, { formatVersion: 2, encoding: 'steim2', recordLength: 512 });
+      fs.writeFileSync(path.join(arch, `${net}.${sta}.00.HHZ.mseed`), Buffer.concat(recs));
+    }
+    db = openIndexDb(path.join(dir, 'idx.sqlite'));
+    await indexArchive(db, [arch], { workers: 0 });
+    fs.writeFileSync(path.join(dir, 'restricted.txt'), '# test policy\nXR\nYY.SECR   # one station\nZZ alice\n');
+    // alice: htdigest line (what `htdigest users FDSN alice` writes); bob: plain password.
+    fs.writeFileSync(path.join(dir, 'users'), `# users\nalice:${REALM}:${md5(`alice:${REALM}:wonder land`)}\nbob:b:o:b\n`);
+    config = { ...defaultConfig({}), dataRoot: '/', usersFile: path.join(dir, 'users'), restrictedFile: path.join(dir, 'restricted.txt'), authRealm: REALM };
+    app = createApp({ db, config });
+  });
+  afterAll(() => {
+    db?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = (url: string, auth?: string) => {
+    const t = request(app).get(url);
+    if (auth) t.set('Authorization', auth);
+    return t.buffer(true).parse(binary);
+  };
+  const post = (url: string, body: string, auth?: string) => {
+    const t = request(app).post(url).set('Content-Type', 'text/plain');
+    if (auth) t.set('Authorization', auth);
+    return t.send(body).buffer(true).parse(binary);
+  };
+  /** Full urllib dance for GET: unauthenticated request → 401 challenge → answered request. */
+  const authGet = async (url: string, user: string, password: string) => {
+    const chal = expect401(await get(url), false);
+    return get(url, authorization('GET', url, user, password, chal));
+  };
+
+  test('anonymous query never returns restricted data', async () => {
+    const all = await get(`${Q}?network=*&station=*&${WIN}`);
+    expect(all.status).toBe(200);
+    expect(stationsOf(all.body as Buffer)).toEqual(['OP.OPN1', 'YY.OPEN']);
+    // Only restricted data selected → plain no-data (nothing hints that it exists).
+    expect((await get(`${Q}?network=XR&${WIN}`)).status).toBe(204);
+    expect((await get(`${Q}?network=YY&station=SECR&${WIN}`)).status).toBe(204);
+    const n404 = await get(`${Q}?network=ZZ&${WIN}&nodata=404`);
+    expect(n404.status).toBe(404);
+    const p = await post(Q, 'quality=B\nXR RST1 00 HHZ 2020-01-01T00:00:00 2020-01-01T00:01:00\n');
+    expect(p.status).toBe(204);
+  });
+
+  test('queryauth without credentials → 401 Digest challenge with the FDSN error body', async () => {
+    const r = await get(`${QA}?network=XR&${WIN}`);
+    expect401(r, false);
+    expect((r.body as Buffer).toString()).toContain('Authentication required');
+    // Every challenge carries a new nonce.
+    const a = parseChallenge(r.headers['www-authenticate']).p.nonce;
+    const b = parseChallenge((await get(`${QA}?network=XR&${WIN}`)).headers['www-authenticate']).p.nonce;
+    expect(a).not.toBe(b);
+  });
+
+  test('challenge → correct answer → 200 with restricted and unrestricted data', async () => {
+    const url = `${QA}?network=*&station=*&${WIN}`;
+    const r = await authGet(url, 'bob', 'b:o:b'); // plain user:password line; password contains ':'
+    expect(r.status).toBe(200);
+    expect(r.headers['content-type']).toBe('application/vnd.fdsn.mseed');
+    // bob sees XR and YY.SECR (any authenticated user) but not ZZ (alice only).
+    expect(stationsOf(r.body as Buffer)).toEqual(['OP.OPN1', 'XR.RST1', 'YY.OPEN', 'YY.SECR']);
+    const a = await authGet(url, 'alice', 'wonder land'); // htdigest line
+    expect(a.status).toBe(200);
+    expect(stationsOf(a.body as Buffer)).toEqual(['OP.OPN1', 'XR.RST1', 'YY.OPEN', 'YY.SECR', 'ZZ.ALC']);
+  });
+
+  test('restricted bytes via queryauth equal the archived records; unrestricted data is identical to /query', async () => {
+    const r = await authGet(`${QA}?network=XR&station=RST1&${WIN}`, 'bob', 'b:o:b');
+    expect(r.status).toBe(200);
+    const file = fs.readFileSync(path.join(dir, 'archive', 'XR.RST1.00.HHZ.mseed'));
+    // 100 s of data, window covers the first 60 s: a prefix of the file, whole records.
+    expect(file.subarray(0, (r.body as Buffer).length).equals(r.body as Buffer)).toBe(true);
+    expect((r.body as Buffer).length % 512).toBe(0);
+    const open = await authGet(`${QA}?network=OP&${WIN}`, 'bob', 'b:o:b');
+    const anon = await get(`${Q}?network=OP&${WIN}`);
+    expect(open.status).toBe(200);
+    expect((open.body as Buffer).equals(anon.body as Buffer)).toBe(true);
+  });
+
+  test('authenticated user asking only for data not granted to them → 403', async () => {
+    const r = await authGet(`${QA}?network=ZZ&${WIN}`, 'bob', 'b:o:b');
+    expect(r.status).toBe(403);
+    expect((r.body as Buffer).toString()).toMatch(/^Error 403: Forbidden\n/);
+    // No data at all is still 204.
+    expect((await authGet(`${QA}?network=OP&${WIN.replace(/2020/g, '2019')}`, 'bob', 'b:o:b')).status).toBe(204);
+  });
+
+  test('wrong password and unknown user → 401 without stale', async () => {
+    const url = `${QA}?network=XR&${WIN}`;
+    expect401(await authGet(url, 'bob', 'wrong'), false);
+    expect401(await authGet(url, 'mallory', 'b:o:b'), false);
+    // Right password, wrong realm in the answer.
+    const chal = expect401(await get(url), false);
+    expect401(await get(url, authorization('GET', url, 'bob', 'b:o:b', { ...chal, realm: 'other' })), false);
+  });
+
+  test('expired nonce with correct credentials → 401 stale=true; the new nonce then works', async () => {
+    const url = `${QA}?network=XR&${WIN}`;
+    const chal = expect401(await get(url), false);
+    const realNow = Date.now();
+    const spy = jest.spyOn(Date, 'now').mockReturnValue(realNow + 60 * 60 * 1000);
+    try {
+      const r = await get(url, authorization('GET', url, 'bob', 'b:o:b', chal));
+      const fresh = expect401(r, true);
+      expect(fresh.nonce).not.toBe(chal.nonce);
+      const ok = await get(url, authorization('GET', url, 'bob', 'b:o:b', fresh));
+      expect(ok.status).toBe(200);
+      expect(stationsOf(ok.body as Buffer)).toEqual(['XR.RST1']);
+      // Expired nonce and WRONG password: not stale (the client must ask the user again).
+      expect401(await get(url, authorization('GET', url, 'bob', 'nope', chal)), false);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  test('replayed Authorization header → 401 (stale=true); nc increments on the same nonce are accepted', async () => {
+    const url = `${QA}?network=XR&${WIN}`;
+    const chal = expect401(await get(url), false);
+    const st: ClientState = { nonceCount: 0 };
+    const h1 = authorization('GET', url, 'bob', 'b:o:b', chal, st);
+    expect((await get(url, h1)).status).toBe(200);
+    expect401(await get(url, h1), true);
+    // urllib reuses a nonce with nc=00000002, 3, …: each is a new, valid request.
+    const h2 = authorization('GET', url, 'bob', 'b:o:b', chal, st);
+    expect(h2).toContain('nc=00000002');
+    expect((await get(url, h2)).status).toBe(200);
+    expect401(await get(url, h1), true);
+  });
+
+  test('garbled or foreign credentials → 401', async () => {
+    const url = `${QA}?network=XR&${WIN}`;
+    const chal = expect401(await get(url), false);
+    const good = authorization('GET', url, 'bob', 'b:o:b', chal);
+    const garbled = [
+      'Basic ' + Buffer.from('bob:b:o:b').toString('base64'),
+      'Digest',
+      'Digest username="bob, realm="FDSN"',
+      good.replace(/response="[0-9a-f]+"/, 'response="zz"'),
+      good.replace(/response="([0-9a-f])/, (_m, c: string) => `response="${c === 'a' ? 'b' : 'a'}`),
+      good.replace(/, qop=auth, nc=\w+, cnonce="[^"]*"/, ''), // RFC 2069 style: refused
+      good.replace(/opaque="[^"]*"/, 'opaque="not-the-opaque"'),
+      good + ', username="alice"', // duplicate parameter
+      good.replace(/algorithm="MD5"/, 'algorithm="SHA-256"'),
+    ];
+    for (const h of garbled) expect401(await get(url, h), false);
+    // A nonce the server never issued, with a correct digest for it: stale (not ours), not 200.
+    const forged = authorization('GET', url, 'bob', 'b:o:b', { ...chal, nonce: 'abc.0123456789abcdef.0123456789abcdef012345' });
+    expect401(await get(url, forged), true);
+    // A correct answer for another URL must not open this one.
+    const other = `${QA}?network=OP&${WIN}`;
+    expect401(await get(url, authorization('GET', other, 'bob', 'b:o:b', chal)), false);
+  });
+
+  test('POST queryauth: challenge, then the bulk body with credentials', async () => {
+    const body = 'quality=B\nlongestonly=false\nXR RST1 00 HHZ 2020-01-01T00:00:00.000000 2020-01-01T00:01:00.000000\nOP OPN1 -- HHZ 2020-01-01T00:00:00.000000 2020-01-01T00:01:00.000000\nOP OPN1 00 HHZ 2020-01-01T00:00:00.000000 2020-01-01T00:01:00.000000\n';
+    const chal = expect401(await post(QA, body), false);
+    const r = await post(QA, body, authorization('POST', QA, 'bob', 'b:o:b', chal));
+    expect(r.status).toBe(200);
+    expect(stationsOf(r.body as Buffer)).toEqual(['OP.OPN1', 'XR.RST1']);
+    // Digest of a GET does not authorize a POST (method is part of HA2).
+    const chal2 = expect401(await post(QA, body), false);
+    expect401(await post(QA, body, authorization('GET', QA, 'bob', 'b:o:b', chal2)), false);
+    // Anonymous POST /query: the same body gives only the open station.
+    const anon = await post(Q, body);
+    expect(anon.status).toBe(200);
+    expect(stationsOf(anon.body as Buffer)).toEqual(['OP.OPN1']);
+  });
+
+  test('MD5-sess (RFC 7616 §3.4.2) is accepted', async () => {
+    const url = `${QA}?network=XR&${WIN}`;
+    const { nonce, opaque } = expect401(await get(url), false);
+    const cnonce = 'f00dfeedf00dfeed';
+    const ha1 = md5(`${md5(`bob:${REALM}:b:o:b`)}:${nonce}:${cnonce}`);
+    const response = md5(`${ha1}:${nonce}:00000001:${cnonce}:auth:${md5(`GET:${url}`)}`);
+    const h = `Digest username="bob", realm="${REALM}", nonce="${nonce}", uri="${url}", response="${response}", opaque="${opaque}", algorithm=MD5-sess, qop=auth, nc=00000001, cnonce="${cnonce}"`;
+    expect((await get(url, h)).status).toBe(200);
+  });
+
+  test('without a users file queryauth can only challenge; query still works', async () => {
+    const bare = createApp({ db, config: { ...config, usersFile: '' } });
+    const url = `${QA}?network=XR&${WIN}`;
+    const r1 = await request(bare).get(url).buffer(true).parse(binary);
+    const chal = expect401(r1, false);
+    const r2 = await request(bare).get(url).set('Authorization', authorization('GET', url, 'bob', 'b:o:b', chal)).buffer(true).parse(binary);
+    expect401(r2, false);
+    expect((await request(bare).get(`${Q}?network=XR&${WIN}`)).status).toBe(204);
+  });
+
+  test('WADL lists queryauth, ObsPy still picks the query method', async () => {
+    const r = await request(app).get('/fdsnws/dataselect/1/application.wadl');
+    expect(r.text).toContain('<resource path="queryauth">');
+    expect(r.text).toContain('<method name="GET" id="query">');
+  });
+});
