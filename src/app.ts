@@ -6,6 +6,7 @@ import express from 'express';
 import type Database from 'better-sqlite3';
 import type { NodeConfig } from './config';
 import { createDataselectRouter } from './fdsnws/dataselect';
+import { createAvailabilityRouter } from './fdsnws/availability';
 
 export interface AppContext {
   /** Read connection to the mseedindex-schema SQLite file. */
@@ -31,6 +32,7 @@ export function createApp(ctx: AppContext): express.Express {
   });
 
   app.use('/fdsnws/dataselect/1', createDataselectRouter(ctx));
+  app.use('/fdsnws/availability/1', createAvailabilityRouter(ctx));
 
   return app;
 }

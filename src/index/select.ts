@@ -184,13 +184,88 @@ export function parseTimespans(text: string | null): TimeWindow[] | null {
   return out.length ? out : null;
 }
 
-/** Sample-period in ns and the libmseed-style continuity tolerance (½ period). */
-function periodNs(rate: number): bigint {
+/** Sample-period in ns (0 for rate 0: log/event records have no sample period). */
+export function periodNs(rate: number): bigint {
   return rate > 0 ? BigInt(Math.round(1e9 / rate)) : 0n;
 }
 
-interface Span extends TimeWindow {
+/** A time span (first..last sample) with the sample rate of its data. */
+export interface RatedSpan extends TimeWindow {
   rate: number;
+}
+
+/**
+ * The contiguous spans of one section: its `timespans` (with per-span rates from `timerates`
+ * when the section's rate changes), or the whole section when timespans are absent.
+ */
+export function sectionSpans(s: Section): RatedSpan[] {
+  const ts = parseTimespans(s.timespans);
+  if (!ts) return [{ startNs: s.startNs, endNs: s.endNs, rate: s.samplerate }];
+  const rates = s.timerates ? s.timerates.split(',').map(Number) : null;
+  return ts.map((t, i) => ({ ...t, rate: rates && Number.isFinite(rates[i]) ? rates[i] : s.samplerate }));
+}
+
+export interface JoinSpansOptions<T> {
+  /** Also join spans separated by up to this gap (ns) beyond the one-period rule (availability mergegaps). */
+  maxGapNs?: bigint;
+  /**
+   * Keep overlapping spans as separate spans instead of joining them (availability without
+   * merge=overlap). Contiguous spans are still joined. Default false (overlaps are joined).
+   */
+  keepOverlaps?: boolean;
+  /** Called when `from` is joined into `into` (after `into.endNs` was extended), e.g. to merge metadata. */
+  onJoin?: (into: T, from: T) => void;
+}
+
+/**
+ * Join spans into continuous segments: the next span belongs to a segment when it starts no
+ * later than max(maxGap, one sample period) + ½ period (the libmseed/mseedindex tolerance)
+ * after the segment's last sample. With keepOverlaps, a span starting more than ½ period
+ * before the expected next sample of every open segment is an overlap and stays separate.
+ * Input order does not matter; output is sorted by start. Elements are shallow copies.
+ */
+export function joinSpans<T extends RatedSpan>(spans: readonly T[], opts: JoinSpansOptions<T> = {}): T[] {
+  const sorted = [...spans].sort((a, b) => cmpBig(a.startNs, b.startNs) || cmpBig(a.endNs, b.endNs));
+  const gap = opts.maxGapNs ?? 0n;
+  const out: T[] = [];
+  /** Latest sample time at which a following span may still start to be joined into `seg`. */
+  const limits = (seg: T, next: T) => {
+    const p = periodNs(seg.rate || next.rate);
+    const half = p / 2n;
+    return { earliest: seg.endNs + p - half, latest: seg.endNs + (gap > p ? gap : p) + half };
+  };
+  if (!opts.keepOverlaps) {
+    for (const sp of sorted) {
+      const last = out[out.length - 1];
+      if (last && sp.startNs <= limits(last, sp).latest) {
+        if (sp.endNs > last.endNs) last.endNs = sp.endNs;
+        opts.onJoin?.(last, sp);
+        continue;
+      }
+      out.push({ ...sp });
+    }
+    return out;
+  }
+  // Overlaps kept apart: a span may continue any still-open segment (not only the last one,
+  // which could be a short overlapping piece). `open` holds segments a later span can reach.
+  let open: T[] = [];
+  for (const sp of sorted) {
+    open = open.filter((seg) => sp.startNs <= limits(seg, sp).latest);
+    let target: T | undefined;
+    for (const seg of open) {
+      const { earliest, latest } = limits(seg, sp);
+      if (sp.startNs >= earliest && sp.startNs <= latest && (!target || seg.endNs > target.endNs)) target = seg;
+    }
+    if (target) {
+      if (sp.endNs > target.endNs) target.endNs = sp.endNs;
+      opts.onJoin?.(target, sp);
+      continue;
+    }
+    const copy = { ...sp };
+    out.push(copy);
+    open.push(copy);
+  }
+  return out;
 }
 
 /**
@@ -199,28 +274,7 @@ interface Span extends TimeWindow {
  * period (+½ period tolerance, as libmseed/mseedindex) after the previous one's last sample.
  */
 export function continuousSegments(sections: readonly Section[]): TimeWindow[] {
-  const spans: Span[] = [];
-  for (const s of sections) {
-    const ts = parseTimespans(s.timespans);
-    const rates = s.timerates ? s.timerates.split(',').map(Number) : null;
-    if (ts) ts.forEach((t, i) => spans.push({ ...t, rate: rates && Number.isFinite(rates[i]) ? rates[i] : s.samplerate }));
-    else spans.push({ startNs: s.startNs, endNs: s.endNs, rate: s.samplerate });
-  }
-  spans.sort((a, b) => cmpBig(a.startNs, b.startNs) || cmpBig(a.endNs, b.endNs));
-  const out: Span[] = [];
-  for (const sp of spans) {
-    const last = out[out.length - 1];
-    if (last) {
-      const p = periodNs(last.rate || sp.rate);
-      const allowed = last.endNs + p + p / 2n;
-      if (sp.startNs <= allowed) {
-        if (sp.endNs > last.endNs) last.endNs = sp.endNs;
-        continue;
-      }
-    }
-    out.push({ ...sp });
-  }
-  return out.map(({ startNs, endNs }) => ({ startNs, endNs }));
+  return joinSpans(sections.flatMap(sectionSpans)).map(({ startNs, endNs }) => ({ startNs, endNs }));
 }
 
 /**
