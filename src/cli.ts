@@ -217,9 +217,13 @@ function reportIndex(io: CliIo, s: IndexSummary): void {
   log(
     io,
     `indexed ${s.filesScanned} files (${s.filesSkipped} unchanged, ${s.filesRemoved} removed), ${s.records} records, ` +
-      `${s.bytes} bytes (${formatBytes(s.bytes)}), ${s.sections} sections in ${s.seconds.toFixed(2)} s, ${s.errors.length} errors`,
+      `${s.bytes} bytes (${formatBytes(s.bytes)}), ${s.sections} sections in ${s.seconds.toFixed(2)} s, ${s.errors.length} errors` +
+      (s.notMiniseed.length > 0 ? `, ${s.notMiniseed.length} non-miniSEED files skipped` : ''),
   );
   for (const e of s.errors) warn(io, `error: ${e.file}${e.offset !== null ? ` @${e.offset}` : ''}: ${e.reason}`);
+  // Non-miniSEED files (READMEs, JSON beside an SDS tree) are normal: name a few, count the rest.
+  for (const e of s.notMiniseed.slice(0, 10)) warn(io, `skipped: ${e.file}: ${e.reason}`);
+  if (s.notMiniseed.length > 10) warn(io, `skipped: … and ${s.notMiniseed.length - 10} more non-miniSEED files`);
 }
 
 // ---------------------------------------------------------------- serve

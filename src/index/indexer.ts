@@ -61,6 +61,7 @@ export async function indexArchive(db: Database.Database, roots: string[], opts:
     sections: 0,
     seconds: 0,
     errors,
+    notMiniseed: [],
   };
   const subIndexSeconds = opts.subIndexSeconds ?? 3600;
   const timeStyle = opts.timeStyle ?? 'v3';
@@ -124,7 +125,9 @@ export async function indexArchive(db: Database.Database, roots: string[], opts:
       summary.filesScanned++;
       summary.records += s.scan.records;
       summary.bytes += s.scan.bytes;
-      for (const e of s.scan.errors) errors.push({ file: s.file.abs, offset: e.offset, reason: e.reason });
+      // A file with no miniSEED record at all is not a damaged archive file: list it apart.
+      const into = s.scan.notMseed ? summary.notMiniseed : errors;
+      for (const e of s.scan.errors) into.push({ file: s.file.abs, offset: e.offset, reason: e.reason });
     }
     writer.add(s);
     report(s.file.abs);

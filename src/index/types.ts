@@ -59,6 +59,8 @@ export interface IndexSummary {
   sections: number;
   seconds: number;
   errors: IndexError[];
+  /** Files in which no miniSEED record was found at all (README, JSON, …): skipped, listed, not errors. */
+  notMiniseed: IndexError[];
 }
 
 export interface IndexProgress {

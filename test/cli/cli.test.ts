@@ -120,7 +120,7 @@ describe('generate -> index -> serve', () => {
     const io = makeIo(tmp);
     expect(await main(['index', 'archive', '--db', db], io)).toBe(0);
     const line = io.out.text.split('\n')[0];
-    expect(line).toMatch(/^indexed \d+ files \(0 unchanged, 0 removed\), \d+ records, \d+ bytes \(.*\), \d+ sections in [\d.]+ s, \d+ errors$/);
+    expect(line).toMatch(/^indexed \d+ files \(0 unchanged, 0 removed\), \d+ records, \d+ bytes \(.*\), \d+ sections in [\d.]+ s, \d+ errors(, \d+ non-miniSEED files skipped)?$/);
     expect(fs.existsSync(db)).toBe(true);
     const io2 = makeIo(tmp);
     expect(await main(['index', 'archive', '--db', db], io2)).toBe(0);

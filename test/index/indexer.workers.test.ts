@@ -56,9 +56,15 @@ test('workers produce the same rows as in-thread scanning, and report bad files'
     const dbT = openIndexDb(path.join(dbDir, 't.sqlite'));
     const sw = await indexArchive(dbW, [root], { workers: 2, workerScript: path.join(out, 'index', 'scanWorker.js') });
     const st = await indexArchive(dbT, [root], { workers: 0 });
-    const strip = (s: typeof sw) => ({ ...s, seconds: 0, errors: s.errors.map((e) => e.file).sort() });
+    const strip = (s: typeof sw) => ({
+      ...s,
+      seconds: 0,
+      errors: s.errors.map((e) => e.file).sort(),
+      notMiniseed: s.notMiniseed.map((e) => e.file).sort(),
+    });
     expect(strip(sw)).toEqual(strip(st));
-    expect(sw.errors).toHaveLength(1);
+    expect(sw.errors).toHaveLength(0);
+    expect(sw.notMiniseed.map((e) => path.basename(e.file))).toEqual(['notes.txt']);
     const q = 'SELECT network,station,location,channel,quality,version,starttime,endtime,samplerate,filename,byteoffset,bytes,hash,timeindex,timespans,timerates,format,filemodtime,updated FROM tsindex ORDER BY filename, byteoffset';
     const rowsW = dbW.prepare(q).all();
     expect(rowsW.length).toBeGreaterThanOrEqual(12);
