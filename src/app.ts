@@ -7,6 +7,8 @@ import type Database from 'better-sqlite3';
 import type { NodeConfig } from './config';
 import { createDataselectRouter } from './fdsnws/dataselect';
 import { createAvailabilityRouter } from './fdsnws/availability';
+import { createStationRouter } from './fdsnws/station';
+import { createEventRouter } from './fdsnws/event';
 
 export interface AppContext {
   /** Read connection to the mseedindex-schema SQLite file. */
@@ -33,6 +35,8 @@ export function createApp(ctx: AppContext): express.Express {
 
   app.use('/fdsnws/dataselect/1', createDataselectRouter(ctx));
   app.use('/fdsnws/availability/1', createAvailabilityRouter(ctx));
+  app.use('/fdsnws/station/1', createStationRouter(ctx));
+  app.use('/fdsnws/event/1', createEventRouter(ctx));
 
   return app;
 }

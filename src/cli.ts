@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `geonode <command> [options]` — generate, index, serve, start.
+ * `geonode <command> [options]` — generate, index, load-metadata, load-events, serve, start.
  *
  * Settings: flags override environment variables (GEONODE_*), which override defaults
  * (src/config.ts). Exit codes: 0 ok, 1 runtime failure, 2 usage error.
@@ -10,10 +10,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import cluster from 'node:cluster';
+import http from 'node:http';
+import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { defaultConfig, type NodeConfig } from './config';
 import { ARCHIVE_SIZES, GenerateError, generateDemoArchive, type ArchiveSize, type GenerateOptions, type GenerateSummary } from './demo/generate';
+import { demoStreams } from './demo/stations';
 import { parseIsoToNs } from './formats/time';
 import type { IndexSummary } from './index/types';
 import { formatBytes, ProgressLine, type ProgressStream } from './progress';
@@ -29,6 +33,8 @@ export interface CliIo {
   onListening?: (url: string, port: number) => void;
   /** Install SIGINT/SIGTERM handlers (default true only for the real process). */
   handleSignals?: boolean;
+  /** serve/start: worker processes when --workers is not given (real process: CPU count; tests: 1 = in-process). */
+  defaultWorkers?: number;
 }
 
 /** Wrong command line: message + usage on stderr, exit 2. */
@@ -226,9 +232,144 @@ function reportIndex(io: CliIo, s: IndexSummary): void {
   if (s.notMiniseed.length > 10) warn(io, `skipped: … and ${s.notMiniseed.length - 10} more non-miniSEED files`);
 }
 
+// ---------------------------------------------------------------- load-metadata
+
+/** Load StationXML files/directories into the metadata tables of the index db; returns the number of failed files. */
+async function runLoadMetadata(io: CliIo, paths: string[], dbPath: string): Promise<number> {
+  const { openIndexDb } = await import('./index/db');
+  const { loadMetadataPaths } = await import('./index/metadata');
+  fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  const db = openIndexDb(dbPath);
+  try {
+    const { results, errors } = loadMetadataPaths(db, paths);
+    for (const r of results) {
+      log(io, `${r.status}: ${r.source} (${r.networks} networks, ${r.stations} stations, ${r.channels} channel epochs)`);
+    }
+    for (const e of errors) warn(io, `error: ${e.source}: ${e.reason}`);
+    log(io, `metadata: ${results.filter((r) => r.status !== 'unchanged').length} file(s) loaded, ${results.filter((r) => r.status === 'unchanged').length} unchanged, ${errors.length} failed`);
+    return errors.length;
+  } finally {
+    db.close();
+  }
+}
+
+/** truth.json of a full demo archive (not a benchmark, not a --stations subset). */
+function isDemoArchive(dir: string): boolean {
+  try {
+    const truth = JSON.parse(fs.readFileSync(path.join(dir, 'truth.json'), 'utf8')) as { size?: string; streams?: unknown[] };
+    return truth.size === 'demo' && Array.isArray(truth.streams) && truth.streams.length === demoStreams().length;
+  } catch {
+    return false;
+  }
+}
+
+// ---------------------------------------------------------------- load-events
+
+/** Load event files (QuakeML, FDSN text, lists) into the event tables of the index db; returns the number of failed files. */
+async function runLoadEvents(io: CliIo, paths: string[], dbPath: string, opts: import('./index/events').LoadEventsOptions = {}): Promise<number> {
+  const { openIndexDb } = await import('./index/db');
+  const { loadEventFiles } = await import('./index/events');
+  fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  const db = openIndexDb(dbPath);
+  try {
+    const s = loadEventFiles(db, paths, opts);
+    // Bad files and bad lines are named (file:line: reason) but do not stop the other files.
+    for (const e of s.problems) warn(io, `error: ${e.file}${e.line !== undefined ? `:${e.line}` : ''}: ${e.reason}`);
+    log(
+      io,
+      `events: ${s.loaded} file(s) loaded, ${s.unchanged} unchanged, ${s.failed} failed; ${s.events} events stored` +
+        (s.replaced > 0 ? ` (${s.replaced} replacing events of other files)` : '') +
+        ` in ${s.seconds.toFixed(2)} s`,
+    );
+    return s.failed;
+  } finally {
+    db.close();
+  }
+}
+
 // ---------------------------------------------------------------- serve
 
-async function serve(io: CliIo, cfg: NodeConfig): Promise<number> {
+/** --workers N, else io.defaultWorkers (CPU count for the real process), else 1. */
+function workersFor(io: CliIo, p: Parsed): number {
+  const n = int(p, 'workers');
+  if (n !== undefined) {
+    if (n < 1 || n > 256) throw new UsageError('--workers must be 1..256');
+    return n;
+  }
+  return Math.max(1, io.defaultWorkers ?? 1);
+}
+
+/**
+ * Cluster primary: N workers (node:cluster, sharing the listening socket) each run `serve` with
+ * their own read-only database connection. Reports the address once all listen; SIGINT/SIGTERM
+ * (or io.signal) stop every worker gracefully; a worker that dies while serving is restarted.
+ */
+async function servePrimary(io: CliIo, cfg: NodeConfig, workers: number): Promise<number> {
+  const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
+  cluster.setupPrimary({
+    exec: __filename,
+    args: ['serve', '--workers', '1', '--port', String(cfg.port), '--host', cfg.host, '--db', cfg.dbPath, '--data-root', cfg.dataRoot],
+  });
+  return new Promise<number>((resolve) => {
+    let stopping = false;
+    let listening = 0;
+    let reported = false;
+    let code = 0;
+    const live = new Set<import('node:cluster').Worker>();
+    const fork = (): void => {
+      const w = cluster.fork({ ...io.env });
+      live.add(w);
+      let up = false;
+      w.once('listening', (addr) => {
+        up = true;
+        if (++listening === workers && !reported) {
+          reported = true;
+          const url = `http://${shownHost}:${addr.port}`;
+          log(io, `geonode serving ${url}/fdsnws/dataselect/1/ with ${workers} workers (index ${cfg.dbPath}, data root ${cfg.dataRoot}); Ctrl-C to stop`);
+          io.onListening?.(url, addr.port);
+        }
+      });
+      w.once('exit', (exitCode, sig) => {
+        live.delete(w);
+        if (!stopping) {
+          if (up) {
+            warn(io, `geonode: worker ${w.process.pid} exited (${sig ?? exitCode}), restarting it`);
+            listening--;
+            fork();
+            return;
+          }
+          // A worker that never listened (port taken, bad db): give up.
+          code = 1;
+          stop(`worker failed to start (exit ${sig ?? exitCode})`);
+        }
+        if (live.size === 0) finish();
+      });
+    };
+    const finish = (): void => {
+      process.off('SIGINT', onInt);
+      process.off('SIGTERM', onTerm);
+      resolve(code);
+    };
+    const stop = (why: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log(io, `geonode: ${why}, stopping ${live.size} workers`);
+      for (const w of live) w.process.kill('SIGTERM');
+      if (live.size === 0) finish();
+    };
+    const onInt = () => stop('SIGINT');
+    const onTerm = () => stop('SIGTERM');
+    if (io.handleSignals) {
+      process.on('SIGINT', onInt);
+      process.on('SIGTERM', onTerm);
+    }
+    for (let i = 0; i < workers; i++) fork();
+    if (io.signal?.aborted) stop('stopped');
+    io.signal?.addEventListener('abort', () => stop('stopped'), { once: true });
+  });
+}
+
+async function serve(io: CliIo, cfg: NodeConfig, workers = 1): Promise<number> {
   if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) {
     warn(io, `geonode: invalid port ${cfg.port} (check GEONODE_PORT / PORT)`);
     return 1;
@@ -237,16 +378,26 @@ async function serve(io: CliIo, cfg: NodeConfig): Promise<number> {
     warn(io, `geonode: index database ${cfg.dbPath} not found (run "geonode index ARCHIVE --db ${cfg.dbPath}" or "geonode start")`);
     return 1;
   }
+  if (workers > 1 && cluster.isPrimary) return servePrimary(io, cfg, workers);
   const { openIndexDb } = await import('./index/db');
   const { createApp } = await import('./app');
+  const { createDataselectFastPath } = await import('./fdsnws/dataselect');
   // The app only reads; a readonly connection cannot lock out a concurrent indexer.
   const db = openIndexDb(cfg.dbPath, { readonly: true });
   const app = createApp({ db, config: cfg });
+  // dataselect GET /query answers with data are served without express; everything else
+  // (and any request the fast path declines) goes to the express app.
+  const fast = createDataselectFastPath({ db, config: cfg });
   let server: Server;
   try {
     server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(cfg.port, cfg.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+      const s = http.createServer((req, res) => {
+        const handled = fast(req, res);
+        if (handled === false) void app(req, res);
+        else handled.then((ok) => (ok ? undefined : app(req, res)), () => app(req, res));
+      });
       s.once('error', reject);
+      s.listen(cfg.port, cfg.host, () => resolve(s));
     });
   } catch (e) {
     db.close();
@@ -256,7 +407,8 @@ async function serve(io: CliIo, cfg: NodeConfig): Promise<number> {
   const port = (server.address() as AddressInfo).port;
   const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
   const url = `http://${shownHost}:${port}`;
-  log(io, `geonode serving ${url}/fdsnws/dataselect/1/ (index ${cfg.dbPath}, data root ${cfg.dataRoot}); Ctrl-C to stop`);
+  // In a cluster the primary reports the address once.
+  if (!cluster.isWorker) log(io, `geonode serving ${url}/fdsnws/dataselect/1/ (index ${cfg.dbPath}, data root ${cfg.dataRoot}); Ctrl-C to stop`);
   io.onListening?.(url, port);
 
   await new Promise<void>((resolve) => {
@@ -286,6 +438,8 @@ async function serve(io: CliIo, cfg: NodeConfig): Promise<number> {
     io.signal?.addEventListener('abort', () => stop('stopped'), { once: true });
   });
   db.close();
+  // A cluster worker's IPC channel would keep it alive after the server closed.
+  if (cluster.isWorker) process.disconnect?.();
   return 0;
 }
 
@@ -341,6 +495,60 @@ const COMMANDS: CommandSpec[] = [
     },
   },
   {
+    name: 'load-metadata',
+    args: 'FILE|DIR...',
+    summary: 'load FDSN StationXML (1.0-1.2) into the index database for fdsnws-station',
+    minPositionals: 1,
+    maxPositionals: Infinity,
+    flags: {
+      db: { type: 'string', value: 'FILE', help: 'index database (default: GEONODE_DB or var/geonode.sqlite)' },
+      help: HELP_FLAG,
+    },
+    details:
+      'Directories are searched for *.xml and *.stationxml files. A file loaded again replaces what it\n' +
+      'loaded before; an unchanged file (same SHA-256) is skipped. Where files describe the same epoch,\n' +
+      'the file loaded last wins. Exit code 1 if any file could not be loaded (the others still are).',
+    async run(p, io) {
+      const cfg = configFor(io, p);
+      const failed = await runLoadMetadata(io, p.positionals.map((r) => resolveFrom(io, r)), cfg.dbPath);
+      return failed > 0 ? 1 : 0;
+    },
+  },
+  {
+    name: 'load-events',
+    args: 'FILE|DIR...',
+    summary: 'load an event catalogue (QuakeML 1.2, FDSN event text, lists) for fdsnws-event',
+    minPositionals: 1,
+    maxPositionals: Infinity,
+    flags: {
+      db: { type: 'string', value: 'FILE', help: 'index database (default: GEONODE_DB or var/geonode.sqlite)' },
+      catalog: { type: 'string', value: 'NAME', help: 'catalog name recorded on every event (default: from the file)' },
+      contributor: { type: 'string', value: 'NAME', help: 'contributor name recorded on every event (default: from the file)' },
+      'depth-unit': { type: 'string', value: 'm|km', help: 'unit of QuakeML depth values (default m as the standard; km for old IRIS output)' },
+      force: { type: 'boolean', help: 'reload files even when unchanged' },
+      help: HELP_FLAG,
+    },
+    details:
+      'QuakeML is recognised by its leading "<"; other files are FDSN event text (13 or 14 columns) or\n' +
+      'lists of "date time lat lon depth mag [magtype] [name]" lines (or CSV with a header). Directories\n' +
+      'are searched for *.xml, *.qml, *.txt and *.csv. A changed file replaces what it loaded before; an\n' +
+      'unchanged one (same SHA-256 and options) is skipped; an event id loaded again from another file\n' +
+      'replaces the earlier event. Bad lines are reported (file:line: reason) and skipped. Exit code 1\n' +
+      'if any file could not be loaded at all (the others still are).',
+    async run(p, io) {
+      const cfg = configFor(io, p);
+      const depthUnit = str(p, 'depth-unit');
+      if (depthUnit !== undefined && depthUnit !== 'm' && depthUnit !== 'km') throw new UsageError('--depth-unit must be m or km', 'load-events');
+      const failed = await runLoadEvents(io, p.positionals.map((r) => resolveFrom(io, r)), cfg.dbPath, {
+        catalog: str(p, 'catalog'),
+        contributor: str(p, 'contributor'),
+        depthUnit: depthUnit as 'm' | 'km' | undefined,
+        force: p.flags.force === true,
+      });
+      return failed > 0 ? 1 : 0;
+    },
+  },
+  {
     name: 'serve',
     args: '',
     summary: 'serve fdsnws-dataselect from an index',
@@ -351,16 +559,18 @@ const COMMANDS: CommandSpec[] = [
       host: { type: 'string', value: 'H', help: 'listen address (default: GEONODE_HOST or 0.0.0.0)' },
       db: { type: 'string', value: 'FILE', help: 'index database (default: GEONODE_DB or var/geonode.sqlite)' },
       'data-root': { type: 'string', value: 'DIR', help: 'resolve relative file names against DIR (default: GEONODE_DATA_ROOT or /)' },
+      workers: { type: 'int', value: 'N', help: 'server processes sharing the port (default: number of CPUs; 1 = single process)' },
       help: HELP_FLAG,
     },
+    details: 'With N > 1 a primary process starts N workers (node:cluster), each with its own read-only\nindex connection; SIGINT/SIGTERM stop them gracefully (in-flight responses finish).',
     async run(p, io) {
-      return serve(io, configFor(io, p));
+      return serve(io, configFor(io, p), workersFor(io, p));
     },
   },
   {
     name: 'start',
     args: '',
-    summary: 'first run: generate the demo archive (once), index it, serve it',
+    summary: 'first run: generate the demo archive (once), index it, load its StationXML and events, serve it',
     minPositionals: 0,
     maxPositionals: 0,
     flags: {
@@ -368,9 +578,13 @@ const COMMANDS: CommandSpec[] = [
       host: { type: 'string', value: 'H', help: 'listen address (default: GEONODE_HOST or 0.0.0.0)' },
       archive: { type: 'string', value: 'DIR', help: 'archive directory (default: GEONODE_ARCHIVE or ./archive)' },
       db: { type: 'string', value: 'FILE', help: 'index database (default: GEONODE_DB or var/geonode.sqlite)' },
+      workers: { type: 'int', value: 'N', help: 'server processes sharing the port (default: number of CPUs; 1 = single process)' },
       help: HELP_FLAG,
     },
-    details: 'Generation is skipped when ARCHIVE/truth.json exists; indexing only scans new or changed files.',
+    details:
+      'Generation is skipped when ARCHIVE/truth.json exists; indexing only scans new or changed files.\n' +
+      'StationXML files in ARCHIVE (*.xml, e.g. the demo stations.xml) are loaded for fdsnws-station.\n' +
+      'ARCHIVE/events.txt (the demo catalogue, FDSN event text) is loaded for fdsnws-event.',
     async run(p, io) {
       const cfg = configFor(io, p);
       if (fs.existsSync(path.join(cfg.archiveDir, 'truth.json'))) {
@@ -387,7 +601,25 @@ const COMMANDS: CommandSpec[] = [
         .map((e) => path.join(cfg.archiveDir, e.name));
       log(io, `indexing ${cfg.archiveDir} into ${cfg.dbPath} …`);
       reportIndex(io, await runIndex(io, roots.length > 0 ? roots : [cfg.archiveDir], cfg.dbPath, undefined));
-      return serve(io, cfg);
+      // StationXML beside the data (the generator writes stations.xml) → fdsnws-station. A demo
+      // archive generated before the generator wrote it gets it now (same constants).
+      const { DEMO_STATIONXML_NAME, writeDemoStationXml } = await import('./demo/stationxml');
+      if (!fs.existsSync(path.join(cfg.archiveDir, DEMO_STATIONXML_NAME)) && isDemoArchive(cfg.archiveDir)) writeDemoStationXml(cfg.archiveDir);
+      const inventories = fs
+        .readdirSync(cfg.archiveDir, { withFileTypes: true })
+        .filter((e) => e.isFile() && /\.xml$/i.test(e.name))
+        .map((e) => path.join(cfg.archiveDir, e.name));
+      if (inventories.length > 0) {
+        log(io, `loading station metadata ${inventories.map((f) => path.basename(f)).join(', ')} …`);
+        await runLoadMetadata(io, inventories, cfg.dbPath);
+      }
+      // The demo catalogue (FDSN event text the generator writes) → fdsnws-event; unchanged = skipped.
+      const eventsFile = path.join(cfg.archiveDir, 'events.txt');
+      if (fs.existsSync(eventsFile)) {
+        log(io, `loading events ${path.basename(eventsFile)} …`);
+        await runLoadEvents(io, [eventsFile], cfg.dbPath);
+      }
+      return serve(io, cfg, workersFor(io, p));
     },
   },
 ];
@@ -427,7 +659,7 @@ function version(): string {
 }
 
 export function defaultIo(): CliIo {
-  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), handleSignals: true };
+  return { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), handleSignals: true, defaultWorkers: os.availableParallelism() };
 }
 
 /** Run the CLI; resolves to the exit code (never calls process.exit). */

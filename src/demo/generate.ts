@@ -21,6 +21,7 @@ import { DEMO_EVENTS, VP_KM_S, VS_KM_S, type DemoEvent } from './quakes';
 import { DEMO_GAPS, DEMO_OVERLAP, STATION_NOISE, defaultDemoStartDay, demoArrivals, demoSource, type DemoGap } from './scenario';
 import { blockLength, samplePeriodNs, synthesize, type SignalSource } from './signals';
 import { DEMO_STATIONS, findDemoStream, streamId, type DemoStation } from './stations';
+import { writeDemoStationXml } from './stationxml';
 
 export type ArchiveSize = 'demo' | 'bench-small' | 'bench-large';
 export const ARCHIVE_SIZES: readonly ArchiveSize[] = ['demo', 'bench-small', 'bench-large'];
@@ -526,6 +527,8 @@ export async function generateDemoArchive(dir: string, opts: GenerateOptions = {
   });
 
   if (plan.events.length > 0) fs.writeFileSync(path.join(root, 'events.txt'), eventsText(plan.events));
+  // The demo's inventory beside its data: `geonode start` loads it for fdsnws-station.
+  if (plan.size === 'demo') writeDemoStationXml(root, plan.tasks);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const summary: GenerateSummary = {
     dir: root,

@@ -1,0 +1,866 @@
+/**
+ * Station metadata store: FDSN StationXML files loaded into the SQLite file of the waveform
+ * index (own `geonode_*` tables beside `tsindex`, which is never touched), and the selection
+ * logic of fdsnws-station 1.1 (`queryMetadata` → Inventory model for the stationxml writers).
+ *
+ * Storage
+ *  - one row per loaded file in geonode_meta_sources (path, sha256, load time). Loading a file
+ *    replaces everything it loaded before in ONE transaction; an unchanged sha256 is skipped.
+ *    The source id grows with every (re)load (AUTOINCREMENT), and is the merge priority below.
+ *  - networks / stations / channel epochs with the columns the service filters on, the
+ *    <Response> verbatim (response_xml, read only for level=response) and the remaining model
+ *    fields as JSON (extra_json), so the Inventory comes back exactly as parsed.
+ *  - times as fixed-width ISO text `YYYY-MM-DDTHH:MM:SS.nnnnnnnnn` (NULL = open): exact to the
+ *    nanosecond and ordered as text, where epoch-ns integers would overflow int64 for the
+ *    `2599-12-31` end dates IRIS writes and REAL seconds would lose sub-microsecond detail.
+ *  - `updated` per row = load time of the file that last CHANGED the row (a reload keeps the
+ *    old time for rows whose content hash is unchanged), for `updatedafter`.
+ *
+ * Merging sources: several files may describe the same epoch (IU.ANMO is in three shared
+ * files). Elements are identified by codes + start date (network: code+start; station:
+ * net+code+start; channel: net+sta+loc+cha+start) and the row of the most recently loaded file
+ * wins, so the service never lists an epoch twice. Children hang under their parent's key,
+ * so a station described by two files gets the union of their channels.
+ *
+ * Selection (FDSN station 1.1, see /work/shared/docs/fdsn-services.md §3):
+ *  - the "target level" is the deepest level a criterion refers to: channel when level is
+ *    channel/response, or location/channel codes are given, or matchtimeseries; else station
+ *    when level is station, station codes or geographic limits are given; else network.
+ *    Ancestors of the target are included only when they have a matching descendant (a station
+ *    is listed when it has matching channels if channel criteria are given).
+ *  - the time window (starttime/endtime, inclusive) applies at every level; strict
+ *    start/end before/after, geographic limits (coordinates of the target level: channels can
+ *    sit elsewhere than their station) and updatedafter apply at the target level.
+ *  - restricted: effective status = own restrictedStatus, else the parent's; `closed` (or a
+ *    station restricted by the node's restriction policy) is hidden when includerestricted=false.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type Database from 'better-sqlite3';
+import { channelKey, parseStationXml, type Channel, type Inventory, type Network, type Station } from '../formats/stationxml';
+import { nsToIso, parseIsoToNs } from '../formats/time';
+import { computeAvailability } from './availability';
+import type { RestrictionPolicy } from './restrictions';
+import type { Selection } from './types';
+
+// ---------------------------------------------------------------------------------------------
+// Schema
+
+const DDL = [
+  `CREATE TABLE IF NOT EXISTS geonode_meta_sources (id INTEGER PRIMARY KEY AUTOINCREMENT, source TEXT NOT NULL UNIQUE,
+     sha256 TEXT NOT NULL, loaded TEXT NOT NULL, schema_version TEXT, header_json TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS geonode_networks (id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, code TEXT NOT NULL,
+     start_time TEXT, end_time TEXT, restricted TEXT, description TEXT, updated TEXT NOT NULL, row_hash TEXT NOT NULL,
+     extra_json TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS geonode_stations (id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, network_id INTEGER NOT NULL,
+     network TEXT NOT NULL, network_start TEXT, code TEXT NOT NULL, start_time TEXT, end_time TEXT, restricted TEXT,
+     latitude REAL NOT NULL, longitude REAL NOT NULL, elevation REAL NOT NULL, site_name TEXT NOT NULL,
+     updated TEXT NOT NULL, row_hash TEXT NOT NULL, extra_json TEXT NOT NULL)`,
+  `CREATE TABLE IF NOT EXISTS geonode_channels (id INTEGER PRIMARY KEY, source_id INTEGER NOT NULL, station_id INTEGER NOT NULL,
+     network TEXT NOT NULL, station TEXT NOT NULL, station_start TEXT, location TEXT NOT NULL, channel TEXT NOT NULL,
+     start_time TEXT, end_time TEXT, restricted TEXT, latitude REAL NOT NULL, longitude REAL NOT NULL, elevation REAL NOT NULL,
+     depth REAL NOT NULL, azimuth REAL, dip REAL, sample_rate REAL, sensitivity REAL, sensitivity_frequency REAL,
+     sensitivity_units TEXT, sensor TEXT, response_xml TEXT, updated TEXT NOT NULL, row_hash TEXT NOT NULL, extra_json TEXT NOT NULL)`,
+  'CREATE INDEX IF NOT EXISTS geonode_networks_code_idx ON geonode_networks (code, start_time)',
+  'CREATE INDEX IF NOT EXISTS geonode_networks_source_idx ON geonode_networks (source_id)',
+  'CREATE INDEX IF NOT EXISTS geonode_stations_code_idx ON geonode_stations (network, code, start_time)',
+  'CREATE INDEX IF NOT EXISTS geonode_stations_source_idx ON geonode_stations (source_id)',
+  'CREATE INDEX IF NOT EXISTS geonode_channels_nslc_idx ON geonode_channels (network, station, location, channel, start_time)',
+  'CREATE INDEX IF NOT EXISTS geonode_channels_source_idx ON geonode_channels (source_id)',
+  'CREATE INDEX IF NOT EXISTS geonode_channels_updated_idx ON geonode_channels (updated)',
+];
+
+/** Create the metadata tables if missing (idempotent; needs a writable connection). */
+export function ensureMetadataSchema(db: Database.Database): void {
+  db.transaction(() => {
+    for (const ddl of DDL) db.exec(ddl);
+  })();
+}
+
+/** True when the store tables exist (a read-only server may open a db that never had metadata loaded). */
+export function hasMetadataStore(db: Database.Database): boolean {
+  const r = db.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name IN ('geonode_meta_sources','geonode_networks','geonode_stations','geonode_channels')").get() as { n: number };
+  return r.n === 4;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time text
+
+/** Fixed-width, text-sortable, nanosecond-exact form (years 0000..9999). */
+export function timeText(ns: bigint | null): string | null {
+  return ns === null ? null : nsToIso(ns, 9, false);
+}
+
+function textNs(t: string | null): bigint | null {
+  if (t === null) return null;
+  const v = parseIsoToNs(t);
+  if (v === null) throw new Error(`metadata store: unparseable time '${t}'`);
+  return v;
+}
+
+/** JSON with bigint as decimal strings (fields are converted back by name when reading). */
+function toJson(v: unknown): string {
+  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x));
+}
+const big = (v: unknown): bigint | null => (v === null || v === undefined ? null : BigInt(v as string));
+
+function sha256(s: string | Buffer): string {
+  return crypto.createHash('sha256').update(s).digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+export interface LoadResult {
+  source: string;
+  /** loaded = new file; replaced = changed file, old content replaced; unchanged = same sha256, skipped. */
+  status: 'loaded' | 'replaced' | 'unchanged';
+  networks: number;
+  stations: number;
+  channels: number;
+}
+
+interface OldRow {
+  hash: string;
+  updated: string;
+}
+
+/**
+ * Load one StationXML document under the name `source` (normally the absolute file path).
+ * Parse first (a broken file changes nothing), then delete the source's previous rows and
+ * insert the new ones in one immediate transaction.
+ */
+export function loadStationXml(db: Database.Database, input: Buffer | string, source: string, now: Date = new Date()): LoadResult {
+  ensureMetadataSchema(db);
+  const digest = sha256(input);
+  const prev = db.prepare('SELECT id, sha256 FROM geonode_meta_sources WHERE source = ?').get(source) as { id: number; sha256: string } | undefined;
+  if (prev && prev.sha256 === digest) {
+    const count = (t: string) => (db.prepare(`SELECT count(*) AS n FROM ${t} WHERE source_id = ?`).get(prev.id) as { n: number }).n;
+    return { source, status: 'unchanged', networks: count('geonode_networks'), stations: count('geonode_stations'), channels: count('geonode_channels') };
+  }
+  const inv = parseStationXml(input, path.basename(source));
+  const loaded = nsToIso(BigInt(now.getTime()) * 1_000_000n, 9, false);
+  const result: LoadResult = { source, status: prev ? 'replaced' : 'loaded', networks: 0, stations: 0, channels: 0 };
+
+  db.transaction(() => {
+    // Keep `updated` of rows whose content did not change (key + hash), so updatedafter only
+    // reports what really changed in a reloaded file.
+    const old = new Map<string, OldRow>();
+    if (prev) {
+      for (const t of ['geonode_networks', 'geonode_stations', 'geonode_channels']) {
+        for (const r of db.prepare(`SELECT row_hash AS hash, updated FROM ${t} WHERE source_id = ?`).iterate(prev.id) as Iterable<OldRow>) old.set(`${t}\u0000${r.hash}`, r);
+      }
+      for (const t of ['geonode_networks', 'geonode_stations', 'geonode_channels']) db.prepare(`DELETE FROM ${t} WHERE source_id = ?`).run(prev.id);
+      db.prepare('DELETE FROM geonode_meta_sources WHERE id = ?').run(prev.id);
+    }
+    const header = { source: inv.source, sender: inv.sender, module: inv.module, moduleUri: inv.moduleUri, createdNs: inv.createdNs };
+    const sourceId = Number(
+      db.prepare('INSERT INTO geonode_meta_sources (source, sha256, loaded, schema_version, header_json) VALUES (?, ?, ?, ?, ?)').run(source, digest, loaded, inv.schemaVersion, toJson(header))
+        .lastInsertRowid,
+    );
+    const updatedFor = (table: string, hash: string) => old.get(`${table}\u0000${hash}`)?.updated ?? loaded;
+    const insNet = db.prepare(
+      'INSERT INTO geonode_networks (source_id, code, start_time, end_time, restricted, description, updated, row_hash, extra_json) VALUES (?,?,?,?,?,?,?,?,?)',
+    );
+    const insSta = db.prepare(
+      `INSERT INTO geonode_stations (source_id, network_id, network, network_start, code, start_time, end_time, restricted, latitude, longitude,
+       elevation, site_name, updated, row_hash, extra_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+    const insCha = db.prepare(
+      `INSERT INTO geonode_channels (source_id, station_id, network, station, station_start, location, channel, start_time, end_time, restricted,
+       latitude, longitude, elevation, depth, azimuth, dip, sample_rate, sensitivity, sensitivity_frequency, sensitivity_units, sensor,
+       response_xml, updated, row_hash, extra_json) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+    );
+    for (const net of inv.networks) {
+      const netStart = timeText(net.startNs);
+      const extra = toJson({ totalNumberStations: net.totalNumberStations, attributes: net.attributes, extras: net.extras });
+      const cols = [net.code, netStart, timeText(net.endNs), net.restrictedStatus, net.description];
+      const hash = sha256(toJson(cols) + extra);
+      const netId = Number(insNet.run(sourceId, ...cols, updatedFor('geonode_networks', hash), hash, extra).lastInsertRowid);
+      result.networks++;
+      for (const sta of net.stations) {
+        const staStart = timeText(sta.startNs);
+        const sExtra = toJson({
+          description: sta.description,
+          site: sta.site,
+          creationDateNs: sta.creationDateNs,
+          terminationDateNs: sta.terminationDateNs,
+          totalNumberChannels: sta.totalNumberChannels,
+          attributes: sta.attributes,
+          valueAttributes: sta.valueAttributes ?? null,
+          extras: sta.extras,
+        });
+        const sCols = [net.code, netStart, sta.code, staStart, timeText(sta.endNs), sta.restrictedStatus, sta.lat, sta.lon, sta.elevation, sta.siteName];
+        const sHash = sha256(toJson(sCols) + sExtra);
+        const staId = Number(insSta.run(sourceId, netId, ...sCols, updatedFor('geonode_stations', sHash), sHash, sExtra).lastInsertRowid);
+        result.stations++;
+        for (const ch of sta.channels) {
+          const cExtra = toJson({
+            description: ch.description,
+            types: ch.types,
+            clockDrift: ch.clockDrift,
+            sensitivity: ch.sensitivity,
+            responseStageCount: ch.responseStageCount,
+            dataAvailability: ch.dataAvailability,
+            attributes: ch.attributes,
+            valueAttributes: ch.valueAttributes ?? null,
+            extras: ch.extras,
+          });
+          const s = ch.sensitivity;
+          const cCols = [
+            net.code, sta.code, staStart, ch.location, ch.code, timeText(ch.startNs), timeText(ch.endNs), ch.restrictedStatus,
+            ch.lat, ch.lon, ch.elevation, ch.depth, ch.azimuth, ch.dip, ch.sampleRate, s?.value ?? null, s?.frequency ?? null,
+            s?.inputUnits ?? null, ch.sensorDescription, ch.responseXml,
+          ]; // prettier-ignore
+          const cHash = sha256(toJson(cCols) + cExtra);
+          insCha.run(sourceId, staId, ...cCols, updatedFor('geonode_channels', cHash), cHash, cExtra);
+          result.channels++;
+        }
+      }
+    }
+  }).immediate();
+  return result;
+}
+
+/** Load one file (its absolute path is the source name). */
+export function loadStationXmlFile(db: Database.Database, file: string, now?: Date): LoadResult {
+  const abs = path.resolve(file);
+  return loadStationXml(db, fs.readFileSync(abs), abs, now);
+}
+
+/** File names taken from directories: StationXML by extension (explicitly named files load whatever their name). */
+const STATIONXML_FILE = /\.(xml|stationxml)$/i;
+
+/** Expand files and directories (recursively, sorted, hidden entries skipped) into StationXML files. */
+export function stationXmlFiles(paths: readonly string[]): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+      if (e.name.startsWith('.')) continue;
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && STATIONXML_FILE.test(e.name)) out.push(p);
+    }
+  };
+  for (const p of paths) {
+    const abs = path.resolve(p);
+    if (fs.statSync(abs).isDirectory()) walk(abs);
+    else out.push(abs);
+  }
+  return out;
+}
+
+export interface LoadError {
+  source: string;
+  reason: string;
+}
+
+/** Load files/directories; a broken file is reported and the others still load. Order = argument order (later files win merges). */
+export function loadMetadataPaths(db: Database.Database, paths: readonly string[]): { results: LoadResult[]; errors: LoadError[] } {
+  const results: LoadResult[] = [];
+  const errors: LoadError[] = [];
+  for (const f of stationXmlFiles(paths)) {
+    try {
+      results.push(loadStationXmlFile(db, f));
+    } catch (e) {
+      errors.push({ source: f, reason: e instanceof Error ? e.message : String(e) });
+    }
+  }
+  return { results, errors };
+}
+
+/** Remove a source's content; false when it was not loaded. */
+export function removeMetadataSource(db: Database.Database, source: string): boolean {
+  if (!hasMetadataStore(db)) return false;
+  return db
+    .transaction(() => {
+      const prev = db.prepare('SELECT id FROM geonode_meta_sources WHERE source = ?').get(source) as { id: number } | undefined;
+      if (!prev) return false;
+      for (const t of ['geonode_networks', 'geonode_stations', 'geonode_channels']) db.prepare(`DELETE FROM ${t} WHERE source_id = ?`).run(prev.id);
+      db.prepare('DELETE FROM geonode_meta_sources WHERE id = ?').run(prev.id);
+      return true;
+    })
+    .immediate();
+}
+
+export interface MetadataSourceInfo {
+  id: number;
+  source: string;
+  sha256: string;
+  loaded: string;
+}
+
+export function listMetadataSources(db: Database.Database): MetadataSourceInfo[] {
+  if (!hasMetadataStore(db)) return [];
+  return db.prepare('SELECT id, source, sha256, loaded FROM geonode_meta_sources ORDER BY id').all() as MetadataSourceInfo[];
+}
+
+/**
+ * Register closed networks/stations (and stations with closed channels: data access is per
+ * station, so one closed channel closes the station's waveforms rather than leaking them) with
+ * the node's restriction policy, so dataselect/availability protect the data the metadata says
+ * is closed. Idempotent and cheap when nothing was loaded since the last call.
+ */
+export function syncMetadataRestrictions(db: Database.Database, policy: RestrictionPolicy): void {
+  if (!hasMetadataStore(db)) return;
+  const stamp = db.prepare('SELECT ifnull(max(id), 0) || \'/\' || count(*) AS s FROM geonode_meta_sources').get() as { s: string };
+  let state = syncState.get(policy);
+  if (!state) syncState.set(policy, (state = { stamps: new Map(), added: new Set() }));
+  if (state.stamps.get(db) === stamp.s) return;
+  state.stamps.set(db, stamp.s);
+  const rows = db
+    .prepare(
+      `SELECT code AS net, '*' AS sta FROM geonode_networks WHERE lower(restricted) = 'closed'
+       UNION SELECT network, code FROM geonode_stations WHERE lower(restricted) = 'closed'
+       UNION SELECT network, station FROM geonode_channels WHERE lower(restricted) = 'closed'`,
+    )
+    .all() as Array<{ net: string; sta: string }>;
+  for (const r of rows) {
+    const k = `${r.net}.${r.sta}`;
+    if (state.added.has(k)) continue;
+    state.added.add(k);
+    policy.addRestricted(r.net, r.sta);
+  }
+}
+const syncState = new WeakMap<RestrictionPolicy, { stamps: Map<Database.Database, string>; added: Set<string> }>();
+
+// ---------------------------------------------------------------------------------------------
+// Query
+
+export type MetadataLevel = 'network' | 'station' | 'channel' | 'response';
+
+/** One request line (GET builds one; POST has one per selection line). Codes may use * and ?; '' = blank location. */
+export interface MetadataSelection {
+  network: readonly string[];
+  station: readonly string[];
+  location: readonly string[];
+  channel: readonly string[];
+  /** Window (inclusive); null = open. */
+  startNs: bigint | null;
+  endNs: bigint | null;
+}
+
+export interface MetadataQuery {
+  selections: readonly MetadataSelection[];
+  level: MetadataLevel;
+  startBeforeNs?: bigint;
+  startAfterNs?: bigint;
+  endBeforeNs?: bigint;
+  endAfterNs?: bigint;
+  /** Rectangle, inclusive; minLon > maxLon = a box crossing the date line. */
+  box?: { minLat: number; maxLat: number; minLon: number; maxLon: number };
+  /** Great-circle distance limits in degrees around (lat, lon), inclusive. */
+  radius?: { lat: number; lon: number; minRadius: number; maxRadius: number };
+  updatedAfterNs?: bigint;
+  /** Default true. */
+  includeRestricted?: boolean;
+  /** Extra restriction source (the node policy); consulted only when includeRestricted is false. */
+  isRestricted?: (network: string, station: string) => boolean;
+  /** Keep only channel epochs with data in the waveform index (within epoch ∩ window). */
+  matchTimeseries?: boolean;
+}
+
+interface NetRow {
+  id: number;
+  source_id: number;
+  code: string;
+  start_time: string | null;
+  end_time: string | null;
+  restricted: string | null;
+  description: string | null;
+  updated: string;
+  extra_json: string;
+}
+interface StaRow {
+  id: number;
+  source_id: number;
+  network: string;
+  network_start: string | null;
+  code: string;
+  start_time: string | null;
+  end_time: string | null;
+  restricted: string | null;
+  latitude: number;
+  longitude: number;
+  elevation: number;
+  site_name: string;
+  updated: string;
+  extra_json: string;
+}
+interface ChaRow {
+  id: number;
+  source_id: number;
+  network: string;
+  station: string;
+  station_start: string | null;
+  location: string;
+  channel: string;
+  start_time: string | null;
+  end_time: string | null;
+  restricted: string | null;
+  latitude: number;
+  longitude: number;
+  elevation: number;
+  depth: number;
+  azimuth: number | null;
+  dip: number | null;
+  sample_rate: number | null;
+  sensor: string | null;
+  updated: string;
+  extra_json: string;
+}
+
+/** Parsed epochs, computed once per row. */
+interface Epoch {
+  startNs: bigint | null;
+  endNs: bigint | null;
+  updatedNs: bigint;
+}
+interface Net extends Epoch {
+  row: NetRow;
+  key: string;
+}
+interface Sta extends Epoch {
+  row: StaRow;
+  key: string;
+  netKey: string;
+}
+interface Cha extends Epoch {
+  row: ChaRow;
+  key: string;
+  staKey: string;
+}
+
+const SEP = '\u0000';
+const netKeyOf = (code: string, start: string | null) => `${code}${SEP}${start ?? ''}`;
+const staKeyOf = (net: string, code: string, start: string | null) => `${net}${SEP}${code}${SEP}${start ?? ''}`;
+const chaKeyOf = (r: ChaRow) => `${r.network}${SEP}${r.station}${SEP}${r.location}${SEP}${r.channel}${SEP}${r.start_time ?? ''}`;
+
+const hasWildcard = (p: string) => p.includes('*') || p.includes('?');
+/** `*`/`?` → GLOB; `[` would open a GLOB character class. */
+const glob = (p: string) => p.replace(/\[/g, '[[]');
+function codeRegex(patterns: readonly string[]): RegExp {
+  const alts = patterns.map((p) => p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.'));
+  return new RegExp(`^(?:${alts.join('|')})$`);
+}
+const allWild = (patterns: readonly string[]) => patterns.every((p) => /^\*+$/.test(p));
+
+/** Rows whose codes match, via the code indexes; one statement per combination of patterns. */
+function fetchRows<T>(db: Database.Database, table: string, columns: readonly string[], combos: Iterable<readonly string[]>, select: string): T[] {
+  const byId = new Map<number, T>();
+  for (const combo of combos) {
+    const where: string[] = [];
+    const args: string[] = [];
+    combo.forEach((p, i) => {
+      if (allWild([p])) return; // `*` matches everything: no condition
+      where.push(hasWildcard(p) ? `${columns[i]} GLOB ?` : `${columns[i]} = ?`);
+      args.push(hasWildcard(p) ? glob(p) : p);
+    });
+    const sql = `SELECT ${select} FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
+    for (const r of db.prepare(sql).iterate(...args) as Iterable<T & { id: number }>) byId.set(r.id, r);
+  }
+  return [...byId.values()];
+}
+
+function* product(lists: ReadonlyArray<readonly string[]>): Generator<string[]> {
+  if (lists.length === 0) {
+    yield [];
+    return;
+  }
+  const [first, ...rest] = lists;
+  for (const a of first) for (const tail of product(rest)) yield [a, ...tail];
+}
+
+/** Keep, per key, the row of the most recently loaded source. */
+function dedupe<T extends { row: { source_id: number }; key: string }>(items: T[]): Map<string, T> {
+  const m = new Map<string, T>();
+  for (const it of items) {
+    const cur = m.get(it.key);
+    if (!cur || it.row.source_id > cur.row.source_id) m.set(it.key, it);
+  }
+  return m;
+}
+
+const updNs = (t: string): bigint => parseIsoToNs(t) ?? 0n;
+
+/** Epoch [start, end] (null = open) intersects the window [ws, we] (null = open), inclusive. */
+function intersects(e: Epoch, ws: bigint | null, we: bigint | null): boolean {
+  if (we !== null && e.startNs !== null && e.startNs > we) return false;
+  if (ws !== null && e.endNs !== null && e.endNs < ws) return false;
+  return true;
+}
+
+/** Strict comparisons (FDSN: startbefore/startafter/endbefore/endafter do not match equality); an open end is "after" everything. */
+function strictTimes(e: Epoch, q: MetadataQuery): boolean {
+  if (q.startBeforeNs !== undefined && !(e.startNs === null || e.startNs < q.startBeforeNs)) return false;
+  if (q.startAfterNs !== undefined && !(e.startNs !== null && e.startNs > q.startAfterNs)) return false;
+  if (q.endBeforeNs !== undefined && !(e.endNs !== null && e.endNs < q.endBeforeNs)) return false;
+  if (q.endAfterNs !== undefined && !(e.endNs === null || e.endNs > q.endAfterNs)) return false;
+  return true;
+}
+
+/** Great-circle distance in degrees on a sphere (the FDSN / ObsPy locations2degrees convention). */
+export function greatCircleDegrees(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const r = Math.PI / 180;
+  const p1 = lat1 * r;
+  const p2 = lat2 * r;
+  const dl = (lon2 - lon1) * r;
+  const y = Math.hypot(Math.cos(p2) * Math.sin(dl), Math.cos(p1) * Math.sin(p2) - Math.sin(p1) * Math.cos(p2) * Math.cos(dl));
+  const x = Math.sin(p1) * Math.sin(p2) + Math.cos(p1) * Math.cos(p2) * Math.cos(dl);
+  return Math.atan2(y, x) / r;
+}
+
+function geoOk(lat: number, lon: number, q: MetadataQuery): boolean {
+  const b = q.box;
+  if (b) {
+    if (lat < b.minLat || lat > b.maxLat) return false;
+    // minLon > maxLon: the box crosses the date line (e.g. 170 .. -170).
+    if (b.minLon <= b.maxLon ? lon < b.minLon || lon > b.maxLon : lon < b.minLon && lon > b.maxLon) return false;
+  }
+  const c = q.radius;
+  if (c) {
+    const d = greatCircleDegrees(c.lat, c.lon, lat, lon);
+    // 1e-9° slack: a point given exactly at the limit must not be lost to rounding.
+    if (d < c.minRadius - 1e-9 || d > c.maxRadius + 1e-9) return false;
+  }
+  return true;
+}
+
+const isClosed = (s: string | null | undefined) => (s ?? '').toLowerCase() === 'closed';
+
+/**
+ * Data time spans per channel (NSLC key) within the given windows, from the waveform index.
+ * Returns an empty map when the db has no tsindex.
+ */
+function dataSpans(db: Database.Database, sels: Selection[]): Map<string, Array<{ startNs: bigint; endNs: bigint }>> {
+  const out = new Map<string, Array<{ startNs: bigint; endNs: bigint }>>();
+  if (sels.length === 0 || !hasTable(db, 'tsindex')) return out;
+  for (const row of computeAvailability(db, sels, { mode: 'query', mergeQuality: true, mergeSampleRate: true, mergeOverlap: true })) {
+    out.set(channelKey(row.network, row.station, row.location, row.channel), row.spans);
+  }
+  return out;
+}
+
+function hasTable(db: Database.Database, name: string): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+}
+
+/** Open bounds for index look-ups (the ±2^62 ns convention of expandSelections: 1823..2116). */
+const OPEN_START = -(2n ** 62n);
+const OPEN_END = 2n ** 62n;
+const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
+const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/**
+ * Run an fdsnws-station selection against the store. Returns the inventory (networks →
+ * stations → channels, sorted by codes and start) ready for writeStationXml/stationText;
+ * `networks` is empty when nothing matched. Channels are filled at every level (their count is
+ * SelectedNumberChannels); `responseXml` only at level=response.
+ */
+export function queryMetadata(db: Database.Database, q: MetadataQuery): Inventory {
+  const inv: Inventory = { schemaVersion: '1.2', source: null, sender: null, module: null, moduleUri: null, createdNs: null, networks: [] };
+  if (!hasMetadataStore(db) || q.selections.length === 0) return inv;
+  const includeRestricted = q.includeRestricted ?? true;
+  const geo = q.box !== undefined || q.radius !== undefined;
+  const channelCriteria = q.selections.some((s) => !allWild(s.location) || !allWild(s.channel));
+  const stationCriteria = q.selections.some((s) => !allWild(s.station));
+  const target: 'network' | 'station' | 'channel' =
+    q.level === 'channel' || q.level === 'response' || channelCriteria || q.matchTimeseries
+      ? 'channel'
+      : q.level === 'station' || stationCriteria || geo
+        ? 'station'
+        : 'network';
+
+  // 1. Candidate rows by codes (all sources), parsed once, deduplicated by key.
+  const netCombos = q.selections.flatMap((s) => [...product([s.network])]);
+  const staCombos = q.selections.flatMap((s) => [...product([s.network, s.station])]);
+  const chaCombos = q.selections.flatMap((s) => [...product([s.network, s.station, s.location, s.channel])]);
+  const nets = dedupe(
+    fetchRows<NetRow>(db, 'geonode_networks', ['code'], netCombos, 'id, source_id, code, start_time, end_time, restricted, description, updated, extra_json').map(
+      (row): Net => ({ row, key: netKeyOf(row.code, row.start_time), startNs: textNs(row.start_time), endNs: textNs(row.end_time), updatedNs: updNs(row.updated) }),
+    ),
+  );
+  const stas = dedupe(
+    fetchRows<StaRow>(
+      db,
+      'geonode_stations',
+      ['network', 'code'],
+      staCombos,
+      'id, source_id, network, network_start, code, start_time, end_time, restricted, latitude, longitude, elevation, site_name, updated, extra_json',
+    ).map(
+      (row): Sta => ({
+        row,
+        key: staKeyOf(row.network, row.code, row.start_time),
+        netKey: netKeyOf(row.network, row.network_start),
+        startNs: textNs(row.start_time),
+        endNs: textNs(row.end_time),
+        updatedNs: updNs(row.updated),
+      }),
+    ),
+  );
+  const chas = dedupe(
+    fetchRows<ChaRow>(
+      db,
+      'geonode_channels',
+      ['network', 'station', 'location', 'channel'],
+      chaCombos,
+      `id, source_id, network, station, station_start, location, channel, start_time, end_time, restricted, latitude, longitude, elevation, depth,
+       azimuth, dip, sample_rate, sensor, updated, extra_json`,
+    ).map(
+      (row): Cha => ({
+        row,
+        key: chaKeyOf(row),
+        staKey: staKeyOf(row.network, row.station, row.station_start),
+        startNs: textNs(row.start_time),
+        endNs: textNs(row.end_time),
+        updatedNs: updNs(row.updated),
+      }),
+    ),
+  );
+
+  // 2. Per selection line: what matches; the union over lines is the answer.
+  const selNets = new Set<string>();
+  const selStas = new Set<string>();
+  const selChas = new Set<string>();
+  const policyHides = (net: string, sta: string) => !includeRestricted && q.isRestricted !== undefined && q.isRestricted(net, sta);
+  for (const line of q.selections) {
+    const reNet = codeRegex(line.network);
+    const reSta = codeRegex(line.station);
+    const reLoc = codeRegex(line.location);
+    const reCha = codeRegex(line.channel);
+    const ws = line.startNs;
+    const we = line.endNs;
+    const atTarget = (e: Epoch, lat?: number, lon?: number) =>
+      strictTimes(e, q) && (q.updatedAfterNs === undefined || e.updatedNs > q.updatedAfterNs) && (lat === undefined || !geo || geoOk(lat, lon!, q));
+
+    const lineNets = new Map<string, Net>();
+    for (const n of nets.values()) {
+      if (!reNet.test(n.row.code) || !intersects(n, ws, we)) continue;
+      if (!includeRestricted && isClosed(n.row.restricted)) continue;
+      if (target === 'network' && !atTarget(n)) continue;
+      lineNets.set(n.key, n);
+    }
+    const lineStas = new Map<string, Sta>();
+    for (const s of stas.values()) {
+      const n = lineNets.get(s.netKey);
+      if (!n || !reSta.test(s.row.code) || !intersects(s, ws, we)) continue;
+      if (!includeRestricted && (isClosed(s.row.restricted ?? n.row.restricted) || policyHides(s.row.network, s.row.code))) continue;
+      if (target === 'station' && !atTarget(s, s.row.latitude, s.row.longitude)) continue;
+      lineStas.set(s.key, s);
+    }
+    let lineChas: Cha[] = [];
+    for (const c of chas.values()) {
+      const s = lineStas.get(c.staKey);
+      if (!s || !reLoc.test(c.row.location) || !reCha.test(c.row.channel) || !intersects(c, ws, we)) continue;
+      if (!includeRestricted && isClosed(c.row.restricted ?? s.row.restricted ?? lineNets.get(s.netKey)?.row.restricted)) continue;
+      if (target === 'channel' && !atTarget(c, c.row.latitude, c.row.longitude)) continue;
+      lineChas.push(c);
+    }
+    if (q.matchTimeseries) {
+      // Data must exist for the channel inside its epoch ∩ the request window.
+      const windows = new Map<Cha, { startNs: bigint; endNs: bigint }>();
+      for (const c of lineChas) {
+        const a = maxBig(c.startNs ?? OPEN_START, ws ?? OPEN_START);
+        const b = minBig(c.endNs ?? OPEN_END, we ?? OPEN_END);
+        if (a <= b) windows.set(c, { startNs: a, endNs: b });
+      }
+      const spans = dataSpans(
+        db,
+        [...windows].map(([c, w]) => ({ network: c.row.network, station: c.row.station, location: c.row.location, channel: c.row.channel, ...w })),
+      );
+      lineChas = lineChas.filter((c) => {
+        const w = windows.get(c);
+        const sp = spans.get(channelKey(c.row.network, c.row.station, c.row.location, c.row.channel));
+        return w !== undefined && sp !== undefined && sp.some((x) => x.startNs <= w.endNs && x.endNs >= w.startNs);
+      });
+    }
+    // Prune ancestors without matching descendants where the target level requires them.
+    const staWithCha = new Set(lineChas.map((c) => c.staKey));
+    for (const [k, s] of lineStas) if (target === 'channel' && !staWithCha.has(k)) lineStas.delete(k);
+    const netWithSta = new Set([...lineStas.values()].map((s) => s.netKey));
+    for (const k of lineNets.keys()) if (target !== 'network' && !netWithSta.has(k)) lineNets.delete(k);
+    for (const k of lineNets.keys()) selNets.add(k);
+    for (const s of lineStas.values()) if (lineNets.has(s.netKey)) selStas.add(s.key);
+    for (const c of lineChas) if (lineStas.has(c.staKey) && lineNets.has(lineStas.get(c.staKey)!.netKey)) selChas.add(c.key);
+  }
+  if (selNets.size === 0) return inv;
+
+  // 3. Totals in the store (all sources, deduplicated by key) for the output networks/stations.
+  const totals = storeTotals(db, [...selNets].map((k) => nets.get(k)!.row.code));
+
+  // 4. Build the tree, sorted.
+  const responses = q.level === 'response' ? responseXmlById(db, [...selChas].map((k) => chas.get(k)!.row.id)) : new Map<number, string | null>();
+  const netOut = new Map<string, Network>();
+  for (const k of [...selNets].sort((a, b) => cmp(a, b))) netOut.set(k, toNetwork(nets.get(k)!, totals.stations.get(k) ?? 0));
+  const staOut = new Map<string, Station>();
+  for (const k of [...selStas].sort((a, b) => cmp(a, b))) {
+    const s = stas.get(k)!;
+    const n = netOut.get(s.netKey);
+    if (!n) continue;
+    const st = toStation(s, totals.channels.get(k) ?? 0);
+    n.stations.push(st);
+    staOut.set(k, st);
+  }
+  const chaList = [...selChas].map((k) => chas.get(k)!);
+  chaList.sort((a, b) => cmp(a.row.location, b.row.location) || cmp(a.row.channel, b.row.channel) || cmp(a.row.start_time ?? '', b.row.start_time ?? ''));
+  for (const c of chaList) {
+    const st = staOut.get(c.staKey);
+    if (st) st.channels.push(toChannel(c, responses.get(c.row.id) ?? null));
+  }
+  inv.networks = [...netOut.values()];
+  return inv;
+}
+
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Distinct station keys per network key and channel keys per station key, for the given network codes. */
+function storeTotals(db: Database.Database, codes: string[]): { stations: Map<string, number>; channels: Map<string, number> } {
+  const stations = new Map<string, number>();
+  const channels = new Map<string, number>();
+  const uniq = [...new Set(codes)];
+  const marks = uniq.map(() => '?').join(',');
+  const staRows = db.prepare(`SELECT DISTINCT network, network_start, code, start_time FROM geonode_stations WHERE network IN (${marks})`).all(...uniq) as Array<{
+    network: string;
+    network_start: string | null;
+    code: string;
+    start_time: string | null;
+  }>;
+  const seenSta = new Set<string>();
+  for (const r of staRows) {
+    const sk = staKeyOf(r.network, r.code, r.start_time);
+    if (seenSta.has(sk)) continue;
+    seenSta.add(sk);
+    const nk = netKeyOf(r.network, r.network_start);
+    stations.set(nk, (stations.get(nk) ?? 0) + 1);
+  }
+  const chaRows = db
+    .prepare(`SELECT DISTINCT network, station, station_start, location, channel, start_time FROM geonode_channels WHERE network IN (${marks})`)
+    .all(...uniq) as Array<{ network: string; station: string; station_start: string | null }>;
+  for (const r of chaRows) {
+    const sk = staKeyOf(r.network, r.station, r.station_start);
+    channels.set(sk, (channels.get(sk) ?? 0) + 1);
+  }
+  return { stations, channels };
+}
+
+function responseXmlById(db: Database.Database, ids: number[]): Map<number, string | null> {
+  const out = new Map<number, string | null>();
+  const st = db.prepare('SELECT response_xml FROM geonode_channels WHERE id = ?');
+  for (const id of ids) out.set(id, (st.get(id) as { response_xml: string | null } | undefined)?.response_xml ?? null);
+  return out;
+}
+
+function toNetwork(n: Net, totalStations: number): Network {
+  const x = JSON.parse(n.row.extra_json) as Pick<Network, 'attributes' | 'extras'>;
+  return {
+    code: n.row.code,
+    description: n.row.description,
+    startNs: n.startNs,
+    endNs: n.endNs,
+    restrictedStatus: n.row.restricted,
+    // The store's own count: the source's TotalNumberStations describes the exporting data centre.
+    totalNumberStations: totalStations,
+    stations: [],
+    attributes: x.attributes,
+    extras: x.extras,
+  };
+}
+
+function toStation(s: Sta, totalChannels: number): Station {
+  const x = JSON.parse(s.row.extra_json) as {
+    description: string | null;
+    site: Station['site'];
+    creationDateNs: string | null;
+    terminationDateNs: string | null;
+    attributes: Station['attributes'];
+    valueAttributes: Station['valueAttributes'] | null;
+    extras: Station['extras'];
+  };
+  const st: Station = {
+    code: s.row.code,
+    startNs: s.startNs,
+    endNs: s.endNs,
+    restrictedStatus: s.row.restricted,
+    description: x.description,
+    lat: s.row.latitude,
+    lon: s.row.longitude,
+    elevation: s.row.elevation,
+    siteName: s.row.site_name,
+    site: x.site,
+    creationDateNs: big(x.creationDateNs),
+    terminationDateNs: big(x.terminationDateNs),
+    totalNumberChannels: totalChannels,
+    channels: [],
+    attributes: x.attributes,
+    extras: x.extras,
+  };
+  if (x.valueAttributes) st.valueAttributes = x.valueAttributes;
+  return st;
+}
+
+function toChannel(c: Cha, responseXml: string | null): Channel {
+  const x = JSON.parse(c.row.extra_json) as {
+    description: string | null;
+    types: string[];
+    clockDrift: number | null;
+    sensitivity: Channel['sensitivity'];
+    responseStageCount: number;
+    dataAvailability: { startNs: string; endNs: string } | null;
+    attributes: Channel['attributes'];
+    valueAttributes: Channel['valueAttributes'] | null;
+    extras: Channel['extras'];
+  };
+  const ch: Channel = {
+    location: c.row.location,
+    code: c.row.channel,
+    startNs: c.startNs,
+    endNs: c.endNs,
+    restrictedStatus: c.row.restricted,
+    description: x.description,
+    lat: c.row.latitude,
+    lon: c.row.longitude,
+    elevation: c.row.elevation,
+    depth: c.row.depth,
+    azimuth: c.row.azimuth,
+    dip: c.row.dip,
+    types: x.types,
+    sampleRate: c.row.sample_rate,
+    clockDrift: x.clockDrift,
+    sensorDescription: c.row.sensor,
+    sensitivity: x.sensitivity,
+    responseXml,
+    responseStageCount: x.responseStageCount,
+    dataAvailability: x.dataAvailability ? { startNs: BigInt(x.dataAvailability.startNs), endNs: BigInt(x.dataAvailability.endNs) } : null,
+    attributes: x.attributes,
+    extras: x.extras,
+  };
+  if (x.valueAttributes) ch.valueAttributes = x.valueAttributes;
+  return ch;
+}
+
+/**
+ * Data extents (first sample .. last sample over the whole index) of the inventory's channels,
+ * keyed by channelKey, for `includeavailability` (the writer clips them to each epoch).
+ */
+export function channelExtents(db: Database.Database, inv: Inventory): Map<string, { startNs: bigint; endNs: bigint }> {
+  const out = new Map<string, { startNs: bigint; endNs: bigint }>();
+  if (!hasTable(db, 'tsindex')) return out;
+  const sels: Selection[] = [];
+  const seen = new Set<string>();
+  for (const n of inv.networks)
+    for (const s of n.stations)
+      for (const c of s.channels) {
+        const k = channelKey(n.code, s.code, c.location, c.code);
+        if (seen.has(k)) continue;
+        seen.add(k);
+        sels.push({ network: n.code, station: s.code, location: c.location, channel: c.code, startNs: OPEN_START, endNs: OPEN_END });
+      }
+  if (sels.length === 0) return out;
+  for (const row of computeAvailability(db, sels, { mode: 'extent', mergeQuality: true, mergeSampleRate: true })) {
+    out.set(channelKey(row.network, row.station, row.location, row.channel), { startNs: row.earliestNs, endNs: row.latestNs });
+  }
+  return out;
+}
