@@ -1,0 +1,444 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  concatBatches,
+  formatIagaHeader,
+  formatIagaRows,
+  iagaStream,
+  inferCadence,
+  parseIagaHeader,
+  readIaga2002,
+  SENTINEL_MISSING,
+  SENTINEL_NONE,
+  SENTINEL_NOT_RECORDED,
+  splitReported,
+  writeIaga2002,
+  type IagaBatch,
+  type IagaFile,
+  type IagaWriteColumn,
+} from '../../src/formats/iaga2002';
+import { describeShared, sharedFiles } from '../helpers/sharedData';
+
+/** Deliberately naive reference parser: split lines and whitespace, parseFloat, Date.parse. */
+function reference(text: string): { names: string[]; times: number[]; rows: number[][]; nines: number[]; eights: number[] } {
+  const lines = text.split(/\r?\n/);
+  const di = lines.findIndex((l) => l.startsWith('DATE'));
+  const names = lines[di].replace('|', '').trim().split(/\s+/).slice(3);
+  const times: number[] = [];
+  const rows: number[][] = [];
+  const nines = names.map(() => 0);
+  const eights = names.map(() => 0);
+  for (const l of lines.slice(di + 1)) {
+    if (l.trim() === '') continue;
+    const t = l.trim().split(/\s+/);
+    times.push(Date.parse(`${t[0]}T${t[1]}Z`));
+    const vals = t.slice(3).map(Number);
+    vals.forEach((v, i) => {
+      if (t[3 + i].startsWith('99999')) nines[i]++;
+      if (t[3 + i].startsWith('88888')) eights[i]++;
+    });
+    rows.push(vals);
+  }
+  return { names, times, rows, nines, eights };
+}
+
+interface Expect {
+  rows: number;
+  code: string;
+  elements: string;
+  lat: number | null;
+  lon: number | null;
+  cadence: string;
+  offset: number;
+  first: string;
+  last: string;
+}
+
+// Expected facts, read off the files by eye (first/last data records, counts: PROVENANCE.md).
+const EXPECT: Record<string, Expect> = {
+  'BOU20200101vsec.sec': { rows: 901, code: 'BOU', elements: 'H,E,Z,F', lat: 40.137, lon: 254.763, cadence: 'PT1S', offset: 0, first: '2020-01-01T00:00:00Z 20826.85 -86.75 46874.62 51815.05', last: '2020-01-01T00:15:00Z 20826.46 -86.10 46874.36 51814.68' },
+  'BOU202005adj.min': { rows: 61, code: 'BOU', elements: 'H,E,NUL,NUL', lat: 40.137, lon: 254.763, cadence: 'PT1M', offset: 0, first: '2020-05-20T16:15:00Z -20799.04 80.92 NaN NaN', last: '2020-05-20T17:15:00Z NaN NaN NaN NaN' },
+  'BOU20200831vday.day': { rows: 4, code: 'BOU', elements: 'H,E,Z,F', lat: 40.137, lon: 254.763, cadence: 'P1D', offset: 43_170_000, first: '2020-08-27T11:59:30Z 20817.44 -110.62 46800.86 51739.31', last: '2020-08-30T11:59:30Z 20808.16 -109.66 46803.17 51738.29' },
+  'BOU20200831vhor.hor': { rows: 4, code: 'BOU', elements: 'H,E,Z,F', lat: 40.137, lon: 254.763, cadence: 'PT1H', offset: 1_770_000, first: '2020-08-31T00:29:30Z 20778.61 -99.10 46814.71 51737.42', last: '2020-08-31T03:29:30Z 20813.68 -73.96 46808.12 51745.12' },
+  'LLO20200106vmin.min': { rows: 241, code: 'LLO', elements: 'U,V,W,NUL', lat: null, lon: null, cadence: 'PT1M', offset: 0, first: '2020-01-06T00:00:00Z 8330.22 -18968.30 39293.03 NaN', last: '2020-01-06T04:00:00Z 8331.53 -18977.25 39293.79 NaN' },
+  'LLO20200106vsec.sec': { rows: 14401, code: 'LLO', elements: 'U,V,W,NUL', lat: null, lon: null, cadence: 'PT1S', offset: 0, first: '2020-01-06T00:00:00Z 8330.27 -18968.24 39293.09 NaN', last: '2020-01-06T04:00:00Z 8331.55 -18977.11 39293.68 NaN' },
+  'bou20141101vmin.min': { rows: 1440, code: 'BOU', elements: 'H,D,Z,F', lat: 40.137, lon: 254.764, cadence: 'PT1M', offset: 0, first: '2014-11-01T00:00:00Z 20873.75 -9.99 47477.30 52397.33', last: '2014-11-01T23:59:00Z 20871.35 -9.66 47471.14 52390.85' },
+  'bou20181024_XYZF_vmin.min': { rows: 120, code: 'BOU', elements: 'X,Y,Z,F', lat: 40.137, lon: 254.763, cadence: 'PT1M', offset: 0, first: '2018-10-24T00:00:00Z 20576.37 3288.50 47013.46 51942.53', last: '2018-10-24T01:59:00Z 20576.01 3291.42 47013.95 51942.94' },
+  'esk20031029dmin.min': { rows: 1440, code: 'ESK', elements: 'X,Y,Z,F', lat: 55.3, lon: 356.8, cadence: 'PT1M', offset: 0, first: '2003-10-29T00:00:00Z 17366.40 -1408.60 46177.00 49354.70', last: '2003-10-29T23:59:00Z 16712.10 -1225.60 46140.30 49088.90' },
+  'esk20031030dmin.min': { rows: 1440, code: 'ESK', elements: 'X,Y,Z,F', lat: 55.3, lon: 356.8, cadence: 'PT1M', offset: 0, first: '2003-10-30T00:00:00Z 16569.30 -1254.20 46154.00 49054.10', last: '2003-10-30T23:59:00Z 17047.40 -1286.50 46228.80 49288.60' },
+  'esk20031031dmin.min': { rows: 1440, code: 'ESK', elements: 'X,Y,Z,F', lat: 55.3, lon: 356.8, cadence: 'PT1M', offset: 0, first: '2003-10-31T00:00:00Z 16984.80 -1269.40 46234.40 49271.80', last: '2003-10-31T23:59:00Z 17339.00 -1359.70 46245.20 49407.50' },
+  'esk2003dhor.hor': { rows: 8760, code: 'ESK', elements: 'F,X,Y,Z', lat: null, lon: null, cadence: 'PT1H', offset: 1_800_000, first: '2003-01-01T00:30:00Z 49367.00 17343.00 -1474.00 46197.00', last: '2003-12-31T23:30:00Z 49387.00 17340.00 -1408.00 46222.00' },
+  'magpy__example1_WIC_20230712.sec': { rows: 86400, code: 'WIC', elements: 'E,H,Z,F', lat: 47.92842247099671, lon: 15.866024672289328, cadence: 'PT1S', offset: 0, first: '2023-07-12T00:00:00Z 444.85 21064.24 44140.96 NaN', last: '2023-07-12T23:59:59Z 452.86 21056.78 44141.37 NaN' },
+};
+
+function rowText(f: IagaFile, i: number): string {
+  return [new Date(f.times[i]).toISOString().replace('.000', ''), ...f.columns.map((c) => (Number.isNaN(c.values[i]) ? 'NaN' : c.values[i].toFixed(2)))].join(' ');
+}
+
+async function collect(source: Parameters<typeof iagaStream>[0], opts: Parameters<typeof iagaStream>[1]): Promise<IagaBatch[]> {
+  const out: IagaBatch[] = [];
+  for await (const b of iagaStream(source, opts)) out.push(b);
+  return out;
+}
+
+function expectSameData(a: IagaFile, b: IagaFile): void {
+  expect(b.rows).toBe(a.rows);
+  expect(b.header.elements).toEqual(a.header.elements);
+  expect(Buffer.from(b.times.buffer, b.times.byteOffset, b.times.byteLength).equals(Buffer.from(a.times.buffer, a.times.byteOffset, a.times.byteLength))).toBe(true);
+  a.columns.forEach((c, i) => {
+    // Byte comparison: NaN == NaN and −0 ≠ 0, exactly what "same values" means here.
+    const x = Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength);
+    const y = Buffer.from(b.columns[i].values.buffer, b.columns[i].values.byteOffset, b.columns[i].values.byteLength);
+    expect(y.equals(x)).toBe(true);
+    expect(Buffer.from(b.columns[i].sentinel).equals(Buffer.from(c.sentinel))).toBe(true);
+  });
+}
+
+describeShared('IAGA-2002 reader on every shared real file', () => {
+  const files = sharedFiles('iaga2002');
+
+  it('covers the 13 files listed in PROVENANCE.md', () => {
+    expect(files.map((f) => path.basename(f)).sort()).toEqual(Object.keys(EXPECT).sort());
+  });
+
+  describe.each(files.map((f) => [path.basename(f), f]))('%s', (name, file) => {
+    const buf = fs.readFileSync(file);
+    const f = readIaga2002(buf, { fileName: name });
+    const ex = EXPECT[name];
+
+    it('header: code, coordinates, element order from the DATE record', () => {
+      expect(f.header.format).toBe('IAGA-2002');
+      expect(f.header.iagaCode).toBe(ex.code);
+      expect(f.header.latitude).toBe(ex.lat);
+      expect(f.header.longitude).toBe(ex.lon);
+      expect(f.header.elements.join(',')).toBe(ex.elements);
+      expect(f.columns.map((c) => c.element).join(',')).toBe(ex.elements);
+      // Reported agrees with the column names in all 13 files (cross-check produced no warning).
+      expect(f.header.reportedElements.join(',')).toBe(ex.elements);
+      expect(f.header.warnings).toEqual([]);
+    });
+
+    it('row count, first and last rows, cadence and stamp convention', () => {
+      expect(f.rows).toBe(ex.rows);
+      expect(rowText(f, 0)).toBe(ex.first);
+      expect(rowText(f, f.rows - 1)).toBe(ex.last);
+      expect(f.cadence.iso).toBe(ex.cadence);
+      expect(f.cadence.source).toBe('timestamps');
+      expect(f.cadence.stampOffsetMs).toBe(ex.offset);
+    });
+
+    it('every value, time and sentinel count equals a naive line-split parse', () => {
+      const r = reference(buf.toString('latin1'));
+      expect(f.header.columnNames).toEqual(r.names);
+      expect(f.rows).toBe(r.rows.length);
+      for (let i = 0; i < f.rows; i++) {
+        if (f.times[i] !== r.times[i]) throw new Error(`row ${i}: time ${f.times[i]} vs ${r.times[i]}`);
+        for (let c = 0; c < 4; c++) {
+          const want = Math.abs(r.rows[i][c]) >= 88888 ? NaN : r.rows[i][c];
+          const got = f.columns[c].values[i];
+          if (!Object.is(got, want)) throw new Error(`row ${i} col ${c}: ${got} vs ${want}`);
+        }
+      }
+      f.columns.forEach((c, i) => {
+        let nines = 0;
+        let eights = 0;
+        c.sentinel.forEach((s) => (s === SENTINEL_MISSING ? nines++ : s === SENTINEL_NOT_RECORDED ? eights++ : 0));
+        expect([nines, eights]).toEqual([r.nines[i], r.eights[i]]);
+      });
+    });
+
+    it('stream reader gives the same values for several batch and chunk sizes', async () => {
+      const sizes = f.rows < 2000 ? [1, 7, 1000, 65536] : [7, 1000, 65536];
+      for (const batchRows of sizes) {
+        const batches = await collect(file, { batchRows });
+        for (const b of batches.slice(0, -1)) expect(b.times.length).toBe(batchRows);
+        expect(batches[batches.length - 1].times.length).toBeLessThanOrEqual(batchRows);
+        expect(batches.map((b) => b.firstRow)).toEqual(batches.map((_, i) => i * batchRows));
+        expectSameData(f, concatBatches(batches));
+      }
+      // Tiny odd-sized chunks from a Node stream: lines and the header straddle chunk boundaries.
+      const chunks: Buffer[] = [];
+      for (let i = 0; i < buf.length; i += 997) chunks.push(buf.subarray(i, i + 997));
+      const viaReadable = concatBatches(await collect(Readable.from(chunks), { batchRows: 4096 }));
+      expectSameData(f, viaReadable);
+      expect(viaReadable.cadence).toEqual(f.cadence);
+    });
+
+    it('writer re-writes the data records byte for byte (and the whole file where the header is standard)', () => {
+      const eol = buf.includes('\r\n') ? '\r\n' : '\n';
+      const out = writeIaga2002({ header: f.header, times: f.times, columns: f.columns }, { eol }).toString('latin1');
+      const orig = buf.toString('latin1');
+      const dataStart = f.header.dataOffset;
+      const want = orig.slice(dataStart).split(eol);
+      const got = out.slice(out.length - (orig.length - dataStart)).split(eol);
+      expect(got.length).toBe(want.length);
+      // Standard record: 30 characters of stamp, then four right-aligned 1X,F9.2 fields.
+      const standard = /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} \d{3}   (?=.{40}$)( +-?\d+\.\d\d){4}$/;
+      const fieldsOk = (l: string) => [30, 40, 50, 60].every((s) => /^ +-?\d+\.\d\d$/.test(l.slice(s, s + 10)));
+      let nonStandard = 0;
+      want.forEach((l, i) => {
+        if (l === '') return;
+        if (standard.test(l) && fieldsOk(l)) {
+          if (got[i] !== l) throw new Error(`line ${i}: wrote '${got[i]}' for '${l}'`);
+        } else {
+          nonStandard++;
+          expect(got[i].split(/\s+/)).toEqual(l.trim().split(/\s+/)); // same tokens, standard columns
+        }
+      });
+      // bou20181024_XYZF_vmin.min has 50 shifted rows (`99999.00   99999.00 99999.00`).
+      expect(nonStandard).toBe(name === 'bou20181024_XYZF_vmin.min' ? 50 : 0);
+      // esk2003dhor.hor writes its header values from column 26 (non-standard): values compared.
+      if (nonStandard === 0 && name !== 'esk2003dhor.hor') expect(out).toBe(orig);
+      else expect(readIaga2002(out).header.records.map((r) => r.value)).toEqual(f.header.records.map((r) => r.value));
+    });
+  });
+
+  it('esk2003dhor.hor: blank header fields are null, F column first', () => {
+    const f = readIaga2002(fs.readFileSync(files.find((x) => x.endsWith('esk2003dhor.hor'))!));
+    expect(f.header.source).toBeNull();
+    expect(f.header.stationName).toBeNull();
+    expect(f.header.elevation).toBeNull();
+    expect(f.header.intervalType).toBe('HOUR');
+    expect(f.columns[0].name).toBe('ESKF');
+  });
+
+  it('header details: comments, sampling, interval type, data type', () => {
+    const h = parseIagaHeader(fs.readFileSync(files.find((x) => x.endsWith('bou20141101vmin.min'))!));
+    expect(h.source).toBe('United States Geological Survey (USGS)');
+    expect(h.stationName).toBe('Boulder');
+    expect(h.elevation).toBe(1682);
+    expect(h.reported).toBe('HDZF');
+    expect(h.sensorOrientation).toBe('HDZF');
+    expect(h.digitalSampling).toBe('0.01 second');
+    expect(h.intervalType).toBe('filtered 1-minute (00:15-01:45)');
+    expect(h.dataType).toBe('variation');
+    expect(h.comments).toHaveLength(12);
+    expect(h.comments[0]).toBe(' DECBAS               5527    (Baseline declination value in');
+    const w = parseIagaHeader(fs.readFileSync(files.find((x) => x.includes('WIC'))!));
+    expect(w.digitalSampling).toBe('10 Hz');
+    expect(w.sensorOrientation).toBe('HDZ');
+    expect(w.elevation).toBe(1087.01);
+    const llo = parseIagaHeader(fs.readFileSync(files.find((x) => x.endsWith('LLO20200106vmin.min'))!));
+    expect(llo.records.map((r) => r.key)).toEqual(['format', 'iagaCode', 'reported']);
+    expect(llo.source).toBeNull();
+  });
+});
+
+// -----------------------------------------------------------------------------------------------
+// Synthetic edge cases (exact bytes written here)
+
+const H = [
+  ' Format                 IAGA-2002                                    |',
+  ' IAGA CODE              TST                                          |',
+  ' Reported               XYZF                                         |',
+];
+const DATE = 'DATE       TIME         DOY     TSTX      TSTY      TSTZ      TSTF   |';
+
+describe('IAGA-2002 reader edge cases', () => {
+  it('whitespace fallback: shifted columns, tabs, no DOY, 99999.9 and 8-filled variants, comments, no final LF', () => {
+    const text = [
+      ...H,
+      DATE,
+      '2020-01-01 00:00:00.000 001  1.5 -2 3.25 4',
+      '2020-01-01\t00:01:00.000\t001\t-20799.04\t99999.9\t88888\t-99999.00',
+      ' # a comment in the data section                                    |',
+      '',
+      '2020-01-01 00:02:00 001 10.0 20.0 30.0 888888.00',
+      '2020-01-01 00:03:00.5 001 1e3 2 3 4 |',
+      '2020-01-01 00:04:00.000 001     20826.85    -86.75  46874.62  51815.05',
+    ].join('\n');
+    const f = readIaga2002(text);
+    expect(f.rows).toBe(5);
+    expect(f.skippedLines).toBe(2);
+    expect(Array.from(f.times.map((t) => t - Date.UTC(2020, 0, 1)))).toEqual([0, 60000, 120000, 180500, 240000]);
+    expect(Array.from(f.columns[0].values)).toEqual([1.5, -20799.04, 10, 1000, 20826.85]);
+    expect(Array.from(f.columns[1].sentinel)).toEqual([SENTINEL_NONE, SENTINEL_MISSING, SENTINEL_NONE, SENTINEL_NONE, SENTINEL_NONE]);
+    expect(Array.from(f.columns[2].sentinel)).toEqual([0, SENTINEL_NOT_RECORDED, 0, 0, 0]);
+    expect(Array.from(f.columns[3].sentinel)).toEqual([0, SENTINEL_MISSING, SENTINEL_NOT_RECORDED, 0, 0]);
+    expect(Number.isNaN(f.columns[3].values[1])).toBe(true);
+  });
+
+  it('a DATE record without DOY means data records without DOY', () => {
+    const f = readIaga2002([...H, 'DATE       TIME         TSTX TSTY TSTZ TSTF |', '2020-01-01 00:00:00.000 1 2 3 4', '2020-01-01 00:00:01.000 5 6 7 8', ''].join('\n'));
+    expect(f.header.hasDoy).toBe(false);
+    expect(f.rows).toBe(2);
+    expect(Array.from(f.columns[0].values)).toEqual([1, 5]);
+    expect(f.cadence.iso).toBe('PT1S');
+  });
+
+  it('short lines whose 71st byte happens to be a newline are not merged', () => {
+    const a = '2020-01-01 00:00:00.000 001 1 2 3 4'; // 35 chars
+    const b = '2020-01-01 00:01:00.000 001 5 6 7 8.'; // 36 chars + LF at offset 70 from a's start
+    expect(a.length + 1 + b.length).toBe(72);
+    const f = readIaga2002([...H, DATE, a, b, ''].join('\n'));
+    expect(f.rows).toBe(2);
+    expect(Array.from(f.columns[3].values)).toEqual([4, 8]);
+  });
+
+  it('24:00:00.000 is the next midnight; other hour-24 times and bad lines are errors, or skipped on request', () => {
+    const ok = readIaga2002([...H, DATE, '2020-01-01 24:00:00.000 001     1.00      2.00      3.00      4.00    ', ''].join('\n'));
+    expect(ok.times[0]).toBe(Date.UTC(2020, 0, 2));
+    const bad = [...H, DATE, '2020-01-01 24:00:01.000 001      1.00      2.00      3.00      4.00', '2020-02-30 00:00:00.000 061      1.00      2.00      3.00      4.00', '2020-01-01 00:00:00.000 001 1 2 3', '2020-01-01 00:00:00.000 001 1 2 x 4', ''].join('\n');
+    expect(() => readIaga2002(bad)).toThrow(/line 5:/);
+    const skipped = readIaga2002(bad, { onBadLine: 'skip' });
+    expect(skipped.rows).toBe(0);
+    expect(skipped.skippedLines).toBe(4);
+  });
+
+  it('DOY mismatches and Reported/column disagreements are warnings; no DATE record falls back to Reported', () => {
+    const f = readIaga2002([H[0], H[1], ' Reported               HDZF                                         |', DATE, '2020-03-01 00:00:00.000 060      1.00      2.00      3.00      4.00', ''].join('\n'));
+    expect(f.header.elements).toEqual(['X', 'Y', 'Z', 'F']);
+    expect(f.header.warnings.join('\n')).toMatch(/Reported 'HDZF' disagrees/);
+    expect(f.header.warnings.join('\n')).toMatch(/DOY 60 does not match/);
+    const g = readIaga2002([...H, '2020-01-01 00:00:00.000 001      1.00      2.00      3.00      4.00'].join('\r\n'));
+    expect(g.header.elements).toEqual(['X', 'Y', 'Z', 'F']);
+    expect(g.header.columnNames).toEqual(['TSTX', 'TSTY', 'TSTZ', 'TSTF']);
+    expect(g.rows).toBe(1);
+  });
+
+  it('splitReported handles NUL placeholders; implausible coordinates are dropped with a warning', () => {
+    expect(splitReported('HENULNUL')).toEqual(['H', 'E', 'NUL', 'NUL']);
+    expect(splitReported('UVWNUL')).toEqual(['U', 'V', 'W', 'NUL']);
+    const h = parseIagaHeader([...H, ' Geodetic Latitude      310086.6                                     |', ' Geodetic Longitude     -34833.4                                     |', DATE, ''].join('\n'));
+    expect(h.latitude).toBeNull();
+    expect(h.longitude).toBeNull();
+    expect(h.warnings).toHaveLength(2);
+  });
+
+  it('cadence falls back to the file name, then the interval type, for one-row files', () => {
+    expect(inferCadence([Date.UTC(2020, 0, 1, 0, 29, 30)], { intervalType: 'filtered 1-minute' }, 'bou20200101vhor.hor')).toEqual({ iso: 'PT1H', ms: 3_600_000, source: 'fileName', stampOffsetMs: 1_770_000 });
+    expect(inferCadence([0], { intervalType: 'Average 1-Second' })).toMatchObject({ iso: 'PT1S', source: 'intervalType' });
+    expect(inferCadence([0, 10_000, 20_000], null)).toMatchObject({ iso: 'PT10S', ms: 10_000 });
+    expect(inferCadence([], null)).toEqual({ iso: null, ms: null, source: 'unknown', stampOffsetMs: null });
+  });
+
+  it('a header-only stream still yields one (empty) batch carrying the header', async () => {
+    const batches = await collect([Buffer.from([...H, DATE, ''].join('\n'))], {});
+    expect(batches).toHaveLength(1);
+    expect(batches[0].times.length).toBe(0);
+    expect(batches[0].header.iagaCode).toBe('TST');
+  });
+});
+
+describe('IAGA-2002 writer', () => {
+  const n = 3000;
+  const t0 = Date.UTC(2020, 1, 28, 23, 0); // crosses Feb 29 (leap day) into March
+  const times = Float64Array.from({ length: n }, (_, i) => t0 + i * 60_000);
+  const cols: IagaWriteColumn[] = ['X', 'Y', 'Z', 'F'].map((element, c) => ({
+    element,
+    values: Float64Array.from({ length: n }, (_, i) => (i % 97 === 0 ? NaN : Math.round((c === 1 ? -1 : 1) * (30000 * Math.sin(i / 50 + c) + 0.004) * 100) / 100)),
+    sentinel: Uint8Array.from({ length: n }, (_, i) => (i % 97 === 0 && c === 3 ? SENTINEL_NOT_RECORDED : i % 97 === 0 ? SENTINEL_MISSING : 0)),
+  }));
+  const header = { iagaCode: 'KAK', stationName: 'Kakioka', latitude: 36.232, longitude: 140.186, elevation: 36, dataType: 'Definitive', intervalType: '1-minute', comments: ['x'.repeat(100)] };
+
+  it('writes 70-character records (header, comments, DATE, data) for LF and CRLF', () => {
+    for (const eol of ['\n', '\r\n'] as const) {
+      const text = writeIaga2002({ header, times, columns: cols }, { eol }).toString('latin1');
+      const lines = text.split(eol);
+      expect(lines.pop()).toBe('');
+      for (const l of lines) expect(l.length).toBe(70);
+      expect(lines[0]).toBe(' Format                 IAGA-2002                                    |');
+      expect(lines[3]).toBe(' IAGA CODE              KAK                                          |');
+      expect(lines[7]).toBe(' Reported               XYZF                                         |');
+      expect(lines.filter((l) => l.startsWith(' #'))).toHaveLength(2); // 100 chars wrapped at 67
+      const d = lines.findIndex((l) => l.startsWith('DATE'));
+      expect(lines[d]).toBe('DATE       TIME         DOY     KAKX      KAKY      KAKZ      KAKF   |');
+      expect(lines[d + 1].slice(0, 30)).toBe('2020-02-28 23:00:00.000 059   ');
+      expect(lines[d + 1].slice(60)).toBe('  88888.00');
+      expect(lines[d + 2].slice(0, 27)).toBe('2020-02-28 23:01:00.000 059');
+      expect(lines[d + 62].slice(0, 27)).toBe('2020-02-29 00:01:00.000 060');
+    }
+  });
+
+  it('round trip: written values read back identically (sentinels kept)', () => {
+    const f = readIaga2002(writeIaga2002({ header, times, columns: cols }));
+    expect(f.rows).toBe(n);
+    expect(Array.from(f.times)).toEqual(Array.from(times));
+    f.columns.forEach((c, i) => {
+      expect(Array.from(c.values)).toEqual(Array.from(cols[i].values));
+      expect(Array.from(c.sentinel)).toEqual(Array.from(cols[i].sentinel!));
+    });
+    expect(f.header.comments[0]).toBe('x'.repeat(67));
+    expect(f.cadence).toEqual({ iso: 'PT1M', ms: 60_000, source: 'timestamps', stampOffsetMs: 0 });
+  });
+
+  it('rejects values that do not fit F9.2 and formats negatives and −0', () => {
+    const one = (v: number) => formatIagaRows([0], [{ element: 'X', values: [v] }]).toString('latin1').slice(30, 40);
+    expect(one(-20799.04)).toBe(' -20799.04');
+    expect(one(-0)).toBe('     -0.00');
+    expect(one(0.005)).toBe('      0.01');
+    expect(one(NaN)).toBe('  99999.00');
+    expect(() => one(-123456.78)).toThrow(RangeError);
+    expect(formatIagaHeader({ iagaCode: 'kak' }, [{ element: 'Z' }]).split('\n')[3]).toBe(' IAGA CODE              KAK                                          |');
+  });
+});
+
+describe('IAGA-2002 streaming memory is bounded', () => {
+  /** 200 000 1-second rows produced lazily in 64 KiB chunks; counts how much was produced. */
+  function* lazySource(rows: number, produced: { bytes: number }): Generator<Buffer> {
+    const cols = ['X', 'Y', 'Z', 'F'].map((element) => ({ element, values: new Float64Array(1000) }));
+    yield Buffer.from(formatIagaHeader({ iagaCode: 'TST' }, cols));
+    const times = new Float64Array(1000);
+    let pending: Buffer[] = [];
+    let size = 0;
+    for (let r = 0; r < rows; r += 1000) {
+      for (let i = 0; i < 1000; i++) {
+        times[i] = Date.UTC(2020, 0, 1) + (r + i) * 1000;
+        for (const c of cols) c.values[i] = (r + i) % 50000;
+      }
+      const b = formatIagaRows(times, cols);
+      pending.push(b);
+      size += b.length;
+      if (size >= 65536) {
+        const all = Buffer.concat(pending);
+        pending = [];
+        size = 0;
+        for (let o = 0; o < all.length; o += 65536) {
+          produced.bytes += Math.min(65536, all.length - o);
+          yield all.subarray(o, o + 65536);
+        }
+      }
+    }
+    if (size) yield Buffer.concat(pending);
+  }
+
+  it('reads ahead only about one batch, and every batch owns fresh arrays', async () => {
+    const produced = { bytes: 0 };
+    const batchRows = 10_000;
+    let rows = 0;
+    let maxAhead = 0;
+    const buffers = new Set<ArrayBufferLike>();
+    let heapPeak = 0;
+    const heap0 = process.memoryUsage().heapUsed;
+    for await (const b of iagaStream(lazySource(200_000, produced), { batchRows })) {
+      rows += b.times.length;
+      // Bytes read but not yet handed out as rows: must stay ~one batch + one chunk.
+      maxAhead = Math.max(maxAhead, produced.bytes - rows * 71);
+      expect(buffers.has(b.times.buffer)).toBe(false);
+      buffers.add(b.times.buffer);
+      expect(b.columns[0].values[b.times.length - 1]).toBe((rows - 1) % 50000);
+      heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed - heap0);
+    }
+    expect(rows).toBe(200_000);
+    expect(maxAhead).toBeLessThan(batchRows * 71 + 2 * 65536);
+    // The whole data set (200k × 71 B ≈ 14 MB of text, 8 MB of values) never sits on the heap.
+    expect(heapPeak).toBeLessThan(64 * 2 ** 20);
+  });
+});
+
+describe('IAGA-2002 reader accepts a file path stream with a final line lacking LF', () => {
+  it('parses the last record at EOF', async () => {
+    const dir = fs.mkdtempSync(path.join(require('node:os').tmpdir(), 'iaga-'));
+    const p = path.join(dir, 'tst20200101vmin.min');
+    fs.writeFileSync(p, [...H, DATE, '2020-01-01 00:00:00.000 001      1.00      2.00      3.00      4.00', '2020-01-01 00:01:00.000 001      5.00      6.00      7.00      8.00'].join('\n'));
+    try {
+      const f = concatBatches(await collect(p, { batchRows: 1, chunkBytes: 50 }));
+      expect(f.rows).toBe(2);
+      expect(Array.from(f.columns[3].values)).toEqual([4, 8]);
+      expect(f.cadence.iso).toBe('PT1M');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
