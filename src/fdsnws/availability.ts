@@ -1,5 +1,6 @@
 /**
- * fdsnws-availability 1.0: /query and /extent (GET + POST), /version, /application.wadl.
+ * fdsnws-availability 1.0: /query and /extent (GET + POST), /queryauth and /extentauth (HTTP
+ * Digest, as SeisComP offers them), /version, /application.wadl.
  *
  * Request → params.ts (one parameter table, also the WADL source) → index/availability.ts
  * (spans from the tsindex `timespans`) → one of four formats (text, geocsv, json, request).
@@ -7,7 +8,20 @@
  * /work/shared/docs/fdsn-services.md §6. Choices where they differ:
  *  - spans are truncated to the request window in every format (IRIS);
  *  - /extent always shows Updated (IRIS, and the json extent schema has `updated`), TimeSpans
- *    and Restriction (always OPEN: restricted data is not implemented yet);
+ *    and Restriction (OPEN, or RESTRICTED when the node's restriction policy, index/restrictions.ts,
+ *    covers the station);
+ *  - restricted data (policy = restricted file + closed StationXML networks/stations), see §6 and
+ *    the EIDA/IRIS `includerestricted` ("include restricted data in results", default false):
+ *      · anonymous /query and /extent drop restricted rows by default;
+ *      · `includerestricted=true` lists restricted channels on /extent (marked RESTRICTED, so a
+ *        user learns the data exist and can ask for access), but /query never gives their time
+ *        spans to an anonymous client: spans are as good as the data for gap analysis, and the
+ *        dataselect rule is "restricted content only after authentication";
+ *      · /queryauth and /extentauth (Digest, 401 challenge otherwise) add the restricted rows the
+ *        authenticated user may access, whatever includerestricted says (asking the auth method
+ *        is the request for them); includerestricted=true on /extentauth also lists the ones the
+ *        user may not access, as on /extent. Restricted rows the user cannot access only → 403,
+ *        as dataselect's queryauth;
  *  - blank location is `--` in text, geocsv and request, "" in json (codes as stored);
  *  - `limit` counts output lines (spans on /query, rows on /extent), json included;
  *  - parameters that make no sense on one method (mergegaps, show, merge=overlap on /extent;
@@ -30,6 +44,10 @@ import {
   type AvailabilityRow,
 } from '../index/availability';
 import { nsToIso } from '../formats/time';
+import { syncMetadataRestrictions } from '../index/metadata';
+import { restrictionPolicyFor } from '../index/restrictions';
+import { authenticatedUser, requireDigest } from './digestAuth';
+import { sendBody } from './send';
 
 /** fdsnws-availability: spec 1.0, implementation revision 0. */
 export const AVAILABILITY_VERSION = '1.0.0';
@@ -68,7 +86,13 @@ export const AVAILABILITY_PARAMS: ServiceParamTable = {
     { name: 'show', kind: 'string', options: ['latestupdate'], postHeader: true, doc: '/query only: latestupdate adds the Updated column (latest index update of the span data).' },
     { name: 'orderby', kind: 'string', options: [...AVAILABILITY_ORDERS], default: 'nslc_time_quality_samplerate', postHeader: true, doc: 'Output order; timespancount and timespancount_desc on /extent only.' },
     { name: 'limit', kind: 'int', min: 1, postHeader: true, doc: 'Maximum number of output lines (time spans on /query, rows on /extent).' },
-    { name: 'includerestricted', kind: 'boolean', default: false, postHeader: true, doc: 'Include restricted data. This node has no restricted data yet; accepted for compatibility.' },
+    {
+      name: 'includerestricted',
+      kind: 'boolean',
+      default: false,
+      postHeader: true,
+      doc: 'List restricted channels too: on /extent (and /extentauth) marked RESTRICTED; /query never shows their time spans without authentication (use /queryauth).',
+    },
     { name: 'format', kind: 'string', options: [...FORMATS], default: 'text', postHeader: true, doc: 'Output format: text, geocsv, json, or request (NET STA LOC CHA START END lines for dataselect POST).' },
     { name: 'nodata', kind: 'int', options: [204, 404], default: 204, postHeader: true, doc: 'HTTP status when no data match: 204 (default) or 404.' },
   ],
@@ -76,6 +100,7 @@ export const AVAILABILITY_PARAMS: ServiceParamTable = {
 
 interface RequestOptions {
   mode: AvailabilityMode;
+  includeRestricted: boolean;
   qualities: string[];
   merge: Set<MergeOption>;
   mergeGapsSec?: number;
@@ -113,6 +138,7 @@ function requestOptions(parsed: ParsedParams, mode: AvailabilityMode): RequestOp
   }
   return {
     mode,
+    includeRestricted: parsed.bool('includerestricted') ?? false,
     qualities,
     merge,
     mergeGapsSec: parsed.number('mergegaps'),
@@ -271,6 +297,7 @@ export function createAvailabilityRouter(ctx: AppContext): express.Router {
   const { db, config } = ctx;
   const info: FdsnServiceInfo = { name: 'availability', version: AVAILABILITY_VERSION, publicBaseUrl: config.publicBaseUrl };
   const router = express.Router();
+  const policy = restrictionPolicyFor(ctx);
 
   router.use(uriLengthGuard(config.maxUriLength, info));
 
@@ -285,14 +312,18 @@ export function createAvailabilityRouter(ctx: AppContext): express.Router {
       resources: [
         { path: 'extent', mediaTypes: types, withParams: true, doc: 'Earliest and latest data per channel, quality and sample rate, with the number of time spans (mergegaps, show and merge=overlap not supported).' },
         { path: 'query', mediaTypes: types, withParams: true, doc: 'Contiguous time spans per channel, quality and sample rate (orderby=timespancount* not supported).' },
+        // As dataselect's WADL: the auth methods after the anonymous ones (ObsPy skips ids containing 'auth').
+        { path: 'extentauth', mediaTypes: types, withParams: true, doc: 'As extent, after HTTP Digest authentication (401 challenge otherwise); also lists the restricted data the user may access.' },
+        { path: 'queryauth', mediaTypes: types, withParams: true, doc: 'As query, after HTTP Digest authentication (401 challenge otherwise); also returns the time spans of restricted data the user may access.' },
         { path: 'version', mediaTypes: ['text/plain'] },
         { path: 'application.wadl', mediaTypes: ['application/xml'] },
       ],
     });
-    res.status(200).type('application/xml; charset=utf-8').send(xml);
+    sendBody(req, res, 'application/xml; charset=utf-8', xml);
   });
 
-  const answer = (mode: AvailabilityMode) => (req: express.Request, res: express.Response, parsed: ParsedParams): void => {
+  /** `user` undefined = anonymous /query or /extent; a name = /queryauth or /extentauth. */
+  const answer = (mode: AvailabilityMode, req: express.Request, res: express.Response, parsed: ParsedParams, user?: string): void => {
     const o = requestOptions(parsed, mode);
     let rows: AvailabilityRow[];
     try {
@@ -311,32 +342,53 @@ export function createAvailabilityRouter(ctx: AppContext): express.Router {
       }
       throw e;
     }
-    if (rows.length === 0) {
+    // Closed networks/stations of StationXML loaded while serving join the policy (cheap when unchanged).
+    syncMetadataRestrictions(db, policy);
+    const kept: AvailabilityRow[] = [];
+    let accessible = 0;
+    for (const row of rows) {
+      const restricted = policy.isRestricted(row.network, row.station);
+      const mayAccess = !restricted || policy.canAccess(row.network, row.station, user);
+      if (mayAccess) accessible++;
+      // Inaccessible restricted rows: listed only on /extent(auth) with includerestricted=true (see header).
+      if (mayAccess || (mode === 'extent' && o.includeRestricted)) kept.push(restricted ? { ...row, restricted } : row);
+    }
+    if (user !== undefined && rows.length > 0 && accessible === 0 && kept.length === 0) {
+      throw new FdsnError(403, `User '${user}' has no access to the restricted data matching this request.`);
+    }
+    if (kept.length === 0) {
       sendNoData(req, res, info, o.nodata);
       return;
     }
-    const { contentType, body } = render(o, rows);
-    res.status(200).type(contentType).send(body);
+    const { contentType, body } = render(o, kept);
+    sendBody(req, res, contentType, body);
   };
 
   const rawText = express.text({ type: () => true, limit: MAX_POST_BODY });
+  const digest = requireDigest(ctx);
   for (const mode of ['query', 'extent'] as const) {
-    router.get(`/${mode}`, (req, res) => {
-      const q = req.originalUrl.indexOf('?');
-      answer(mode)(req, res, parseQueryString(AVAILABILITY_PARAMS, q >= 0 ? req.originalUrl.slice(q + 1) : ''));
-    });
-    router.post(`/${mode}`, rawText, (req, res) => {
-      // As dataselect: parameters of a POST come from the body only.
-      if (req.originalUrl.includes('?') && req.originalUrl.split('?')[1] !== '') {
-        throw new FdsnError(400, `POST /${mode} takes its parameters from the body only (key=value lines, then NET STA LOC CHA START END lines); no query string.`);
-      }
-      answer(mode)(req, res, parsePostBody(AVAILABILITY_PARAMS, typeof req.body === 'string' ? req.body : ''));
-    });
+    for (const auth of [false, true]) {
+      const route = `/${mode}${auth ? 'auth' : ''}`;
+      const userOf = (res: express.Response) => (auth ? authenticatedUser(res) : undefined);
+      // Digest first, body parser second on the auth routes: an unauthenticated POST body is never read.
+      const guard: express.RequestHandler[] = auth ? [digest] : [];
+      router.get(route, ...guard, (req, res) => {
+        const q = req.originalUrl.indexOf('?');
+        answer(mode, req, res, parseQueryString(AVAILABILITY_PARAMS, q >= 0 ? req.originalUrl.slice(q + 1) : ''), userOf(res));
+      });
+      router.post(route, ...guard, rawText, (req, res) => {
+        // As dataselect: parameters of a POST come from the body only.
+        if (req.originalUrl.includes('?') && req.originalUrl.split('?')[1] !== '') {
+          throw new FdsnError(400, `POST ${route} takes its parameters from the body only (key=value lines, then NET STA LOC CHA START END lines); no query string.`);
+        }
+        answer(mode, req, res, parsePostBody(AVAILABILITY_PARAMS, typeof req.body === 'string' ? req.body : ''), userOf(res));
+      });
+    }
   }
 
   // Own 404 (the shared notFoundHandler lists dataselect's resources).
   router.use((req: express.Request, res: express.Response) => {
-    sendFdsnError(req, res, info, 404, `Unknown resource '${req.path}'. Supported: query, extent, version, application.wadl.`);
+    sendFdsnError(req, res, info, 404, `Unknown resource '${req.path}'. Supported: query, extent, queryauth, extentauth, version, application.wadl.`);
   });
   router.use(fdsnErrorHandler(info));
   return router;

@@ -19,9 +19,6 @@
  *    maximum → 413 naming the maximum, so a client learns to page instead of receiving a cut list;
  *  - responses are gzip-compressed when the client accepts it (ObsPy asks for gzip).
  */
-import zlib from 'node:zlib';
-import { Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import express from 'express';
 import type { AppContext } from '../app';
 import { writeEventText } from '../formats/eventText';
@@ -31,6 +28,7 @@ import { badRequest, FdsnError, fdsnErrorHandler, sendFdsnError, sendNoData, ser
 import { parseQueryString, type ParsedParams, type ServiceParamTable } from './params';
 import { xmlEscape, buildWadl } from './wadl';
 import { sendVersion } from './version';
+import { sendBody, sendStream } from './send';
 
 /** fdsnws-event: spec 1.2 (eventtype), implementation revision 0. */
 export const EVENT_VERSION = '1.2.0';
@@ -153,20 +151,6 @@ export function eventRequest(parsed: ParsedParams): EventRequest {
   };
 }
 
-const wantsGzip = (req: express.Request): boolean => req.acceptsEncodings('gzip', 'identity') === 'gzip';
-
-/** Send a complete body, gzip-compressed when the client accepts it. */
-function sendBody(req: express.Request, res: express.Response, contentType: string, body: string): void {
-  res.status(200).type(contentType);
-  res.setHeader('Vary', 'Accept-Encoding');
-  if (body.length > 1024 && wantsGzip(req)) {
-    res.setHeader('Content-Encoding', 'gzip');
-    res.send(zlib.gzipSync(body));
-    return;
-  }
-  res.send(body);
-}
-
 /** `<Catalogs><Catalog>…</Catalog></Catalogs>`: ObsPy wants root = plural, children = root minus 's'. */
 export function nameListXml(root: 'Catalogs' | 'Contributors', names: readonly string[]): string {
   const child = root.slice(0, -1);
@@ -230,21 +214,8 @@ export function createEventRouter(ctx: AppContext, opts: EventRouterOptions = {}
       docs.map((d) => d.event),
       { includeAllOrigins: r.includeAllOrigins, includeAllMagnitudes: r.includeAllMagnitudes, includeArrivals: r.includeArrivals },
     );
-    res.status(200).type('application/xml; charset=utf-8');
-    res.setHeader('Vary', 'Accept-Encoding');
     // Streamed chunk by chunk (one per event) with back-pressure: large catalogues never sit in memory as one string.
-    const source = Readable.from(chunks, { objectMode: false });
-    try {
-      if (wantsGzip(req)) {
-        res.setHeader('Content-Encoding', 'gzip');
-        await pipeline(source, zlib.createGzip(), res);
-      } else {
-        await pipeline(source, res);
-      }
-    } catch (e) {
-      // The client went away: nothing left to tell it.
-      if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
-    }
+    await sendStream(req, res, 'application/xml; charset=utf-8', chunks);
   });
 
   // GET only (FDSN event); other methods and paths get the spec error body.

@@ -15,7 +15,6 @@
  *  - responses are gzip-compressed when the client accepts it (ObsPy asks for gzip; StationXML
  *    with responses compresses ~10x).
  */
-import zlib from 'node:zlib';
 import express from 'express';
 import type { AppContext } from '../app';
 import { stationText, writeStationXml, type StationLevel } from '../formats/stationxml';
@@ -25,6 +24,7 @@ import { badRequest, FdsnError, fdsnErrorHandler, sendFdsnError, sendNoData, ser
 import { parsePostBody, parseQueryString, type ParsedParams, type ServiceParamTable } from './params';
 import { buildWadl } from './wadl';
 import { sendVersion } from './version';
+import { sendBody } from './send';
 
 /** fdsnws-station: spec 1.1, implementation revision 0. */
 export const STATION_VERSION = '1.1.0';
@@ -101,18 +101,6 @@ export function stationQuery(parsed: ParsedParams): { query: MetadataQuery; leve
     query.radius = c;
   }
   return { query, level, format, nodata: parsed.number('nodata') ?? 204, availability: parsed.bool('includeavailability') ?? false };
-}
-
-/** Send a body, gzip-compressed when the client accepts it. */
-function sendBody(req: express.Request, res: express.Response, contentType: string, body: string): void {
-  res.status(200).type(contentType);
-  res.setHeader('Vary', 'Accept-Encoding');
-  if (body.length > 1024 && req.acceptsEncodings('gzip', 'identity') === 'gzip') {
-    res.setHeader('Content-Encoding', 'gzip');
-    res.send(zlib.gzipSync(body));
-    return;
-  }
-  res.send(body);
 }
 
 export function createStationRouter(ctx: AppContext): express.Router {

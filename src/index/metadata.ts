@@ -132,14 +132,28 @@ interface OldRow {
  * insert the new ones in one immediate transaction.
  */
 export function loadStationXml(db: Database.Database, input: Buffer | string, source: string, now: Date = new Date()): LoadResult {
+  return storeInventory(db, sha256(input), () => parseStationXml(input, path.basename(source)), source, now);
+}
+
+/**
+ * Load an Inventory built in code (e.g. a channel epoch synthesized from a SAC header) under the
+ * name `source`, with the same rules as a StationXML file: reloading replaces what the source
+ * loaded before, an identical model is 'unchanged' (the digest is taken over the model, so
+ * build it deterministically: no creation time of "now"), merges by key as documented above.
+ */
+export function loadInventory(db: Database.Database, inv: Inventory, source: string, now: Date = new Date()): LoadResult {
+  return storeInventory(db, sha256('model:' + toJson(inv)), () => inv, source, now);
+}
+
+/** Shared by loadStationXml / loadInventory: `build` runs only when the digest changed. */
+function storeInventory(db: Database.Database, digest: string, build: () => Inventory, source: string, now: Date): LoadResult {
   ensureMetadataSchema(db);
-  const digest = sha256(input);
   const prev = db.prepare('SELECT id, sha256 FROM geonode_meta_sources WHERE source = ?').get(source) as { id: number; sha256: string } | undefined;
   if (prev && prev.sha256 === digest) {
     const count = (t: string) => (db.prepare(`SELECT count(*) AS n FROM ${t} WHERE source_id = ?`).get(prev.id) as { n: number }).n;
     return { source, status: 'unchanged', networks: count('geonode_networks'), stations: count('geonode_stations'), channels: count('geonode_channels') };
   }
-  const inv = parseStationXml(input, path.basename(source));
+  const inv = build();
   const loaded = nsToIso(BigInt(now.getTime()) * 1_000_000n, 9, false);
   const result: LoadResult = { source, status: prev ? 'replaced' : 'loaded', networks: 0, stations: 0, channels: 0 };
 
@@ -359,6 +373,8 @@ export interface MetadataQuery {
   isRestricted?: (network: string, station: string) => boolean;
   /** Keep only channel epochs with data in the waveform index (within epoch ∩ window). */
   matchTimeseries?: boolean;
+  /** Ignore rows of these sources (names as loaded), e.g. a source about to be replaced by its caller. */
+  excludeSources?: readonly string[];
 }
 
 interface NetRow {
@@ -562,6 +578,8 @@ export function queryMetadata(db: Database.Database, q: MetadataQuery): Inventor
   const inv: Inventory = { schemaVersion: '1.2', source: null, sender: null, module: null, moduleUri: null, createdNs: null, networks: [] };
   if (!hasMetadataStore(db) || q.selections.length === 0) return inv;
   const includeRestricted = q.includeRestricted ?? true;
+  const excluded = excludedSourceIds(db, q.excludeSources);
+  const keep = <T extends { source_id: number }>(rows: T[]): T[] => (excluded.size === 0 ? rows : rows.filter((r) => !excluded.has(r.source_id)));
   const geo = q.box !== undefined || q.radius !== undefined;
   const channelCriteria = q.selections.some((s) => !allWild(s.location) || !allWild(s.channel));
   const stationCriteria = q.selections.some((s) => !allWild(s.station));
@@ -577,17 +595,19 @@ export function queryMetadata(db: Database.Database, q: MetadataQuery): Inventor
   const staCombos = q.selections.flatMap((s) => [...product([s.network, s.station])]);
   const chaCombos = q.selections.flatMap((s) => [...product([s.network, s.station, s.location, s.channel])]);
   const nets = dedupe(
-    fetchRows<NetRow>(db, 'geonode_networks', ['code'], netCombos, 'id, source_id, code, start_time, end_time, restricted, description, updated, extra_json').map(
+    keep(fetchRows<NetRow>(db, 'geonode_networks', ['code'], netCombos, 'id, source_id, code, start_time, end_time, restricted, description, updated, extra_json')).map(
       (row): Net => ({ row, key: netKeyOf(row.code, row.start_time), startNs: textNs(row.start_time), endNs: textNs(row.end_time), updatedNs: updNs(row.updated) }),
     ),
   );
   const stas = dedupe(
-    fetchRows<StaRow>(
-      db,
-      'geonode_stations',
-      ['network', 'code'],
-      staCombos,
-      'id, source_id, network, network_start, code, start_time, end_time, restricted, latitude, longitude, elevation, site_name, updated, extra_json',
+    keep(
+      fetchRows<StaRow>(
+        db,
+        'geonode_stations',
+        ['network', 'code'],
+        staCombos,
+        'id, source_id, network, network_start, code, start_time, end_time, restricted, latitude, longitude, elevation, site_name, updated, extra_json',
+      ),
     ).map(
       (row): Sta => ({
         row,
@@ -600,13 +620,15 @@ export function queryMetadata(db: Database.Database, q: MetadataQuery): Inventor
     ),
   );
   const chas = dedupe(
-    fetchRows<ChaRow>(
-      db,
-      'geonode_channels',
-      ['network', 'station', 'location', 'channel'],
-      chaCombos,
-      `id, source_id, network, station, station_start, location, channel, start_time, end_time, restricted, latitude, longitude, elevation, depth,
+    keep(
+      fetchRows<ChaRow>(
+        db,
+        'geonode_channels',
+        ['network', 'station', 'location', 'channel'],
+        chaCombos,
+        `id, source_id, network, station, station_start, location, channel, start_time, end_time, restricted, latitude, longitude, elevation, depth,
        azimuth, dip, sample_rate, sensor, updated, extra_json`,
+      ),
     ).map(
       (row): Cha => ({
         row,
@@ -710,6 +732,12 @@ export function queryMetadata(db: Database.Database, q: MetadataQuery): Inventor
   }
   inv.networks = [...netOut.values()];
   return inv;
+}
+
+function excludedSourceIds(db: Database.Database, sources: readonly string[] | undefined): Set<number> {
+  if (!sources || sources.length === 0) return new Set();
+  const st = db.prepare('SELECT id FROM geonode_meta_sources WHERE source = ?').pluck();
+  return new Set(sources.map((s) => st.get(s) as number | undefined).filter((id): id is number => id !== undefined));
 }
 
 function cmp(a: string, b: string): number {

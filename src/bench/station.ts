@@ -1,0 +1,193 @@
+/**
+ * fdsnws-station benchmark rows: builds a generated inventory (default 100 networks × 10
+ * stations × 6 channels = 6,000 channel epochs, each with the full <Response> of a real shared
+ * StationXML channel as template) in a temporary SQLite file through the metadata store
+ * (loadInventory, one source per network, as loaded files would be), then times station
+ * queries over HTTP (the real app on 127.0.0.1, sequential, keep-alive):
+ *   - level=channel format=text for one network (target p50 ≤ 50 ms) and for network=*;
+ *   - level=station format=xml for network=*;
+ *   - level=response format=xml for one station.
+ * For src/bench/run.ts (`stationBenchRows`); also runnable alone:
+ *
+ *   node dist/bench/station.js [--networks N] [--requests N]
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { createApp } from '../app';
+import { defaultConfig } from '../config';
+import { parseStationXml, type Channel, type Inventory, type Network, type Station } from '../formats/stationxml';
+import { openIndexDb } from '../index/db';
+import { loadInventory } from '../index/metadata';
+
+export interface StationBenchRow {
+  measure: string;
+  value: string;
+  reference: string;
+}
+
+export interface StationBenchOptions {
+  /** Networks (default 100); each has `stations` stations of 6 channels. */
+  networks?: number;
+  /** Stations per network (default 10). */
+  stations?: number;
+  /** Timed requests per query kind (default 100, after 5 warm-up requests). */
+  requests?: number;
+  /** StationXML whose first channel (with its response) is the template; default the shared IRIS file. */
+  templateFile?: string;
+  /** Directory for the temporary database (default: os.tmpdir()); removed afterwards. */
+  tmpDir?: string;
+}
+
+const CHANNELS = ['BHE', 'BHN', 'BHZ', 'HHE', 'HHN', 'HHZ'];
+const T0 = 1_262_304_000_000_000_000n; // 2010-01-01
+
+function defaultTemplate(): string {
+  const shared = process.env.GEONODE_SHARED_DATA ?? path.resolve(__dirname, '..', '..', '..', 'shared', 'data');
+  return path.join(shared, 'stationxml', 'IRIS_single_channel_with_response.xml');
+}
+
+/** First channel of the template file (a plain channel without response when the file is missing). */
+function templateChannel(file: string): { channel: Channel; source: string } {
+  if (fs.existsSync(file)) {
+    const inv = parseStationXml(fs.readFileSync(file), path.basename(file));
+    for (const n of inv.networks) for (const s of n.stations) for (const c of s.channels) return { channel: c, source: path.basename(file) };
+  }
+  const channel: Channel = {
+    location: '00', code: 'BHZ', startNs: null, endNs: null, restrictedStatus: null, description: null, lat: 0, lon: 0, elevation: 0, depth: 0,
+    azimuth: 0, dip: -90, types: ['CONTINUOUS'], sampleRate: 20, clockDrift: null, sensorDescription: 'synthetic', sensitivity: null, responseXml: null,
+    responseStageCount: 0, dataAvailability: null, attributes: [], extras: [],
+  }; // prettier-ignore
+  return { channel, source: 'no template file found: channels without response' };
+}
+
+const netCode = (i: number) => String.fromCharCode(65 + Math.floor(i / 26) % 26) + String.fromCharCode(65 + (i % 26));
+
+function buildNetwork(i: number, stations: number, tpl: Channel): Inventory {
+  const code = netCode(i);
+  const stas: Station[] = [];
+  for (let j = 0; j < stations; j++) {
+    // Spread over the globe deterministically.
+    const lat = Math.round((((i * 37 + j * 11) % 170) - 85) * 1000) / 1000;
+    const lon = Math.round((((i * 53 + j * 29) % 350) - 175) * 1000) / 1000;
+    const channels: Channel[] = CHANNELS.map((cha) => ({
+      ...tpl,
+      location: '00',
+      code: cha,
+      startNs: T0,
+      endNs: null,
+      lat,
+      lon,
+      azimuth: cha.endsWith('E') ? 90 : 0,
+      dip: cha.endsWith('Z') ? -90 : 0,
+      sampleRate: cha.startsWith('H') ? 100 : 20,
+      dataAvailability: null,
+    }));
+    stas.push({
+      code: `S${String(j).padStart(3, '0')}`, startNs: T0, endNs: null, restrictedStatus: null, description: null, lat, lon, elevation: 100,
+      siteName: `Bench site ${code}.${j}`, site: { name: `Bench site ${code}.${j}` }, creationDateNs: T0, terminationDateNs: null,
+      totalNumberChannels: null, channels, attributes: [], extras: [],
+    }); // prettier-ignore
+  }
+  const net: Network = { code, description: `Bench network ${code}`, startNs: T0, endNs: null, restrictedStatus: null, totalNumberStations: null, stations: stas, attributes: [], extras: [] };
+  return { schemaVersion: '1.2', source: 'bench', sender: null, module: null, moduleUri: null, createdNs: null, networks: [net] };
+}
+
+function httpGet(keepAlive: http.Agent, port: number, p: string): Promise<{ status: number; bytes: number }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: p, agent: keepAlive }, (res) => {
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
+      })
+      .on('error', reject);
+  });
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** Build the store, time the queries, return table rows (and remove the temporary files). */
+export async function stationBenchRows(opts: StationBenchOptions = {}): Promise<StationBenchRow[]> {
+  const nNet = opts.networks ?? 100;
+  const nSta = opts.stations ?? 10;
+  const requests = opts.requests ?? 100;
+  const { channel: tpl, source: tplSource } = templateChannel(opts.templateFile ?? defaultTemplate());
+  const total = nNet * nSta * CHANNELS.length;
+  const dir = fs.mkdtempSync(path.join(opts.tmpDir ?? os.tmpdir(), 'geonode-station-bench-'));
+  const db = openIndexDb(path.join(dir, 'station.sqlite'));
+  const rows: StationBenchRow[] = [];
+  try {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < nNet; i++) loadInventory(db, buildNetwork(i, nSta, tpl), `bench:network-${i}`);
+    const loadS = Number(process.hrtime.bigint() - t0) / 1e9;
+    rows.push({
+      measure: `station store: load ${total} channel epochs (${nNet} networks × ${nSta} stations × ${CHANNELS.length})`,
+      value: `${loadS.toFixed(1)} s (${Math.round(total / loadS)} channels/s)`,
+      reference: `responses from ${tplSource}`,
+    });
+
+    const app = createApp({ db, config: { ...defaultConfig({}), publicBaseUrl: '' } });
+    const server = await new Promise<http.Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    let k = 0;
+    const oneNet = () => netCode(k++ % nNet);
+    const kinds: Array<{ measure: string; url: () => string; reference: string }> = [
+      { measure: 'fdsnws-station level=channel format=text, one network', url: () => `/fdsnws/station/1/query?network=${oneNet()}&level=channel&format=text`, reference: `target p50 ≤ 50 ms; ${nSta * CHANNELS.length} channels per answer` },
+      { measure: 'fdsnws-station level=channel format=text, network=*', url: () => '/fdsnws/station/1/query?network=*&level=channel&format=text', reference: `${total} channels per answer` },
+      { measure: 'fdsnws-station level=station format=xml, network=*', url: () => '/fdsnws/station/1/query?network=*&level=station&format=xml', reference: `${nNet * nSta} stations per answer` },
+      { measure: 'fdsnws-station level=response format=xml, one station', url: () => `/fdsnws/station/1/query?network=${oneNet()}&station=S000&level=response&format=xml`, reference: `${CHANNELS.length} channels with responses per answer` },
+    ]; // prettier-ignore
+    try {
+      for (const kind of kinds) {
+        for (let i = 0; i < 5; i++) await httpGet(keepAlive, port, kind.url());
+        const times: number[] = [];
+        let bytes = 0;
+        for (let i = 0; i < requests; i++) {
+          const u = kind.url();
+          const a = process.hrtime.bigint();
+          const r = await httpGet(keepAlive, port, u);
+          times.push(Number(process.hrtime.bigint() - a) / 1e6);
+          if (r.status !== 200) throw new Error(`station bench: HTTP ${r.status} for ${u}`);
+          bytes += r.bytes;
+        }
+        times.sort((x, y) => x - y);
+        rows.push({
+          measure: `${kind.measure} (${total} channels in store)`,
+          value: `p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms (${Math.round(bytes / requests / 1024)} KiB avg)`,
+          reference: `${kind.reference}; ${requests} sequential requests`,
+        });
+      }
+    } finally {
+      keepAlive.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  return rows;
+}
+
+if (require.main === module) {
+  const arg = (name: string): number | undefined => {
+    const i = process.argv.indexOf(`--${name}`);
+    return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+  };
+  stationBenchRows({ networks: arg('networks'), stations: arg('stations'), requests: arg('requests') }).then(
+    (rows) => {
+      for (const r of rows) console.log(`${r.measure}: ${r.value} [${r.reference}]`);
+    },
+    (e: unknown) => {
+      console.error(e);
+      process.exitCode = 1;
+    },
+  );
+}
