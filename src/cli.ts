@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `geonode <command> [options]` — generate, index, load-metadata, load-events, serve, start.
+ * `geonode <command> [options]` — generate, index, load-metadata, load-events, load-sac, serve, start.
  *
  * Settings: flags override environment variables (GEONODE_*), which override defaults
  * (src/config.ts). Exit codes: 0 ok, 1 runtime failure, 2 usage error.
@@ -287,6 +287,32 @@ async function runLoadEvents(io: CliIo, paths: string[], dbPath: string, opts: i
   }
 }
 
+// ---------------------------------------------------------------- load-sac
+
+/** SAC files → archive miniSEED + index + synthesized channel epochs + events (index/sacIngest.ts); returns the number of failed files. */
+async function runLoadSac(io: CliIo, paths: string[], dbPath: string, archiveDir: string, network: string | undefined): Promise<number> {
+  const { openIndexDb } = await import('./index/db');
+  const { ingestSac } = await import('./index/sacIngest');
+  fs.mkdirSync(path.dirname(dbPath), { recursive: true });
+  const db = openIndexDb(dbPath);
+  try {
+    const s = await ingestSac(db, paths, { archiveDir, defaultNetwork: network });
+    for (const w of s.written) log(io, `${w.status}: ${w.sacFile} -> ${w.mseedFile} (${w.records} records)`);
+    for (const n of s.notes) warn(io, `note: ${n.sacFile}: ${n.note}`);
+    for (const e of s.errors) warn(io, `error: ${e.sacFile}: ${e.reason}`);
+    if (s.index) reportIndex(io, s.index);
+    log(
+      io,
+      `sac: ${s.files - s.errors.length} file(s) ingested, ${s.errors.length} failed` +
+        (s.skipped.length > 0 ? `, ${s.skipped.length} non-SAC file(s) skipped` : '') +
+        `; ${s.channelsSynthesized} channel epoch(s) synthesized, ${s.eventsSeeded} event(s) seeded`,
+    );
+    return s.errors.length;
+  } finally {
+    db.close();
+  }
+}
+
 // ---------------------------------------------------------------- serve
 
 /** --workers N, else io.defaultWorkers (CPU count for the real process), else 1. */
@@ -545,6 +571,33 @@ const COMMANDS: CommandSpec[] = [
         depthUnit: depthUnit as 'm' | 'km' | undefined,
         force: p.flags.force === true,
       });
+      return failed > 0 ? 1 : 0;
+    },
+  },
+  {
+    name: 'load-sac',
+    args: 'FILE|DIR...',
+    summary: 'convert SAC files to miniSEED in the archive, index them, add channel epochs and events',
+    minPositionals: 1,
+    maxPositionals: Infinity,
+    flags: {
+      db: { type: 'string', value: 'FILE', help: 'index database (default: GEONODE_DB or var/geonode.sqlite)' },
+      archive: { type: 'string', value: 'DIR', help: 'archive the miniSEED files are written to (default: GEONODE_ARCHIVE or ./archive)' },
+      network: { type: 'string', value: 'XX', help: 'network code for files without knetwk (default XX)' },
+      help: HELP_FLAG,
+    },
+    details:
+      'Both byte orders, header versions 6 and 7. Samples go to SDS files YEAR/NET/STA/CHA.D/\n' +
+      'NET.STA.LOC.CHA.D.YEAR.DOY.sac-<hash> (one per source file and day; Steim-2 for integer samples,\n' +
+      'float32 otherwise) and are indexed. A SAC file loaded again replaces its files (unchanged ones\n' +
+      'are not touched). A channel epoch is synthesized from stla/stlo/stel/stdp/cmpaz/cmpinc unless\n' +
+      'loaded StationXML already covers the data; evla/evlo/o seed a catalogue event. Directories are\n' +
+      'searched recursively; non-SAC files there are skipped. Exit code 1 if any SAC file failed.',
+    async run(p, io) {
+      const cfg = configFor(io, p);
+      const network = str(p, 'network');
+      if (network !== undefined && !/^[A-Za-z0-9]{1,2}$/.test(network)) throw new UsageError('--network must be 1-2 letters or digits', 'load-sac');
+      const failed = await runLoadSac(io, p.positionals.map((r) => resolveFrom(io, r)), cfg.dbPath, cfg.archiveDir, network);
       return failed > 0 ? 1 : 0;
     },
   },

@@ -111,15 +111,15 @@ function decodeRow(dir: string, rows: Row[]): void {
   rows.push({ measure: 'decode Steim-2 (iterate + decode, in memory)', value: `${(samples / secs / 1e6).toFixed(0)} M samples/s`, reference: 'libmseed ~140 M samples/s; target ≥ 70' });
 }
 
-function startServer(db: string, port: number): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', String(port), '--host', '127.0.0.1'], {
+function startServer(db: string, port: number, workers: number): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve', '--db', db, '--port', String(port), '--host', '127.0.0.1', '--workers', String(workers)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + 20000;
     const poll = (): void => {
       http
-        .get(`http://127.0.0.1:${port}/fdsnws/dataselect/1/version`, (res) => {
+        .get(`http://127.0.0.1:${port}/fdsnws/dataselect/1/version`, { agent: false }, (res) => {
           res.resume();
           resolve(child);
         })
@@ -148,6 +148,24 @@ function parseWrk(out: string): { rps: number; transfer: string; p50: string; p9
   return { rps, transfer, p50, p99 };
 }
 
+/** Peak RSS of a process and its children (cluster workers): the largest of them. */
+function peakRssMiB(pid: number): number {
+  let best = vmHwmMiB(pid);
+  try {
+    for (const c of fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean)) best = Math.max(best, vmHwmMiB(Number(c)));
+  } catch {
+    // no children file: single process
+  }
+  return best;
+}
+
+async function stopServer(server: ChildProcess): Promise<void> {
+  if (server.exitCode !== null) return;
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  server.kill('SIGTERM');
+  await exited;
+}
+
 async function loadRows(db: string, rows: Row[], seconds: number): Promise<void> {
   const conn = new Database(db, { readonly: true });
   const sections = conn
@@ -155,7 +173,9 @@ async function loadRows(db: string, rows: Row[], seconds: number): Promise<void>
     .all() as { network: string; station: string; location: string; channel: string; s: string; e: string }[];
   conn.close();
   const port = 18000 + Math.floor(Math.random() * 1000);
-  const server = await startServer(db, port);
+  // Default: one worker per CPU (as `geonode serve`); the 1-worker figures follow below.
+  const workers = os.availableParallelism();
+  let server = await startServer(db, port, workers);
   try {
     const base = `http://127.0.0.1:${port}/fdsnws/dataselect/1/query`;
     const q = (c: (typeof sections)[0], s: bigint, e: bigint): string =>
@@ -166,7 +186,7 @@ async function loadRows(db: string, rows: Row[], seconds: number): Promise<void>
     const dayStart = parseIsoToNs(first.s.slice(0, 10))!;
     const dayPath = q(first, dayStart, dayStart + 86_399_990_000_000n);
     const whole = parseWrk(wrk(['-t1', '-c1', `-d${seconds}s`, `http://127.0.0.1:${port}${dayPath}`]));
-    rows.push({ measure: 'dataselect whole channel-day, 1 connection', value: `${whole.transfer}/s (${whole.rps.toFixed(0)} req/s)`, reference: 'nginx static ~2.6 GB/s; target ≥ 80 %' });
+    rows.push({ measure: `dataselect whole channel-day, 1 connection (${workers} workers)`, value: `${whole.transfer}/s (${whole.rps.toFixed(0)} req/s)`, reference: 'nginx static ~2.6 GB/s; target ≥ 80 %' });
 
     // Small (1-minute) requests at random places, 32 connections.
     const lines: string[] = [];
@@ -184,25 +204,39 @@ async function loadRows(db: string, rows: Row[], seconds: number): Promise<void>
       `local paths = {${lines.join(',')}}\nlocal n = 0\nrequest = function()\n  n = n + 1\n  return wrk.format("GET", paths[(n % #paths) + 1])\nend\n`,
     );
     const small = parseWrk(wrk(['-t2', '-c32', `-d${seconds}s`, '--latency', '-s', lua, base]));
+    rows.push({ measure: `dataselect 1-minute requests, 32 connections (${workers} workers)`, value: `${small.rps.toFixed(0)} req/s, p50 ${small.p50}, p99 ${small.p99}`, reference: 'nginx 8 KB ranges ~60 k req/s p99 4.4 ms; target ≥ 15 k req/s, p99 ≤ 10 ms' });
+    // A 1-minute request right at an hour boundary (a timeindex entry: nothing to search).
+    const hourStart = dayStart + 5n * 3_600_000_000_000n;
+    const hour = parseWrk(wrk(['-t2', '-c32', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}${q(first, hourStart, hourStart + 60_000_000_000n)}`]));
+    rows.push({ measure: `dataselect 1-minute request at an hour boundary, 32 conn. (${workers} workers)`, value: `${hour.rps.toFixed(0)} req/s, p50 ${hour.p50}, p99 ${hour.p99}`, reference: '' });
+    const version = parseWrk(wrk(['-t2', '-c32', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/fdsnws/dataselect/1/version`]));
+    rows.push({ measure: `dataselect /version (express), 32 connections (${workers} workers)`, value: `${version.rps.toFixed(0)} req/s, p99 ${version.p99}`, reference: 'framework ceiling' });
+
+    // The same small requests against a single process (--workers 1).
+    await stopServer(server);
+    server = await startServer(db, port, 1);
+    const one = parseWrk(wrk(['-t2', '-c32', `-d${seconds}s`, '--latency', '-s', lua, base]));
     fs.rmSync(lua, { force: true });
-    rows.push({ measure: 'dataselect 1-minute requests, 32 connections', value: `${small.rps.toFixed(0)} req/s, p50 ${small.p50}, p99 ${small.p99}`, reference: 'nginx 8 KB ranges ~60 k req/s p99 4.4 ms; target ≥ 15 k req/s, p99 ≤ 10 ms' });
+    rows.push({ measure: 'dataselect 1-minute requests, 32 connections (1 worker)', value: `${one.rps.toFixed(0)} req/s, p50 ${one.p50}, p99 ${one.p99}`, reference: '' });
 
     // RSS stays flat whatever the response size: ask for everything once, compare peak RSS.
-    const before = vmHwmMiB(server.pid!);
+    const before = peakRssMiB(server.pid!);
     const all = `http://127.0.0.1:${port}/fdsnws/dataselect/1/query?net=*&sta=*&loc=*&cha=*&start=1970-01-01&end=2100-01-01`;
     const got = await new Promise<number>((resolve, reject) => {
+      // agent: false — a keep-alive socket left from startServer's poll may be closed by the
+      // server's keep-alive timeout just as it is reused ("socket hang up").
       http
-        .get(all, (res) => {
+        .get(all, { agent: false }, (res) => {
           let n = 0;
           res.on('data', (d: Buffer) => (n += d.length));
           res.on('end', () => resolve(n));
         })
         .on('error', reject);
     });
-    const after = vmHwmMiB(server.pid!);
+    const after = peakRssMiB(server.pid!);
     rows.push({ measure: `server peak RSS before / after a ${(got / 1e6).toFixed(0)} MB response`, value: `${before.toFixed(0)} / ${after.toFixed(0)} MiB`, reference: 'flat' });
   } finally {
-    server.kill('SIGTERM');
+    await stopServer(server);
   }
 }
 

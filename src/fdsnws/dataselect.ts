@@ -12,14 +12,15 @@
  * restrictions are per network/station and segment options work per channel.
  */
 import express from 'express';
-import { pipeline } from 'node:stream/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext } from '../app';
 import { FdsnError, fdsnErrorHandler, notFoundHandler, sendNoData, serviceBaseUrl, uriLengthGuard, type FdsnServiceInfo } from './errors';
 import { expandSelections, parsePostBody, parseQueryString, type ParsedParams, type ServiceParamTable } from './params';
 import { buildWadl } from './wadl';
 import { DATASELECT_VERSION, sendVersion } from './version';
+import { sendBody } from './send';
 import { selectSections } from '../index/select';
-import { estimateBytes, openRecordStream, planExtraction } from '../index/extract';
+import { estimateBytes, extractRecords, planExtraction, releaseChunk, type ExtractItem } from '../index/extract';
 import { nsToIso } from '../formats/time';
 import { restrictionPolicyFor } from '../index/restrictions';
 import { authenticatedUser, requireDigest } from './digestAuth';
@@ -50,6 +51,120 @@ function fileStamp(): string {
   return nsToIso(BigInt(Date.now()) * 1_000_000n, 0).replace(/[-:]/g, '');
 }
 
+// Answers up to this size are gathered and sent with one res.end (Content-Length, one write);
+// larger ones are streamed with backpressure, so memory stays bounded whatever the size.
+const GATHER_BYTES = 1024 * 1024;
+
+/**
+ * Send the records of the planned items as a 200 miniSEED answer. Resolves false, with nothing
+ * written, when no record matched (→ the caller answers no-data). Errors before the first byte
+ * is sent propagate (→ 500); later ones cut the connection (the status is already out).
+ */
+export async function sendRecords(res: ServerResponse, items: readonly ExtractItem[], dataRoot: string, quality: string): Promise<boolean> {
+  const gen = extractRecords(items, { dataRoot, quality, pooledChunks: true });
+  try {
+    const parts: Buffer[] = [];
+    let total = 0;
+    let done = false;
+    while (total < GATHER_BYTES) {
+      const r = await gen.next();
+      if (r.done) {
+        done = true;
+        break;
+      }
+      parts.push(r.value);
+      total += r.value.length;
+    }
+    if (total === 0 && done) return false;
+    res.statusCode = 200;
+    res.setHeader('Content-Type', 'application/vnd.fdsn.mseed');
+    res.setHeader('Content-Disposition', `attachment; filename=fdsnws-dataselect_${fileStamp()}.mseed`);
+    if (done) {
+      res.setHeader('Content-Length', total);
+      res.end(parts.length === 1 ? parts[0] : Buffer.concat(parts, total));
+      return true;
+    }
+    // Keep up to two chunks queued on the socket (it never idles while the next one is read);
+    // a chunk goes back to the pool once written.
+    const closed = new Promise<void>((resolve) => res.once('close', resolve));
+    const inflight: Array<Promise<void>> = [];
+    const write = (b: Buffer): void => {
+      inflight.push(new Promise<void>((resolve) => res.write(b, () => (releaseChunk(b), resolve()))));
+    };
+    try {
+      for (const p of parts) write(p);
+      parts.length = 0;
+      for (;;) {
+        while (inflight.length > 1) await Promise.race([inflight.shift(), closed]);
+        if (res.destroyed) return true; // client went away: stop reading (finally closes the file)
+        const r = await gen.next();
+        if (r.done) break;
+        write(r.value);
+      }
+      res.end();
+    } catch (e) {
+      console.warn(`dataselect: streaming aborted: ${(e as Error).message}`);
+      res.destroy();
+    }
+    return true;
+  } finally {
+    await gen.return(undefined);
+  }
+}
+
+/**
+ * GET /fdsnws/dataselect/1/query without express (its routing costs several times the work of
+ * a small request). Handles only the plain success case — a 200 with data for an anonymous
+ * GET within the URI limit; for anything else (errors, no data, other paths) it returns false
+ * with nothing written and the caller hands the request to the express app, which answers
+ * exactly as before. Used by `geonode serve`; the express route stays the reference.
+ */
+export function createDataselectFastPath(ctx: AppContext): (req: IncomingMessage, res: ServerResponse) => Promise<boolean> | false {
+  const { db, config } = ctx;
+  const policy = restrictionPolicyFor(ctx);
+  const PATH = '/fdsnws/dataselect/1/query';
+  return (req, res) => {
+    const url = req.url ?? '';
+    if (req.method !== 'GET' || !url.startsWith(PATH) || (url.length > PATH.length && url[PATH.length] !== '?')) return false;
+    if (config.maxUriLength > 0 && Buffer.byteLength(url, 'utf8') > config.maxUriLength) return false;
+    return (async () => {
+      let items: ExtractItem[];
+      let quality: string;
+      try {
+        const parsed = parseQueryString(DATASELECT_PARAMS, url.length > PATH.length ? url.slice(PATH.length + 1) : '');
+        quality = parsed.string('quality') ?? 'B';
+        const matched = selectSections(db, expandSelections(parsed.selections), {
+          quality,
+          minimumLengthSec: parsed.number('minimumlength') ?? 0,
+          longestOnly: parsed.bool('longestonly') ?? false,
+        });
+        const selected = policy.filter(matched, undefined, (s) => s.section);
+        if (selected.length === 0) return false;
+        items = planExtraction(selected, config.dataRoot);
+        if (config.maxResponseBytes > 0 && estimateBytes(items) > config.maxResponseBytes) return false;
+      } catch {
+        return false;
+      }
+      // Same headers as the express app (src/app.ts CORS middleware) and route.
+      res.setHeader('Access-Control-Allow-Origin', '*');
+      res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
+      res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+      let sent: boolean;
+      try {
+        sent = await sendRecords(res, items, config.dataRoot, quality);
+      } catch {
+        sent = false;
+      }
+      if (!sent && !res.headersSent) {
+        for (const h of ['Access-Control-Allow-Origin', 'Access-Control-Allow-Methods', 'Access-Control-Allow-Headers', 'Content-Type', 'Content-Disposition', 'Content-Length']) res.removeHeader(h);
+        res.statusCode = 200;
+        return false;
+      }
+      return true;
+    })();
+  };
+}
+
 export function createDataselectRouter(ctx: AppContext): express.Router {
   const { db, config } = ctx;
   const info: FdsnServiceInfo = { name: 'dataselect', version: DATASELECT_VERSION, publicBaseUrl: config.publicBaseUrl };
@@ -73,7 +188,8 @@ export function createDataselectRouter(ctx: AppContext): express.Router {
         { path: 'application.wadl', mediaTypes: ['application/xml'] },
       ],
     });
-    res.status(200).type('application/xml; charset=utf-8').send(xml);
+    // gzip when accepted: ObsPy's discovery asks for it (§12 item 19).
+    sendBody(req, res, 'application/xml; charset=utf-8', xml);
   });
 
   const policy = restrictionPolicyFor(ctx);
@@ -105,20 +221,9 @@ export function createDataselectRouter(ctx: AppContext): express.Router {
     if (config.maxResponseBytes > 0 && estimate > config.maxResponseBytes) {
       throw new FdsnError(413, `The request would return about ${estimate} bytes; the limit of this service is ${config.maxResponseBytes} bytes per request. Request a shorter time window or fewer channels.`);
     }
-    const stream = await openRecordStream(items, { dataRoot: config.dataRoot, quality });
-    if (!stream) {
+    if (!(await sendRecords(res, items, config.dataRoot, quality))) {
       // Sections matched but no record intersects (window inside a gap, unreadable files).
       sendNoData(req, res, info, nodata);
-      return;
-    }
-    res.status(200);
-    res.setHeader('Content-Type', 'application/vnd.fdsn.mseed');
-    res.setHeader('Content-Disposition', `attachment; filename=fdsnws-dataselect_${fileStamp()}.mseed`);
-    try {
-      await pipeline(stream, res);
-    } catch (e) {
-      // Client disconnects end up here; the status is already sent, so only log.
-      if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') console.warn(`dataselect: streaming aborted: ${(e as Error).message}`);
     }
   };
 

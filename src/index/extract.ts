@@ -12,8 +12,18 @@
  * starts at the last entry at or before the window start and stops at the first record
  * starting after the window end, so a short window in a long file reads only nearby bytes.
  * With a NULL timeindex or `latest=>0`, the whole section is scanned.
+ *
+ * Fast paths (same bytes, far less work; see planFast):
+ *  - a window that covers a whole section sends its bytes raw, in large reads, after checking
+ *    the file size and the first (and, for uniform record lengths, the last) record header;
+ *  - in a time-ordered section of uniform record length the first/last intersecting records are
+ *    found by binary search over record headers read at candidate offsets (every probe is
+ *    validated: parseable, same NSLC, same length, start times increasing), and the records in
+ *    between are sent raw. Anything unexpected → the per-record scan below, unchanged.
+ * De-duplicated (overlapping) sections always take the per-record path.
  */
 import fs from 'node:fs/promises';
+import fsSync from 'node:fs';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parseRecordHeader, MseedError } from '../formats/mseed';
@@ -57,6 +67,27 @@ export function parseTimeIndex(text: string | null, sectionStart: number, sectio
   return { times, offsets, timeOrdered };
 }
 
+// Parsed time indexes by (section range, text): every request for a channel re-reads the same
+// rows, and parsing ~25 entries into bigints per request is measurable. Bounded LRU.
+const TIME_INDEX_CACHE_MAX = 2048;
+const timeIndexCache = new Map<string, TimeIndex | null>();
+
+/** parseTimeIndex through a small LRU cache (results are shared: treat them as read-only). */
+export function cachedTimeIndex(text: string | null, sectionStart: number, sectionEnd: number): TimeIndex | null {
+  if (!text) return null;
+  const key = `${sectionStart}:${sectionEnd}:${text}`;
+  const hit = timeIndexCache.get(key);
+  if (hit !== undefined) {
+    timeIndexCache.delete(key);
+    timeIndexCache.set(key, hit);
+    return hit;
+  }
+  const parsed = parseTimeIndex(text, sectionStart, sectionEnd);
+  timeIndexCache.set(key, parsed);
+  if (timeIndexCache.size > TIME_INDEX_CACHE_MAX) timeIndexCache.delete(timeIndexCache.keys().next().value as string);
+  return parsed;
+}
+
 /** One unit of reading work. */
 export interface ExtractItem {
   /** Absolute path (dataRoot resolved). */
@@ -74,8 +105,17 @@ export interface ExtractOptions {
   dataRoot: string;
   /** D/R/Q/M: skip records whose (v2) quality differs; B/undefined: any. */
   quality?: string;
-  /** Bytes per file read (default 256 KiB). */
+  /** Bytes per file read (default 256 KiB when records are parsed one by one, 1 MiB for raw runs). */
   chunkBytes?: number;
+  /** Disable the fast paths (tests compare both). */
+  noFastPath?: boolean;
+  /**
+   * Large raw-run chunks come from a small pool of reusable buffers; the consumer MUST hand each
+   * yielded buffer back with releaseChunk() once it no longer needs it (e.g. in the socket write
+   * callback) — or never, then it is simply garbage collected. Fresh 1 MiB buffers cost page
+   * faults on every chunk. Off by default.
+   */
+  pooledChunks?: boolean;
   /** Where problems (missing file, stale index, corrupt record) are reported; default console.warn. */
   log?: (message: string) => void;
 }
@@ -94,7 +134,7 @@ export function planExtraction(selected: readonly SelectedSection[], dataRoot: s
       sel,
       sectionStart,
       sectionEnd,
-      index: parseTimeIndex(s.timeindex, sectionStart, sectionEnd),
+      index: cachedTimeIndex(s.timeindex, sectionStart, sectionEnd),
       dedupe: false,
     };
   });
@@ -214,6 +254,318 @@ const HEADER_WINDOW = 65536 + 4096;
 // Refuse to buffer single records above this size (the index would be corrupt anyway).
 const MAX_RECORD_BYTES = 16 * 1024 * 1024;
 
+// ---------------------------------------------------------------------------------- fast paths
+
+/** Bytes read around a probed record when it is not cached yet. */
+const PROBE_BYTES = 8 * 1024;
+/** Largest block read ahead around the estimated position of a window. */
+const PREFETCH_MAX_BYTES = 64 * 1024;
+/** Record length per section (path, range, row update time): saves reading the section head. */
+const RECORD_LENGTH_CACHE_MAX = 4096;
+const recordLengthCache = new Map<string, number>();
+/** Raw runs are read in chunks of this size unless opts.chunkBytes says otherwise. */
+const RAW_CHUNK_BYTES = 1024 * 1024;
+
+interface Block {
+  start: number;
+  buf: Buffer;
+}
+
+/** What the fast planner decided for one item: byte ranges to send raw (some already in memory). */
+interface FastPlan {
+  runs: Array<[number, number]>;
+  blocks: Block[];
+}
+
+/**
+ * Small reads of the planner are synchronous: for page-cached data a pread takes a few µs,
+ * while a promise-based FileHandle round trip through the libuv thread pool costs ~15 µs of
+ * CPU per call — most of a 1-minute request. Large runs are read asynchronously.
+ */
+function readFullySync(fd: number, pos: number, len: number): Buffer {
+  const b = Buffer.allocUnsafe(len);
+  let filled = 0;
+  while (filled < len) {
+    const n = fsSync.readSync(fd, b, filled, len - filled, pos + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled === len ? b : b.subarray(0, filled);
+}
+
+function readAsync(fd: number, buf: Buffer, off: number, len: number, pos: number): Promise<number> {
+  return new Promise((resolve, reject) => fsSync.read(fd, buf, off, len, pos, (e, n) => (e ? reject(e) : resolve(n))));
+}
+
+const chunkPool: ArrayBuffer[] = [];
+const CHUNK_POOL_MAX = 16;
+
+/** Give a buffer yielded with opts.pooledChunks back for reuse (other buffers are ignored). */
+export function releaseChunk(b: Buffer): void {
+  const ab = b.buffer as ArrayBuffer;
+  if (pooledBuffers.has(ab) && chunkPool.length < CHUNK_POOL_MAX && !chunkPool.includes(ab)) chunkPool.push(ab);
+}
+const pooledBuffers = new WeakSet<ArrayBuffer>();
+
+function takeChunk(len: number): Buffer {
+  if (len !== RAW_CHUNK_BYTES) return Buffer.allocUnsafe(len);
+  let ab = chunkPool.pop();
+  if (!ab) {
+    ab = new ArrayBuffer(RAW_CHUNK_BYTES);
+    pooledBuffers.add(ab);
+  }
+  return Buffer.from(ab, 0, len);
+}
+
+async function readFully(fd: number, pos: number, len: number, pooled = false): Promise<Buffer> {
+  const b = pooled ? takeChunk(len) : Buffer.allocUnsafe(len);
+  let filled = 0;
+  while (filled < len) {
+    const n = await readAsync(fd, b, filled, len - filled, pos + filled);
+    if (n === 0) break;
+    filled += n;
+  }
+  return filled === len ? b : b.subarray(0, filled);
+}
+
+function cachedView(blocks: readonly Block[], a: number, b: number): Buffer | null {
+  for (const bl of blocks) if (a >= bl.start && b <= bl.start + bl.buf.length) return bl.buf.subarray(a - bl.start, b - bl.start);
+  return null;
+}
+
+function sameCodes(h: RecordHeader, s: SelectedSection['section']): boolean {
+  return h.network === s.network && h.station === s.station && h.location === s.location && sameChannel(h.channel, s.channel);
+}
+
+/** Parse one record header from bytes known to hold [off, off+len); null when it is not a record of the section. */
+function probeHeader(view: Buffer, file: string, s: SelectedSection['section'], len?: number): RecordHeader | null {
+  let h: RecordHeader;
+  try {
+    h = parseRecordHeader(view, 0, file);
+  } catch {
+    return null;
+  }
+  if (!(h.recordLength > 0) || (len !== undefined && h.recordLength !== len) || !sameCodes(h, s)) return null;
+  return h;
+}
+
+/**
+ * Decide the bytes of one item without parsing every record, or return null (→ per-record path,
+ * which also produces the log messages for whatever is wrong). Only reads small blocks.
+ */
+/** Cheap test on the index row alone: could planFast apply? (No I/O.) */
+function fastCandidate(it: ExtractItem, quality: string | undefined): boolean {
+  const s = it.sel.section;
+  if (it.dedupe || it.sectionEnd <= it.sectionStart) return false;
+  // All records of a row share its quality (sections split on it); a row without quality may
+  // hold v2 records of any quality, so the quality filter needs per-record checks there.
+  if (quality !== undefined && s.quality !== quality) return false;
+  const ordered = it.index !== null && it.index.timeOrdered;
+  const covered = it.sel.windows.some((w) => w.startNs + INDEX_ROUNDING_NS <= s.startNs && s.endNs + INDEX_ROUNDING_NS <= w.endNs);
+  return covered || (ordered && s.timerates === null && s.samplerate > 0);
+}
+
+function planFast(fd: number, it: ExtractItem, fileSize: number): FastPlan | null {
+  const s = it.sel.section;
+  const windows = it.sel.windows;
+  const { sectionStart, sectionEnd } = it;
+  const bytes = sectionEnd - sectionStart;
+  if (bytes <= 0 || fileSize < sectionEnd) return null;
+  const idx = it.index;
+  const ordered = idx !== null && idx.timeOrdered;
+  // A window covering the section (1 µs margin for index rounding): every record is wanted.
+  const covered = windows.some((w) => w.startNs + INDEX_ROUNDING_NS <= s.startNs && s.endNs + INDEX_ROUNDING_NS <= w.endNs);
+  const uniformCandidate = ordered && s.timerates === null && s.samplerate > 0;
+  if (!covered && !uniformCandidate) return null;
+
+  const blocks: Block[] = [];
+  const headers = new Map<number, RecordHeader>();
+  // Record length of the section: from a recent request (the probes below validate it again:
+  // every probed record must parse with that length), else from its first record.
+  const shapeKey = `${it.path}\u0000${sectionStart}\u0000${sectionEnd}\u0000${s.updated}`;
+  let L = covered ? undefined : recordLengthCache.get(shapeKey);
+  if (L === undefined) {
+    const firstLen = Math.min(bytes, PROBE_BYTES);
+    const head = readFullySync(fd, sectionStart, firstLen);
+    if (head.length < firstLen) return null;
+    blocks.push({ start: sectionStart, buf: head });
+    const first = probeHeader(head, it.path, s);
+    if (!first || first.recordLength > bytes) return null;
+    L = first.recordLength;
+    headers.set(0, first);
+    recordLengthCache.set(shapeKey, L);
+    if (recordLengthCache.size > RECORD_LENGTH_CACHE_MAX) recordLengthCache.delete(recordLengthCache.keys().next().value as string);
+  }
+  const uniform = bytes % L === 0;
+
+  const N = uniform ? bytes / L : 0;
+  /** Header of record i (uniform sections), read in a small block when not cached; null = surprise. */
+  const headerAt = (i: number, lo: number, hi: number): RecordHeader | null => {
+    const known = headers.get(i);
+    if (known) return known;
+    const off = sectionStart + i * L;
+    let view = cachedView(blocks, off, off + L);
+    if (!view) {
+      const per = Math.max(1, Math.floor(PROBE_BYTES / L));
+      const a = Math.max(lo, i - (per >> 1));
+      const b = Math.min(hi, a + per);
+      const buf = readFullySync(fd, sectionStart + a * L, (b - a) * L);
+      if (buf.length < (b - a) * L) return null;
+      blocks.push({ start: sectionStart + a * L, buf });
+      view = buf.subarray(off - (sectionStart + a * L), off - (sectionStart + a * L) + L);
+    }
+    const h = probeHeader(view, it.path, s, L);
+    if (!h) return null;
+    // Time order must hold between every pair of probed records, or the search is meaningless.
+    for (const [j, o] of headers) if ((j < i && o.startNs >= h.startNs) || (j > i && o.startNs <= h.startNs)) return null;
+    headers.set(i, h);
+    return h;
+  };
+
+  if (covered) {
+    if (uniform && N > 1) {
+      const last = headerAt(N - 1, 0, N);
+      if (!last) return null;
+    }
+    return { runs: [[sectionStart, sectionEnd]], blocks };
+  }
+  if (!uniform) return null;
+
+  /** First i in [lo, hi) whose header satisfies pred (monotone: false…false true…true), hi if none. */
+  const firstWhere = (lo: number, hi: number, pred: (h: RecordHeader) => boolean, rlo: number, rhi: number): number | null => {
+    while (lo < hi) {
+      let mid = -1;
+      // Prefer records already in memory: the prefetched block usually brackets the answer.
+      for (const bl of blocks) {
+        const a = Math.max(lo, Math.ceil((bl.start - sectionStart) / L));
+        const b = Math.min(hi, Math.floor((bl.start + bl.buf.length - sectionStart) / L));
+        if (a < b) {
+          mid = (a + b) >> 1;
+          break;
+        }
+      }
+      if (mid < 0) mid = (lo + hi) >> 1;
+      const h = headerAt(mid, rlo, rhi);
+      if (!h) return null;
+      if (pred(h)) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  };
+
+  // Longest time a record can span: at most 2 samples per byte at half the nominal rate.
+  const maxRecordNs = BigInt(Math.ceil(((2 * L) / (s.samplerate / 2)) * 1e9));
+  const tindex = idx as TimeIndex;
+  const timeAtOffset = (off: number, fallback: bigint): bigint => {
+    const k = tindex.offsets.indexOf(off);
+    return k >= 0 ? tindex.times[k] : fallback;
+  };
+  const runs: Array<[number, number]> = [];
+  const addRun = (a: number, b: number): void => {
+    const last = runs[runs.length - 1];
+    if (last && last[1] === a) last[1] = b;
+    else runs.push([a, b]);
+  };
+  let carry = 0; // record index where the per-record path would continue (its `pos`)
+  for (const w of windows) {
+    const { from, to } = windowRange(tindex, w, sectionStart, sectionEnd);
+    if ((from - sectionStart) % L !== 0 || (to - sectionStart) % L !== 0) return null;
+    const fromIdx = (from - sectionStart) / L;
+    const toIdx = (to - sectionStart) / L;
+    const lo = Math.max(fromIdx, carry);
+    if (lo >= toIdx) continue;
+    // Read ahead around where the window should be (times ~ linear in offset inside a run).
+    const tA = timeAtOffset(from, s.startNs);
+    const tB = timeAtOffset(to, s.endNs);
+    let probeFirst = true; // check the pass edges first (window reaching them) …
+    let probeLast = true;
+    if (tB > tA) {
+      const span = Number(tB - tA);
+      const n = toIdx - fromIdx;
+      const est = (t: bigint) => fromIdx + Math.floor((n * Number(t - tA)) / span);
+      const a = Math.max(lo, est(w.startNs - maxRecordNs) - 4);
+      const b = Math.min(toIdx, est(w.endNs) + 5);
+      // … unless the window is well inside the pass: then the search starts in the read-ahead block.
+      probeFirst = a <= lo;
+      probeLast = b >= toIdx;
+      // Only for answers that fit in one small read; long runs are located with single probes.
+      if (a < b && (b - a) * L <= PREFETCH_MAX_BYTES && !cachedView(blocks, sectionStart + a * L, sectionStart + b * L)) {
+        const buf = readFullySync(fd, sectionStart + a * L, (b - a) * L);
+        if (buf.length < (b - a) * L) return null;
+        blocks.push({ start: sectionStart + a * L, buf });
+      }
+    }
+    // stop: first record starting after the window end (the per-record path stops there).
+    let stop: number | null;
+    if (probeLast) {
+      const last = headerAt(toIdx - 1, lo, toIdx);
+      if (!last) return null;
+      stop = last.startNs > w.endNs ? firstWhere(lo, toIdx - 1, (h) => h.startNs > w.endNs, lo, toIdx) : toIdx;
+    } else stop = firstWhere(lo, toIdx, (h) => h.startNs > w.endNs, lo, toIdx);
+    if (stop === null) return null;
+    if (stop > lo) {
+      // Records starting before w.start - maxRecordNs end before the window; from there on,
+      // check each record starting before the window start, then the rest is wanted whole.
+      const low = w.startNs - maxRecordNs;
+      let k0: number | null;
+      if (probeFirst) {
+        const h0 = headerAt(lo, lo, stop);
+        if (!h0) return null;
+        k0 = h0.startNs >= low ? lo : firstWhere(lo + 1, stop, (h) => h.startNs >= low, lo, stop);
+      } else k0 = firstWhere(lo, stop, (h) => h.startNs >= low, lo, stop);
+      if (k0 === null) return null;
+      let i = k0;
+      for (; i < stop; i++) {
+        const h = headerAt(i, lo, stop);
+        if (!h) return null;
+        if (h.startNs >= w.startNs) break;
+        if (h.endNs >= w.startNs) addRun(sectionStart + i * L, sectionStart + (i + 1) * L);
+      }
+      if (i < stop) {
+        // Validate the last record of the raw run as well (normally probed already).
+        if (!(headerAt(stop - 1, lo, stop))) return null;
+        addRun(sectionStart + i * L, sectionStart + stop * L);
+      }
+    }
+    carry = stop;
+  }
+  return { runs, blocks };
+}
+
+/**
+ * Send planned raw runs: from memory when already read, else in large asynchronous reads with
+ * the next read already in flight while the consumer writes the current chunk.
+ */
+async function* emitRuns(fd: number, it: ExtractItem, plan: FastPlan, chunkBytes: number, log: (m: string) => void, pooled: boolean): AsyncGenerator<Buffer, void, undefined> {
+  for (const [a, b] of plan.runs) {
+    const mem = cachedView(plan.blocks, a, b);
+    if (mem) {
+      yield mem;
+      continue;
+    }
+    let next: Promise<Buffer> | null = readFully(fd, a, Math.min(chunkBytes, b - a), pooled);
+    try {
+      for (let pos = a; pos < b; ) {
+        const want = Math.min(chunkBytes, b - pos);
+        const pending: Promise<Buffer> = next as Promise<Buffer>;
+        next = null;
+        const buf = await pending;
+        const after = pos + want;
+        if (after < b && buf.length === want) next = readFully(fd, after, Math.min(chunkBytes, b - after), pooled);
+        if (buf.length > 0) yield buf;
+        if (buf.length < want) {
+          log(`dataselect: ${it.path} ends at byte ${pos + buf.length}, before the indexed section end ${it.sectionEnd} (index row ${it.sel.rowid} stale?); records after that skipped`);
+          return;
+        }
+        pos = after;
+      }
+    } finally {
+      // Stopped early (client gone): let the read in flight finish before the descriptor is closed.
+      if (next) await (next as Promise<Buffer>).then(releaseChunk, () => undefined);
+    }
+  }
+}
+
 /**
  * Yield the wanted record bytes of all items, in item order. Problems with one file (missing,
  * unreadable, changed since indexing) are logged and that section is skipped.
@@ -224,12 +576,31 @@ export async function* extractRecords(items: readonly ExtractItem[], opts: Extra
   const quality = opts.quality && opts.quality !== 'B' ? opts.quality : undefined;
   const emitted = new Map<string, Set<number>>(); // only for items with dedupe
   const failedPaths = new Set<string>();
+  const fastFiles = new Map<string, { fd: number; size: number }>(); // sync descriptors of the fast path
   let fh: fs.FileHandle | null = null;
   let fhPath = '';
 
   try {
     for (const it of items) {
       if (failedPaths.has(it.path)) continue;
+      if (!opts.noFastPath && fastCandidate(it, quality)) {
+        let f = fastFiles.get(it.path);
+        if (!f) {
+          try {
+            const fd = fsSync.openSync(it.path, 'r');
+            f = { fd, size: -1 };
+            fastFiles.set(it.path, f);
+            f.size = fsSync.fstatSync(fd).size;
+          } catch {
+            f = undefined; // the per-record path below reports it
+          }
+        }
+        const plan = f ? planFast(f.fd, it, f.size) : null;
+        if (f && plan) {
+          yield* emitRuns(f.fd, it, plan, opts.chunkBytes !== undefined ? chunkBytes : RAW_CHUNK_BYTES, log, opts.pooledChunks === true);
+          continue;
+        }
+      }
       if (fhPath !== it.path) {
         if (fh) await fh.close();
         fh = null;
@@ -365,6 +736,7 @@ export async function* extractRecords(items: readonly ExtractItem[], opts: Extra
     }
   } finally {
     if (fh) await fh.close();
+    for (const f of fastFiles.values()) fsSync.closeSync(f.fd);
   }
 }
 

@@ -72,10 +72,47 @@ function statementFor(db: Database.Database, globs: boolean[], quality: boolean)
     const where = cols.map((c, i) => (globs[i] ? `${c} GLOB ?` : `${c} = ?`));
     where.push('julianday(starttime) <= julianday(?)', 'julianday(endtime) >= julianday(?)');
     if (quality) where.push('(quality IS NULL OR quality = ?)');
-    st = db.prepare(`SELECT ${COLUMNS} FROM tsindex WHERE ${where.join(' AND ')}`);
+    // Only rowids: full rows come from the per-connection row cache (rowCacheFor).
+    st = db.prepare(`SELECT rowid FROM tsindex WHERE ${where.join(' AND ')}`).pluck();
     m.set(key, st);
   }
   return st;
+}
+
+/**
+ * Parsed sections by rowid, per connection, valid while `PRAGMA data_version` is unchanged (it
+ * changes whenever another connection — the indexer — commits) and this connection's
+ * total_changes() (writes through the same connection, as in tests). Fetching and parsing 21
+ * columns (timeindex, timespans …) per row per request was most of a small request's
+ * selection cost. Cached Section objects are shared between requests: never mutate them.
+ */
+interface RowCache {
+  version: string;
+  rows: Map<number, Section>;
+  versionStmt: Database.Statement;
+  rowStmt: Database.Statement;
+}
+const ROW_CACHE_MAX = 100_000;
+const rowCaches = new WeakMap<Database.Database, RowCache>();
+
+function rowCacheFor(db: Database.Database): RowCache {
+  let c = rowCaches.get(db);
+  if (!c) {
+    c = {
+      version: '',
+      rows: new Map(),
+      // data_version: commits of other connections; total_changes(): writes through this one.
+      versionStmt: db.prepare("SELECT (SELECT data_version FROM pragma_data_version()) || ':' || total_changes()").pluck(),
+      rowStmt: db.prepare(`SELECT ${COLUMNS} FROM tsindex WHERE rowid = ?`),
+    };
+    rowCaches.set(db, c);
+  }
+  const v = c.versionStmt.get() as string;
+  if (v !== c.version) {
+    c.version = v;
+    c.rows.clear();
+  }
+  return c;
 }
 
 /** Parse a row's time strings; null when they are not parseable (the row is skipped and logged). */
@@ -102,13 +139,22 @@ export function findSections(db: Database.Database, sel: Selection, quality?: st
   args.push(nsToIso(clampNs(sel.endNs + MARGIN_NS), 6), nsToIso(clampNs(sel.startNs - MARGIN_NS), 6));
   if (q) args.push(q);
   const out: Array<{ rowid: number; section: Section }> = [];
-  for (const row of st.iterate(...args) as Iterable<RowWithId>) {
-    const s = toSection(row);
+  const cache = rowCacheFor(db);
+  for (const rowid of st.all(...args) as number[]) {
+    let s = cache.rows.get(rowid);
     if (!s) {
-      console.warn(`index: skipping tsindex row ${row.rowid_} with unparseable times '${row.starttime}' / '${row.endtime}'`);
-      continue;
+      const row = cache.rowStmt.get(rowid) as RowWithId | undefined;
+      if (!row) continue;
+      const parsed = toSection(row);
+      if (!parsed) {
+        console.warn(`index: skipping tsindex row ${row.rowid_} with unparseable times '${row.starttime}' / '${row.endtime}'`);
+        continue;
+      }
+      s = parsed;
+      if (cache.rows.size >= ROW_CACHE_MAX) cache.rows.clear();
+      cache.rows.set(rowid, s);
     }
-    if (s.startNs <= sel.endNs && s.endNs >= sel.startNs) out.push({ rowid: row.rowid_, section: s });
+    if (s.startNs <= sel.endNs && s.endNs >= sel.startNs) out.push({ rowid, section: s });
   }
   return out;
 }

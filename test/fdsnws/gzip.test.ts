@@ -74,6 +74,7 @@ describeShared('gzip for WADL, station, event and availability text', () => {
   });
 
   const urls = [
+    '/fdsnws/dataselect/1/application.wadl',
     '/fdsnws/station/1/application.wadl',
     '/fdsnws/event/1/application.wadl',
     '/fdsnws/availability/1/application.wadl',
