@@ -1,0 +1,628 @@
+/**
+ * `geonode ingest`: walk input directories, detect each file (name + content), and write raw and
+ * standardized tiles (tiles.ts) per station and period.
+ *
+ *   IAGA-2002 `*.sec|*.min|*.hor|*.day`  → source geomag (streamed, one period in memory)
+ *   AEF `kak*daef.min|hor` (or IAGA files whose X/Y/F are all 88888 and that talk about the
+ *   atmospheric electric field)          → source aef, column `pg` (V/m); X/Y/F dummies dropped
+ *   `isee_vlf_*.cdf`                      → source vlf (std only, see writeVlfGroup)
+ *
+ * Incremental: each input's sha256 (and the parameter hash) is kept in the SQLite table
+ * `geonode_product_inputs`; an unchanged input is skipped. A bad file is reported as
+ * {file, reason} and skipped; the run goes on. Later inputs replace tiles of the same key.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { iagaStream, SENTINEL_MISSING, SENTINEL_NOT_RECORDED, type IagaHeader } from '../formats/iaga2002';
+import { parseAefFileName, readAef } from '../formats/aef';
+import { readIseeVlf } from '../formats/iseeVlf';
+import { loadProductsConfig, paramsHash, type ProductsConfig } from './config';
+import { Q_MISSING, Q_NOT_RECORDED, Q_SENTINEL } from './quality';
+import { deriveHD, gridTimes, standardizeSeries, type GridSpec, type StdSeries } from './standardize';
+import { isoCadence, tilePeriod, writeTile, type TileColumn, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
+
+export type InputSource = 'geomag' | 'aef' | 'vlf';
+
+export interface IngestProgress {
+  done: number;
+  total: number;
+  bytes: number;
+  totalBytes: number;
+  file: string;
+}
+
+export interface IngestOptions {
+  /** Root of the tile tree. */
+  tilesDir: string;
+  /** SQLite file (or open handle) holding geonode_product_inputs. */
+  db: string | Database.Database;
+  config?: ProductsConfig;
+  /** Re-process inputs even when unchanged. */
+  force?: boolean;
+  onProgress?: (p: IngestProgress) => void;
+}
+
+export interface IngestFailure {
+  file: string;
+  reason: string;
+}
+
+export interface IngestSummary {
+  /** Candidate input files found. */
+  files: number;
+  processed: number;
+  /** Unchanged since the last run. */
+  skipped: number;
+  failed: IngestFailure[];
+  tilesWritten: number;
+  rawTiles: number;
+  stdTiles: number;
+  /** Rows written over all tiles. */
+  rows: number;
+  /** Input rows (IAGA data records, AEF records, VLF frames) read. */
+  inputRows: number;
+  inputBytes: number;
+  tileBytes: number;
+  /** Total tile encode+write time, ms. */
+  tileWriteMs: number;
+  seconds: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Input table
+
+export const PRODUCT_INPUTS_DDL =
+  'CREATE TABLE IF NOT EXISTS geonode_product_inputs (path TEXT PRIMARY KEY, source TEXT, sha256 TEXT, bytes INTEGER, ' +
+  'params TEXT, status TEXT, reason TEXT, tiles TEXT, ingested TEXT)';
+
+export interface ProductInputRow {
+  path: string;
+  source: string | null;
+  sha256: string;
+  bytes: number;
+  params: string;
+  status: 'ok' | 'error';
+  reason: string | null;
+  /** JSON list of tile paths (relative to the tiles root). */
+  tiles: string;
+  ingested: string;
+}
+
+export function ensureProductSchema(db: Database.Database): void {
+  db.exec(PRODUCT_INPUTS_DDL);
+}
+
+/** sha256 of a file, streamed. */
+export async function sha256File(file: string): Promise<string> {
+  const h = crypto.createHash('sha256');
+  for await (const c of fs.createReadStream(file, { highWaterMark: 4 << 20 })) h.update(c as Buffer);
+  return h.digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Detection
+
+const IAGA_EXT = /\.(sec|min|hor|day)$/i;
+const VLF_NAME = /^isee_vlf_([a-z0-9]{3})_(\d{4})(\d{2})(\d{2})(\d{2})_v\d+\.cdf$/i;
+
+/**
+ * Source of a file from its name and first bytes; null when it is not a product input.
+ * AEF: the documented name, or IAGA content whose comments mention the atmospheric electric
+ * field / potential gradient (data-formats §2.3).
+ */
+export function detectInput(file: string, head: Uint8Array): InputSource | null {
+  const base = path.basename(file);
+  if (VLF_NAME.test(base)) return 'vlf';
+  if (/\.cdf$/i.test(base)) return head.length >= 4 && head[0] === 0xcd && head[1] === 0xf3 ? 'vlf' : null;
+  if (!IAGA_EXT.test(base)) return null;
+  if (parseAefFileName(base)) return 'aef';
+  const text = Buffer.from(head).toString('latin1');
+  if (!/^\s*Format\s+IAGA-2002/im.test(text)) return 'geomag'; // let the reader report what is wrong
+  if (/atmospheric electric|potential gradient/i.test(text)) return 'aef';
+  return 'geomag';
+}
+
+function walk(p: string, out: string[]): void {
+  const st = fs.statSync(p);
+  if (st.isFile()) {
+    out.push(p);
+    return;
+  }
+  if (!st.isDirectory()) return;
+  for (const e of fs.readdirSync(p).sort()) {
+    if (e.startsWith('.')) continue;
+    walk(path.join(p, e), out);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Series → tiles (geomag and AEF)
+
+interface SeriesColumn {
+  name: string;
+  units: string;
+  values: Float64Array;
+  sentinel: Uint8Array;
+}
+
+interface PeriodSeries {
+  times: Float64Array;
+  columns: SeriesColumn[];
+}
+
+interface SeriesContext {
+  source: 'geomag' | 'aef';
+  station: string;
+  cadenceMs: number;
+  stampOffsetMs: number;
+  header: IagaHeader;
+  file: TileSourceFile;
+}
+
+function rawFlags(sentinel: Uint8Array): Int32Array {
+  const f = new Int32Array(sentinel.length);
+  for (let i = 0; i < f.length; i++) {
+    const s = sentinel[i];
+    if (s === SENTINEL_MISSING) f[i] = Q_MISSING | Q_SENTINEL;
+    else if (s === SENTINEL_NOT_RECORDED) f[i] = Q_MISSING | Q_NOT_RECORDED;
+  }
+  return f;
+}
+
+const GEOMAG_UNITS: Record<string, string> = { D: 'arcmin', I: 'arcmin' };
+
+/** Write the raw and std tiles of one station-period. */
+function writePeriod(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: ProductsConfig): WrittenTile[] {
+  if (s.times.length === 0) return [];
+  const cadence = isoCadence(ctx.cadenceMs);
+  const per = tilePeriod(ctx.cadenceMs, s.times[0]);
+  const base = { source: ctx.source, station: ctx.station, cadence, period: per.period };
+  const h = ctx.header;
+  const station = { name: h.stationName, latitude: h.latitude, longitude: h.longitude, elevation: h.elevation };
+  const units: Record<string, string> = {};
+  for (const c of s.columns) units[c.name] = c.units;
+  const extra = { time_stamp_offset_ms: ctx.stampOffsetMs, data_type: h.dataType ?? '', interval_type: h.intervalType ?? '' };
+
+  // raw: the file's rows as read (fill values → null, flagged).
+  const rawCols: TileColumn[] = [];
+  for (const c of s.columns) {
+    rawCols.push({ name: c.name, type: 'DOUBLE', values: c.values });
+    rawCols.push({ name: `${c.name}_q`, type: 'INT32', values: rawFlags(c.sentinel) });
+  }
+  const out: WrittenTile[] = [];
+  out.push(writeTile(root, { key: { layer: 'raw', ...base }, ts: s.times, columns: rawCols, meta: { units, sources: [ctx.file], station, extra } }, { codec: cfg.codec }));
+
+  // std: regular grid over the whole period, stamps at the file's offset inside the cadence.
+  const step = ctx.cadenceMs;
+  const start = per.startMs + ctx.stampOffsetMs;
+  const grid: GridSpec = { start, step, count: Math.max(1, Math.ceil((per.endMs - start) / step)) };
+  const params = cfg.sources[ctx.source];
+  const std = new Map<string, StdSeries>();
+  const counts: Record<string, { outliers: number; interpolated: number; missing: number }> = {};
+  for (const c of s.columns) {
+    const r = standardizeSeries(s.times, c.values, c.sentinel, grid, params);
+    std.set(c.name, r);
+    counts[c.name] = { outliers: r.outliers, interpolated: r.interpolated, missing: r.missing };
+  }
+  const stdUnits = { ...units };
+  // XYZ files get derived H (nT) and D (arcmin) in std (products need H/D; data-formats §1.2).
+  if (ctx.source === 'geomag' && std.has('X') && std.has('Y') && !std.has('H') && !std.has('D')) {
+    const { H, D } = deriveHD(std.get('X')!, std.get('Y')!);
+    std.set('H', H);
+    std.set('D', D);
+    stdUnits.H = 'nT';
+    stdUnits.D = 'arcmin';
+  }
+  const stdCols: TileColumn[] = [];
+  for (const [name, r] of std) {
+    stdCols.push({ name, type: 'DOUBLE', values: r.values });
+    stdCols.push({ name: `${name}_q`, type: 'INT32', values: r.flags });
+  }
+  out.push(
+    writeTile(
+      root,
+      {
+        key: { layer: 'std', ...base },
+        ts: gridTimes(grid),
+        columns: stdCols,
+        meta: { units: stdUnits, sources: [ctx.file], station, params, extra: { ...extra, counts, derived: std.has('H') && !units.H ? ['H', 'D'] : [] } },
+      },
+      { codec: cfg.codec },
+    ),
+  );
+  return out;
+}
+
+/** Accumulates rows of one period at a time; flushes when the period changes. */
+class PeriodAccumulator {
+  private parts: PeriodSeries[] = [];
+  private periodEnd = -Infinity;
+  private periodStart = Infinity;
+  readonly written: WrittenTile[] = [];
+  constructor(
+    private readonly root: string,
+    private readonly ctx: SeriesContext,
+    private readonly cfg: ProductsConfig,
+  ) {}
+
+  add(s: PeriodSeries): void {
+    let i = 0;
+    const n = s.times.length;
+    while (i < n) {
+      const t = s.times[i];
+      if (t < this.periodStart || t >= this.periodEnd) {
+        this.flush();
+        const p = tilePeriod(this.ctx.cadenceMs, t);
+        this.periodStart = p.startMs;
+        this.periodEnd = p.endMs;
+      }
+      let j = i;
+      while (j < n && s.times[j] >= this.periodStart && s.times[j] < this.periodEnd) j++;
+      this.parts.push({ times: s.times.subarray(i, j), columns: s.columns.map((c) => ({ ...c, values: c.values.subarray(i, j), sentinel: c.sentinel.subarray(i, j) })) });
+      i = j;
+    }
+  }
+
+  flush(): void {
+    if (this.parts.length === 0) return;
+    const n = this.parts.reduce((a, p) => a + p.times.length, 0);
+    const times = new Float64Array(n);
+    const cols = this.parts[0].columns.map((c) => ({ name: c.name, units: c.units, values: new Float64Array(n), sentinel: new Uint8Array(n) }));
+    let o = 0;
+    for (const p of this.parts) {
+      times.set(p.times, o);
+      p.columns.forEach((c, k) => {
+        cols[k].values.set(c.values, o);
+        cols[k].sentinel.set(c.sentinel, o);
+      });
+      o += p.times.length;
+    }
+    this.parts = [];
+    this.written.push(...writePeriod(this.root, this.ctx, { times, columns: cols }, this.cfg));
+  }
+}
+
+function stationCode(header: IagaHeader, file: string): string {
+  const code = (header.iagaCode || path.basename(file).slice(0, 3)).toUpperCase().replace(/[^A-Z0-9_-]/g, '');
+  if (!code) throw new Error('no IAGA code in header or file name');
+  return code;
+}
+
+/** Geomag: stream the file, one tile period in memory at a time. Returns tiles and rows read. */
+export async function ingestIaga(file: string, src: TileSourceFile, root: string, cfg: ProductsConfig): Promise<{ tiles: WrittenTile[]; rows: number }> {
+  let acc: PeriodAccumulator | null = null;
+  let rows = 0;
+  let keep: number[] = [];
+  for await (const b of iagaStream(file, { fileName: file, batchRows: 65536 })) {
+    if (!acc) {
+      const h = b.header;
+      if (b.cadence.ms === null || !(b.cadence.ms > 0)) throw new Error('cannot determine the cadence');
+      const seen = new Set<string>();
+      keep = [];
+      h.elements.forEach((e, i) => {
+        // NUL columns are placeholders (data-formats §1.2); duplicates would clash.
+        if (e === 'NUL' || !/^[A-Za-z][A-Za-z0-9]*$/.test(e) || seen.has(e)) return;
+        seen.add(e);
+        keep.push(i);
+      });
+      if (keep.length === 0) throw new Error(`no usable element columns (${h.elements.join(',')})`);
+      acc = new PeriodAccumulator(root, { source: 'geomag', station: stationCode(h, file), cadenceMs: b.cadence.ms, stampOffsetMs: b.cadence.stampOffsetMs ?? 0, header: h, file: src }, cfg);
+    }
+    rows += b.times.length;
+    if (b.times.length === 0) continue;
+    for (let i = 1; i < b.times.length; i++) if (!(b.times[i] > b.times[i - 1])) throw new Error(`time stamps not increasing at data row ${b.firstRow + i + 1}`);
+    acc.add({ times: b.times, columns: keep.map((i) => ({ name: b.columns[i].element, units: GEOMAG_UNITS[b.columns[i].element] ?? 'nT', values: b.columns[i].values, sentinel: b.columns[i].sentinel })) });
+  }
+  if (!acc) throw new Error('no IAGA-2002 header');
+  if (rows === 0) throw new Error('no data records');
+  acc.flush();
+  return { tiles: acc.written, rows };
+}
+
+/** AEF: whole file (a day of minutes or a month of hours), PG only. */
+export function ingestAef(file: string, buf: Buffer, src: TileSourceFile, root: string, cfg: ProductsConfig): { tiles: WrittenTile[]; rows: number } {
+  const f = readAef(buf, path.basename(file));
+  if (f.times.length === 0) throw new Error('no data records');
+  if (f.cadence.ms === null || !(f.cadence.ms > 0)) throw new Error('cannot determine the cadence');
+  for (let i = 1; i < f.times.length; i++) if (!(f.times[i] > f.times[i - 1])) throw new Error(`time stamps not increasing at data row ${i + 1}`);
+  const station = (f.station || 'KAK').toUpperCase();
+  const acc = new PeriodAccumulator(root, { source: 'aef', station, cadenceMs: f.cadence.ms, stampOffsetMs: f.cadence.stampOffsetMs ?? 0, header: f.header, file: src }, cfg);
+  acc.add({ times: f.times, columns: [{ name: 'pg', units: 'V/m', values: f.pg, sentinel: f.sentinel }] });
+  acc.flush();
+  return { tiles: acc.written, rows: f.times.length };
+}
+
+// ---------------------------------------------------------------------------------------------
+// VLF
+
+/**
+ * VLF std tiles, one per station-day, in LONG format: one row per (minute, frequency bin) with
+ * `ts` (minute start), `bin` (INT32 index into the `bins` metadata), `freq_hz`, `ch1`/`ch2` (median
+ * over the minute's frames of the V²/Hz power, null when every frame is fill), `ch1_q`/`ch2_q`,
+ * and `frames` (frames in the minute). Only minutes with frames have rows. Rows are sorted by
+ * (ts, bin), so a time window is a contiguous row range and reshapes directly into the
+ * time × freq spectrogram matrix; `geonode.bins` carries HAPI-style bin centres.
+ * Choice: a wide layout would need 2×1024 columns; raw 0.41 s frames (≈ 9 k × 1024 × 2 per hour)
+ * are not duplicated into Parquet: the raw layer of VLF is the source CDF itself, recorded with
+ * its sha256 in geonode_product_inputs and in the tile's `source_files`.
+ */
+export function writeVlfGroup(
+  root: string,
+  files: { path: string; buf: Buffer; src: TileSourceFile }[],
+  cfg: ProductsConfig,
+): { tiles: WrittenTile[]; rows: number } {
+  const reduce = cfg.vlfReduceMs;
+  let freq: Float32Array | null = null;
+  let station = '';
+  let meta: { latitude: number | null; longitude: number | null; elevation: number | null; name: string | null } | null = null;
+  // minute start → frames of that minute (both channels, row-major)
+  const minutes = new Map<number, { ch1: Float32Array[]; ch2: Float32Array[] }>();
+  let frames = 0;
+  let frameStep = NaN;
+  for (const f of files) {
+    const d = readIseeVlf(f.buf, path.basename(f.path));
+    if (!freq) freq = d.freqHz;
+    else if (d.freqHz.length !== freq.length || d.freqHz.some((v, i) => v !== freq![i])) throw new Error(`${path.basename(f.path)}: frequency bins differ from the other files of the day`);
+    station = (d.station ?? station).toUpperCase();
+    meta ??= { latitude: d.attrs.latitude, longitude: d.attrs.longitude, elevation: d.attrs.elevation, name: d.stationName };
+    if (d.nTime >= 2) frameStep = d.times[1] - d.times[0];
+    const nf = d.nFreq;
+    for (let t = 0; t < d.nTime; t++) {
+      const m = Math.floor(d.times[t] / reduce) * reduce;
+      let e = minutes.get(m);
+      if (!e) minutes.set(m, (e = { ch1: [], ch2: [] }));
+      e.ch1.push(d.ch1.subarray(t * nf, (t + 1) * nf));
+      e.ch2.push(d.ch2.subarray(t * nf, (t + 1) * nf));
+      frames++;
+    }
+  }
+  if (!freq || minutes.size === 0) throw new Error('no VLF frames');
+  if (!/^[A-Z0-9]+$/.test(station)) throw new Error('no station code');
+  const keys = [...minutes.keys()].sort((a, b) => a - b);
+  const byPeriod = new Map<string, number[]>();
+  for (const m of keys) {
+    const p = tilePeriod(reduce, m).period;
+    const l = byPeriod.get(p) ?? [];
+    l.push(m);
+    byPeriod.set(p, l);
+  }
+  const nf = freq.length;
+  const tiles: WrittenTile[] = [];
+  let rows = 0;
+  const scratch = new Float64Array(4096);
+  const median = (list: Float32Array[], bin: number): number => {
+    let k = 0;
+    for (const fr of list) {
+      const v = fr[bin];
+      if (v === v) scratch[k++] = v;
+    }
+    if (k === 0) return NaN;
+    const s = scratch.subarray(0, k).sort();
+    return k & 1 ? s[k >> 1] : 0.5 * (s[(k >> 1) - 1] + s[k >> 1]);
+  };
+  for (const [period, mins] of byPeriod) {
+    const n = mins.length * nf;
+    const ts = new Float64Array(n);
+    const bin = new Int32Array(n);
+    const fz = new Float64Array(n);
+    const c1 = new Float64Array(n);
+    const c2 = new Float64Array(n);
+    const q1 = new Int32Array(n);
+    const q2 = new Int32Array(n);
+    const nfr = new Int32Array(n);
+    let r = 0;
+    for (const m of mins) {
+      const e = minutes.get(m)!;
+      for (let b = 0; b < nf; b++, r++) {
+        ts[r] = m;
+        bin[r] = b;
+        fz[r] = freq[b];
+        c1[r] = median(e.ch1, b);
+        c2[r] = median(e.ch2, b);
+        q1[r] = c1[r] !== c1[r] ? Q_MISSING | Q_SENTINEL : 0;
+        q2[r] = c2[r] !== c2[r] ? Q_MISSING | Q_SENTINEL : 0;
+        nfr[r] = e.ch1.length;
+      }
+    }
+    rows += n;
+    const key: TileKey = { layer: 'std', source: 'vlf', station, cadence: isoCadence(reduce), period };
+    tiles.push(
+      writeTile(
+        root,
+        {
+          key,
+          ts,
+          columns: [
+            { name: 'bin', type: 'INT32', values: bin },
+            { name: 'freq_hz', type: 'DOUBLE', values: fz },
+            { name: 'ch1', type: 'DOUBLE', values: c1 },
+            { name: 'ch1_q', type: 'INT32', values: q1 },
+            { name: 'ch2', type: 'DOUBLE', values: c2 },
+            { name: 'ch2_q', type: 'INT32', values: q2 },
+            { name: 'frames', type: 'INT32', values: nfr },
+          ],
+          meta: {
+            units: { ch1: 'V^2/Hz', ch2: 'V^2/Hz', freq_hz: 'Hz', bin: '', frames: '' },
+            sources: files.map((f) => f.src),
+            station: meta ?? undefined,
+            params: { reduce: 'median', reduceMs: reduce },
+            extra: {
+              layout: 'long',
+              bins: { name: 'frequency', units: 'Hz', centers: Array.from(freq) },
+              frame_cadence_ms: frameStep,
+              channels: { ch1: 'N-S', ch2: 'E-W' },
+              raw: 'source CDF files (see source_files)',
+            },
+          },
+        },
+        { codec: cfg.codec },
+      ),
+    );
+  }
+  return { tiles, rows: frames === 0 ? 0 : frames };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Driver
+
+interface Candidate {
+  path: string;
+  source: InputSource;
+  bytes: number;
+  sha256?: string;
+  /** VLF group key `station/day`. */
+  group?: string;
+}
+
+function relTiles(root: string, tiles: WrittenTile[]): string {
+  return JSON.stringify(tiles.map((t) => path.relative(root, t.path)));
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+/** Ingest input files/directories into tiles. */
+export async function ingest(inputs: string[], opts: IngestOptions): Promise<IngestSummary> {
+  const t0 = performance.now();
+  const cfg = opts.config ?? loadProductsConfig();
+  const db = typeof opts.db === 'string' ? new Database(opts.db) : opts.db;
+  const ownDb = typeof opts.db === 'string';
+  const root = path.resolve(opts.tilesDir);
+  const summary: IngestSummary = { files: 0, processed: 0, skipped: 0, failed: [], tilesWritten: 0, rawTiles: 0, stdTiles: 0, rows: 0, inputRows: 0, inputBytes: 0, tileBytes: 0, tileWriteMs: 0, seconds: 0 };
+  try {
+    ensureProductSchema(db);
+    const getRow = db.prepare('SELECT * FROM geonode_product_inputs WHERE path = ?');
+    const putRow = db.prepare(
+      'INSERT OR REPLACE INTO geonode_product_inputs (path, source, sha256, bytes, params, status, reason, tiles, ingested) VALUES (@path, @source, @sha256, @bytes, @params, @status, @reason, @tiles, @ingested)',
+    );
+    const files: string[] = [];
+    for (const p of inputs) {
+      try {
+        walk(path.resolve(p), files);
+      } catch (e) {
+        summary.failed.push({ file: p, reason: errorText(e) });
+      }
+    }
+    const cands: Candidate[] = [];
+    for (const f of files) {
+      const fd = fs.openSync(f, 'r');
+      const head = Buffer.alloc(4096);
+      const n = fs.readSync(fd, head, 0, head.length, 0);
+      const size = fs.fstatSync(fd).size;
+      fs.closeSync(fd);
+      const source = detectInput(f, head.subarray(0, n));
+      if (!source) continue;
+      const m = VLF_NAME.exec(path.basename(f));
+      cands.push({ path: f, source, bytes: size, group: source === 'vlf' ? (m ? `${m[1].toLowerCase()}/${m[2]}-${m[3]}-${m[4]}` : f) : undefined });
+    }
+    summary.files = cands.length;
+    const totalBytes = cands.reduce((a, c) => a + c.bytes, 0);
+    let done = 0;
+    let doneBytes = 0;
+    const progress = (file: string) => opts.onProgress?.({ done, total: cands.length, bytes: doneBytes, totalBytes, file });
+    const now = () => new Date().toISOString();
+    const record = (c: Candidate, status: 'ok' | 'error', reason: string | null, tiles: string) =>
+      putRow.run({ path: c.path, source: c.source, sha256: c.sha256 ?? '', bytes: c.bytes, params: paramsHash(cfg, c.source), status, reason, tiles, ingested: now() });
+    const unchanged = (c: Candidate): ProductInputRow | null => {
+      const row = getRow.get(c.path) as ProductInputRow | undefined;
+      return !opts.force && row && row.sha256 === c.sha256 && row.params === paramsHash(cfg, c.source) ? row : null;
+    };
+    const account = (tiles: WrittenTile[], rows: number) => {
+      summary.tilesWritten += tiles.length;
+      for (const t of tiles) {
+        if (t.key.layer === 'raw') summary.rawTiles++;
+        else summary.stdTiles++;
+        summary.rows += t.rows;
+        summary.tileBytes += t.bytes;
+        summary.tileWriteMs += t.ms;
+      }
+      summary.inputRows += rows;
+    };
+
+    // Hash everything first (the skip decision for a VLF group needs all of its members).
+    for (const c of cands) {
+      try {
+        c.sha256 = await sha256File(c.path);
+      } catch (e) {
+        summary.failed.push({ file: c.path, reason: errorText(e) });
+      }
+    }
+    const vlfGroups = new Map<string, Candidate[]>();
+    for (const c of cands) if (c.source === 'vlf' && c.sha256) vlfGroups.set(c.group!, [...(vlfGroups.get(c.group!) ?? []), c]);
+
+    for (const c of cands) {
+      if (!c.sha256 || c.source === 'vlf') continue;
+      progress(c.path);
+      const prev = unchanged(c);
+      if (prev) {
+        if (prev.status === 'ok') summary.skipped++;
+        else summary.failed.push({ file: c.path, reason: prev.reason ?? 'failed before' });
+      } else {
+        const src: TileSourceFile = { name: path.basename(c.path), sha256: c.sha256, bytes: c.bytes };
+        try {
+          const r = c.source === 'geomag' ? await ingestIaga(c.path, src, root, cfg) : ingestAef(c.path, fs.readFileSync(c.path), src, root, cfg);
+          account(r.tiles, r.rows);
+          summary.inputBytes += c.bytes;
+          summary.processed++;
+          record(c, 'ok', null, relTiles(root, r.tiles));
+        } catch (e) {
+          summary.failed.push({ file: c.path, reason: errorText(e) });
+          record(c, 'error', errorText(e), '[]');
+        }
+      }
+      done++;
+      doneBytes += c.bytes;
+      progress(c.path);
+    }
+
+    for (const group of vlfGroups.values()) {
+      progress(group[0].path);
+      const prevs = group.map(unchanged);
+      if (prevs.every((p) => p)) {
+        for (let i = 0; i < group.length; i++) {
+          if (prevs[i]!.status === 'ok') summary.skipped++;
+          else summary.failed.push({ file: group[i].path, reason: prevs[i]!.reason ?? 'failed before' });
+        }
+      } else {
+        // Any change in the day: rebuild the day's tile from all its readable files.
+        const good: { path: string; buf: Buffer; src: TileSourceFile; c: Candidate }[] = [];
+        for (const c of group) {
+          try {
+            const buf = fs.readFileSync(c.path);
+            readIseeVlf(buf, path.basename(c.path)); // validate before it can spoil the group
+            good.push({ path: c.path, buf, src: { name: path.basename(c.path), sha256: c.sha256!, bytes: c.bytes }, c });
+          } catch (e) {
+            summary.failed.push({ file: c.path, reason: errorText(e) });
+            record(c, 'error', errorText(e), '[]');
+          }
+        }
+        if (good.length) {
+          try {
+            const r = writeVlfGroup(root, good, cfg);
+            account(r.tiles, r.rows);
+            for (const g of good) {
+              summary.inputBytes += g.c.bytes;
+              summary.processed++;
+              record(g.c, 'ok', null, relTiles(root, r.tiles));
+            }
+          } catch (e) {
+            for (const g of good) {
+              summary.failed.push({ file: g.path, reason: errorText(e) });
+              record(g.c, 'error', errorText(e), '[]');
+            }
+          }
+        }
+      }
+      done += group.length;
+      doneBytes += group.reduce((a, c) => a + c.bytes, 0);
+      progress(group[0].path);
+    }
+  } finally {
+    if (ownDb) db.close();
+  }
+  summary.seconds = (performance.now() - t0) / 1000;
+  return summary;
+}

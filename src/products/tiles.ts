@@ -1,0 +1,527 @@
+/**
+ * Product tiles: one Parquet file per dataset and period, hive-partitioned so DuckDB, Arrow or
+ * hyparquet can scan them directly:
+ *
+ *   <root>/layer=raw|std/source=geomag|aef|vlf|seismic/station=KAK/cadence=PT1S/date=2020-01-01/part-0.parquet
+ *
+ * Period per cadence (tilePeriod): cadence < 1 h → one file per UTC day (`date=YYYY-MM-DD`);
+ * 1 h ≤ cadence < 1 d → per month (`date=YYYY-MM`); ≥ 1 d → per year (`date=YYYY`).
+ *
+ * File layout: `ts` INT64 TIMESTAMP(MILLIS, isAdjustedToUTC) sorted and required; value
+ * columns DOUBLE (or FLOAT) OPTIONAL with Parquet nulls for gaps (never NaN); `<col>_q` INT32
+ * quality bitmask (quality.ts); one row group per file, statistics on (ts min/max prune).
+ * Key-value metadata `geonode.*`: layer/source/station/cadence/period, units (JSON),
+ * source_files (JSON [{name, sha256, bytes}]), source_sha256 (comma list), params, pipeline
+ * version, quality bit names, station coordinates, and for spectra `bins` (HAPI style).
+ *
+ * Writer: hyparquet-writer (pure JS); reader: hyparquet. Files are written to a temp name and
+ * renamed, so a reader never sees a half-written tile.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { ByteWriter, parquetWrite } from 'hyparquet-writer';
+import type { ColumnSource, SchemaElement } from 'hyparquet-writer';
+import { parquetMetadataAsync, parquetRead } from 'hyparquet';
+import type { AsyncBuffer, FileMetaData } from 'hyparquet';
+import { PIPELINE_VERSION } from './config';
+import { QUALITY_BITS } from './quality';
+
+export type Layer = 'raw' | 'std';
+
+export interface TileKey {
+  layer: Layer;
+  /** geomag | aef | vlf | seismic */
+  source: string;
+  /** Upper-case station code (`KAK`, `MOS`, `IU.ANMO` for seismic). */
+  station: string;
+  /** ISO-8601 duration (`PT1S`, `PT1M`, `PT1H`, `P1D`, `PT0.4096S`). */
+  cadence: string;
+  /** `YYYY-MM-DD`, `YYYY-MM` or `YYYY` (see tilePeriod). */
+  period: string;
+}
+
+export type TileColumnType = 'DOUBLE' | 'FLOAT' | 'INT32';
+
+export interface TileColumn {
+  name: string;
+  type: TileColumnType;
+  /** DOUBLE/FLOAT: NaN is written as null. INT32: required (no nulls). */
+  values: Float64Array | Float32Array | Int32Array;
+}
+
+export interface TileSourceFile {
+  /** Base name (or path relative to the ingest root). */
+  name: string;
+  sha256: string;
+  bytes?: number;
+}
+
+export interface TileMetaInput {
+  /** Units per value column (`{ X: 'nT', D: 'arcmin' }`). */
+  units: Record<string, string>;
+  sources: TileSourceFile[];
+  /** Pipeline parameters (std) written as JSON. */
+  params?: unknown;
+  station?: { name?: string | null; latitude?: number | null; longitude?: number | null; elevation?: number | null };
+  /** Extra `geonode.<key>` entries (values as given; objects are JSON-encoded). */
+  extra?: Record<string, unknown>;
+}
+
+export interface WriteTileInput {
+  key: TileKey;
+  /** Epoch ms, ascending. */
+  ts: ArrayLike<number>;
+  columns: TileColumn[];
+  meta: TileMetaInput;
+}
+
+export interface WriteTileOptions {
+  codec?: 'SNAPPY' | 'UNCOMPRESSED';
+}
+
+export interface WrittenTile {
+  key: TileKey;
+  path: string;
+  rows: number;
+  bytes: number;
+  /** Encode + write time in ms. */
+  ms: number;
+}
+
+export interface TileInfo {
+  key: TileKey;
+  path: string;
+  /** Period covered by the file name: [startMs, endMs). */
+  startMs: number;
+  endMs: number;
+  bytes: number;
+  mtimeMs: number;
+}
+
+export interface TileData {
+  key: TileKey | null;
+  path: string;
+  rows: number;
+  /** Epoch ms. */
+  ts: Float64Array;
+  /** Value columns: Float64Array with NaN for null; `_q` and other INT32 columns: Int32Array. */
+  columns: Record<string, Float64Array | Int32Array>;
+  /** Key-value metadata (raw strings). */
+  kv: Record<string, string>;
+}
+
+export interface ReadTileOptions {
+  /** Columns to read besides ts (default all). */
+  columns?: string[];
+  /** Keep rows with startMs <= ts < endMs. */
+  startMs?: number;
+  endMs?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Paths and periods
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** Milliseconds of an ISO-8601 cadence (`PT1S`, `PT0.4096S`, `PT1M`, `PT1H`, `P1D`); NaN if unknown. */
+export function cadenceMs(iso: string): number {
+  const m = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(iso);
+  if (!m || iso === 'P' || iso.endsWith('T')) return NaN;
+  return Number(m[1] ?? 0) * DAY + Number(m[2] ?? 0) * HOUR + Number(m[3] ?? 0) * 60_000 + Number(m[4] ?? 0) * 1000;
+}
+
+/** ISO-8601 duration of a step in ms (`PT1S`, `PT1M`, `PT1H`, `P1D`, else `PTxS`). */
+export function isoCadence(ms: number): string {
+  if (ms === DAY) return 'P1D';
+  if (ms === HOUR) return 'PT1H';
+  if (ms === 60_000) return 'PT1M';
+  return `PT${ms / 1000}S`;
+}
+
+/** The tile period holding time t for a cadence, with its [start, end) in epoch ms. */
+export function tilePeriod(cadence: number, t: number): { period: string; startMs: number; endMs: number } {
+  const d = new Date(t);
+  const y = d.getUTCFullYear();
+  const mo = d.getUTCMonth();
+  const p2 = (n: number) => String(n).padStart(2, '0');
+  if (cadence >= DAY) return { period: String(y), startMs: Date.UTC(y, 0, 1), endMs: Date.UTC(y + 1, 0, 1) };
+  if (cadence >= HOUR) return { period: `${y}-${p2(mo + 1)}`, startMs: Date.UTC(y, mo, 1), endMs: Date.UTC(y, mo + 1, 1) };
+  const s = Date.UTC(y, mo, d.getUTCDate());
+  return { period: `${y}-${p2(mo + 1)}-${p2(d.getUTCDate())}`, startMs: s, endMs: s + DAY };
+}
+
+/** [start, end) of a period string (`YYYY-MM-DD`, `YYYY-MM`, `YYYY`); null if malformed. */
+export function periodRange(period: string): { startMs: number; endMs: number } | null {
+  const m = /^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$/.exec(period);
+  if (!m) return null;
+  const y = Number(m[1]);
+  if (m[3] !== undefined) {
+    const s = Date.UTC(y, Number(m[2]) - 1, Number(m[3]));
+    return { startMs: s, endMs: s + DAY };
+  }
+  if (m[2] !== undefined) return { startMs: Date.UTC(y, Number(m[2]) - 1, 1), endMs: Date.UTC(y, Number(m[2]), 1) };
+  return { startMs: Date.UTC(y, 0, 1), endMs: Date.UTC(y + 1, 0, 1) };
+}
+
+const SAFE = /^[A-Za-z0-9._-]+$/;
+
+/** Directory of a tile (hive layout). Station/cadence values are validated (no path tricks). */
+export function tileDir(root: string, key: TileKey): string {
+  for (const v of [key.layer, key.source, key.station, key.cadence, key.period]) {
+    if (!SAFE.test(v) || v === '.' || v === '..') throw new Error(`tile key part ${JSON.stringify(v)} is not path-safe`);
+  }
+  return path.join(root, `layer=${key.layer}`, `source=${key.source}`, `station=${key.station}`, `cadence=${key.cadence}`, `date=${key.period}`);
+}
+
+/** File of a tile: `<tileDir>/part-0.parquet`. */
+export function tilePath(root: string, key: TileKey): string {
+  return path.join(tileDir(root, key), 'part-0.parquet');
+}
+
+/** Dataset id used by the catalog: `<layer>/<source>/<station>/<cadence>`. */
+export function datasetId(key: Pick<TileKey, 'layer' | 'source' | 'station' | 'cadence'>): string {
+  return `${key.layer}/${key.source}/${key.station}/${key.cadence}`;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Writing
+
+function hasNaN(a: ArrayLike<number>): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) return true;
+  return false;
+}
+
+/** NaN → null (a typed array is passed through untouched when it has no NaN: faster). */
+function nullable(a: Float64Array | Float32Array): ArrayLike<number | null> {
+  if (!hasNaN(a)) return a;
+  const out: (number | null)[] = new Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i] !== a[i] ? null : a[i];
+  return out;
+}
+
+/** Key-value metadata entries of a tile. */
+export function tileKvMetadata(key: TileKey, meta: TileMetaInput, columns: TileColumn[]): { key: string; value: string }[] {
+  const kv: Record<string, string> = {
+    'geonode.pipeline_version': PIPELINE_VERSION,
+    'geonode.layer': key.layer,
+    'geonode.source': key.source,
+    'geonode.station': key.station,
+    'geonode.cadence': key.cadence,
+    'geonode.period': key.period,
+    'geonode.units': JSON.stringify(meta.units),
+    'geonode.source_files': JSON.stringify(meta.sources),
+    'geonode.source_sha256': meta.sources.map((s) => s.sha256).join(','),
+    'geonode.quality_bits': JSON.stringify(QUALITY_BITS),
+    'geonode.columns': JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type, units: meta.units[c.name] ?? null }))),
+  };
+  if (meta.params !== undefined) kv['geonode.params'] = JSON.stringify(meta.params);
+  if (meta.station) kv['geonode.station_meta'] = JSON.stringify(meta.station);
+  for (const [k, v] of Object.entries(meta.extra ?? {})) kv[`geonode.${k}`] = typeof v === 'string' ? v : JSON.stringify(v);
+  return Object.entries(kv).map(([k, value]) => ({ key: k, value }));
+}
+
+/** Encode a tile into Parquet bytes (one row group, statistics on). */
+export function encodeTile(input: WriteTileInput, opts: WriteTileOptions = {}): Uint8Array {
+  const n = input.ts.length;
+  for (const c of input.columns) if (c.values.length !== n) throw new Error(`tile column ${c.name}: ${c.values.length} values for ${n} rows`);
+  const ts = new BigInt64Array(n);
+  for (let i = 0; i < n; i++) ts[i] = BigInt(input.ts[i]);
+  const schema: SchemaElement[] = [
+    { name: 'root', num_children: 1 + input.columns.length },
+    {
+      name: 'ts',
+      type: 'INT64',
+      repetition_type: 'REQUIRED',
+      converted_type: 'TIMESTAMP_MILLIS',
+      logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
+    },
+  ];
+  // DELTA_BINARY_PACKED for the (regular) time stamps, BYTE_STREAM_SPLIT for floats (better
+  // SNAPPY ratio on measurement noise), dictionary/RLE for the mostly-zero quality flags.
+  const columnData: ColumnSource[] = [{ name: 'ts', data: ts, encoding: 'DELTA_BINARY_PACKED' }];
+  for (const c of input.columns) {
+    if (c.type === 'INT32') {
+      schema.push({ name: c.name, type: 'INT32', repetition_type: 'REQUIRED' });
+      columnData.push({ name: c.name, data: c.values as Int32Array });
+    } else {
+      schema.push({ name: c.name, type: c.type, repetition_type: 'OPTIONAL' });
+      columnData.push({ name: c.name, data: nullable(c.values as Float64Array) as ColumnSource['data'], encoding: 'BYTE_STREAM_SPLIT' });
+    }
+  }
+  const writer = new ByteWriter();
+  parquetWrite({
+    writer,
+    columnData,
+    schema,
+    codec: opts.codec ?? 'SNAPPY',
+    statistics: true,
+    rowGroupSize: Math.max(1, n),
+    kvMetadata: tileKvMetadata(input.key, input.meta, input.columns),
+    createdBy: `geonode products ${PIPELINE_VERSION} (hyparquet-writer)`,
+  });
+  return writer.getBytes();
+}
+
+/** Write (replace) one tile atomically. */
+export function writeTile(root: string, input: WriteTileInput, opts: WriteTileOptions = {}): WrittenTile {
+  const t0 = performance.now();
+  const bytes = encodeTile(input, opts);
+  const file = tilePath(root, input.key);
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  const tmp = `${file}.tmp-${process.pid}`;
+  fs.writeFileSync(tmp, bytes);
+  fs.renameSync(tmp, file);
+  return { key: input.key, path: file, rows: input.ts.length, bytes: bytes.length, ms: performance.now() - t0 };
+}
+
+/** Remove a tile (and its now-empty date directory). */
+export function removeTile(root: string, key: TileKey): boolean {
+  const file = tilePath(root, key);
+  if (!fs.existsSync(file)) return false;
+  fs.rmSync(file);
+  try {
+    fs.rmdirSync(path.dirname(file));
+  } catch {
+    /* not empty */
+  }
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading
+
+function fileBuffer(file: string): AsyncBuffer {
+  const fd = fs.openSync(file, 'r');
+  const size = fs.fstatSync(fd).size;
+  fs.closeSync(fd);
+  return {
+    byteLength: size,
+    slice(start: number, end?: number): ArrayBuffer {
+      const e = end ?? size;
+      const b = Buffer.allocUnsafe(e - start);
+      const h = fs.openSync(file, 'r');
+      try {
+        fs.readSync(h, b, 0, b.length, start);
+      } finally {
+        fs.closeSync(h);
+      }
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+    },
+  };
+}
+
+/** Hive key of a tile path (null when the path is not in the layout). */
+export function parseTilePath(file: string): TileKey | null {
+  const parts = file.split(/[\\/]/);
+  const get = (k: string) => parts.find((p) => p.startsWith(`${k}=`))?.slice(k.length + 1);
+  const layer = get('layer');
+  const source = get('source');
+  const station = get('station');
+  const cadence = get('cadence');
+  const period = get('date');
+  if (!layer || !source || !station || !cadence || !period || (layer !== 'raw' && layer !== 'std')) return null;
+  return { layer, source, station, cadence, period };
+}
+
+/** Footer only: Parquet metadata plus `kv` (key-value metadata as a record). */
+export async function readTileMetadata(file: string): Promise<{ metadata: FileMetaData; kv: Record<string, string> }> {
+  const metadata = await parquetMetadataAsync(fileBuffer(file));
+  const kv: Record<string, string> = {};
+  for (const e of metadata.key_value_metadata ?? []) kv[e.key] = e.value ?? '';
+  return { metadata, kv };
+}
+
+function lowerBound(a: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid] < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+async function readColumns(file: AsyncBuffer, metadata: FileMetaData, columns: string[], rowStart: number, rowEnd: number): Promise<Map<string, unknown[] | ArrayLike<unknown>>> {
+  const parts = new Map<string, { start: number; data: ArrayLike<unknown> }[]>();
+  await parquetRead({
+    file,
+    metadata,
+    columns,
+    rowStart,
+    rowEnd,
+    parsers: { timestampFromMilliseconds: (ms: bigint) => Number(ms) },
+    onChunk: (c) => {
+      const list = parts.get(c.columnName) ?? [];
+      list.push({ start: c.rowStart, data: c.columnData as ArrayLike<unknown> });
+      parts.set(c.columnName, list);
+    },
+  });
+  const out = new Map<string, ArrayLike<unknown>>();
+  for (const name of columns) {
+    const list = parts.get(name) ?? [];
+    const arr: unknown[] = new Array(rowEnd - rowStart).fill(null);
+    for (const p of list) {
+      for (let i = 0; i < p.data.length; i++) {
+        const r = p.start + i;
+        if (r >= rowStart && r < rowEnd) arr[r - rowStart] = p.data[i];
+      }
+    }
+    out.set(name, arr);
+  }
+  return out;
+}
+
+/**
+ * Read a tile (or the rows of a time window) into typed arrays: value columns as Float64Array
+ * with NaN for null, INT32 columns as Int32Array.
+ */
+export async function readTile(file: string, opts: ReadTileOptions = {}): Promise<TileData> {
+  const buf = fileBuffer(file);
+  const metadata = await parquetMetadataAsync(buf);
+  const kv: Record<string, string> = {};
+  for (const e of metadata.key_value_metadata ?? []) kv[e.key] = e.value ?? '';
+  const total = Number(metadata.num_rows);
+  const leaf = metadata.schema.slice(1);
+  const wanted = (opts.columns ?? leaf.map((s) => s.name).filter((n) => n !== 'ts')).filter((n) => n !== 'ts');
+  for (const w of wanted) if (!leaf.some((s) => s.name === w)) throw new Error(`tile ${file}: no column ${w}`);
+  const tsAll = (await readColumns(buf, metadata, ['ts'], 0, total)).get('ts')!;
+  const tsFull = Float64Array.from(tsAll as ArrayLike<number>);
+  const r0 = opts.startMs === undefined ? 0 : lowerBound(tsFull, opts.startMs);
+  const r1 = opts.endMs === undefined ? total : lowerBound(tsFull, opts.endMs);
+  const ts = tsFull.slice(r0, Math.max(r0, r1));
+  const columns: Record<string, Float64Array | Int32Array> = {};
+  if (wanted.length && ts.length) {
+    const got = await readColumns(buf, metadata, wanted, r0, r1);
+    for (const name of wanted) {
+      const el = leaf.find((s) => s.name === name)!;
+      const src = got.get(name)!;
+      if (el.type === 'INT32') columns[name] = Int32Array.from(src as ArrayLike<number>);
+      else {
+        const a = new Float64Array(src.length);
+        for (let i = 0; i < a.length; i++) a[i] = src[i] === null || src[i] === undefined ? NaN : Number(src[i]);
+        columns[name] = a;
+      }
+    }
+  } else {
+    for (const name of wanted) columns[name] = leaf.find((s) => s.name === name)!.type === 'INT32' ? new Int32Array(0) : new Float64Array(0);
+  }
+  return { key: parseTilePath(file), path: file, rows: ts.length, ts, columns, kv };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing and catalog
+
+export interface ListTilesFilter {
+  layer?: Layer;
+  source?: string;
+  station?: string;
+  cadence?: string;
+  /** Keep tiles whose period intersects [startMs, endMs). */
+  startMs?: number;
+  endMs?: number;
+}
+
+function subdirs(dir: string, key: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .filter((d) => d.isDirectory() && d.name.startsWith(`${key}=`))
+    .map((d) => d.name.slice(key.length + 1))
+    .sort();
+}
+
+/** All tiles under root matching the filter, sorted by dataset then period. */
+export function listTiles(root: string, filter: ListTilesFilter = {}): TileInfo[] {
+  const out: TileInfo[] = [];
+  const pick = (vals: string[], want?: string) => (want === undefined ? vals : vals.filter((v) => v === want));
+  for (const layer of pick(subdirs(root, 'layer'), filter.layer)) {
+    const dl = path.join(root, `layer=${layer}`);
+    for (const source of pick(subdirs(dl, 'source'), filter.source)) {
+      const ds = path.join(dl, `source=${source}`);
+      for (const station of pick(subdirs(ds, 'station'), filter.station)) {
+        const dst = path.join(ds, `station=${station}`);
+        for (const cadence of pick(subdirs(dst, 'cadence'), filter.cadence)) {
+          const dc = path.join(dst, `cadence=${cadence}`);
+          for (const period of subdirs(dc, 'date')) {
+            const range = periodRange(period);
+            if (!range) continue;
+            if (filter.startMs !== undefined && range.endMs <= filter.startMs) continue;
+            if (filter.endMs !== undefined && range.startMs >= filter.endMs) continue;
+            const file = path.join(dc, `date=${period}`, 'part-0.parquet');
+            let st: fs.Stats;
+            try {
+              st = fs.statSync(file);
+            } catch {
+              continue;
+            }
+            out.push({ key: { layer: layer as Layer, source, station, cadence, period }, path: file, startMs: range.startMs, endMs: range.endMs, bytes: st.size, mtimeMs: st.mtimeMs });
+          }
+        }
+      }
+    }
+  }
+  return out;
+}
+
+export interface DatasetInfo {
+  /** `<layer>/<source>/<station>/<cadence>` */
+  id: string;
+  layer: Layer;
+  source: string;
+  station: string;
+  cadence: string;
+  /** Milliseconds of the cadence (NaN if not parseable). */
+  cadenceMs: number;
+  tiles: number;
+  bytes: number;
+  /** Earliest period start / latest period end of the tiles (ms). */
+  startMs: number;
+  stopMs: number;
+  /** Value columns with units (from the newest tile's metadata), quality columns excluded. */
+  parameters: { name: string; type: string; units: string | null }[];
+  /** `geonode.*` metadata of the newest tile (station_meta, bins, params, …), JSON-parsed when possible. */
+  meta: Record<string, unknown>;
+}
+
+/** One entry per dataset (reads one tile footer per dataset). */
+export async function tileCatalog(root: string, filter: ListTilesFilter = {}): Promise<DatasetInfo[]> {
+  const groups = new Map<string, TileInfo[]>();
+  for (const t of listTiles(root, filter)) {
+    const id = datasetId(t.key);
+    const g = groups.get(id) ?? [];
+    g.push(t);
+    groups.set(id, g);
+  }
+  const out: DatasetInfo[] = [];
+  for (const [id, tiles] of groups) {
+    const newest = tiles[tiles.length - 1];
+    const { kv } = await readTileMetadata(newest.path);
+    const meta: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(kv)) {
+      if (!k.startsWith('geonode.')) continue;
+      try {
+        meta[k.slice(8)] = JSON.parse(v);
+      } catch {
+        meta[k.slice(8)] = v;
+      }
+    }
+    const cols = (Array.isArray(meta.columns) ? meta.columns : []) as { name: string; type: string; units: string | null }[];
+    out.push({
+      id,
+      layer: newest.key.layer,
+      source: newest.key.source,
+      station: newest.key.station,
+      cadence: newest.key.cadence,
+      cadenceMs: cadenceMs(newest.key.cadence),
+      tiles: tiles.length,
+      bytes: tiles.reduce((a, t) => a + t.bytes, 0),
+      startMs: Math.min(...tiles.map((t) => t.startMs)),
+      stopMs: Math.max(...tiles.map((t) => t.endMs)),
+      parameters: cols.filter((c) => !c.name.endsWith('_q')),
+      meta,
+    });
+  }
+  return out;
+}
