@@ -9,6 +9,7 @@ import { createDataselectRouter } from './fdsnws/dataselect';
 import { createAvailabilityRouter } from './fdsnws/availability';
 import { createStationRouter } from './fdsnws/station';
 import { createEventRouter } from './fdsnws/event';
+import { createWebRouter } from './webRoutes';
 
 export interface AppContext {
   /** Read connection to the mseedindex-schema SQLite file. */
@@ -37,6 +38,9 @@ export function createApp(ctx: AppContext): express.Express {
   app.use('/fdsnws/availability/1', createAvailabilityRouter(ctx));
   app.use('/fdsnws/station/1', createStationRouter(ctx));
   app.use('/fdsnws/event/1', createEventRouter(ctx));
+
+  // The dashboard (static files at /), after every API route so it never shadows one.
+  app.use(createWebRouter());
 
   return app;
 }
