@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `geonode <command> [options]` — generate, index, load-metadata, load-events, load-sac, serve, start.
+ * `geonode <command> [options]` — generate, index, load-metadata, load-events, load-sac, ingest, serve, start.
  *
  * Settings: flags override environment variables (GEONODE_*), which override defaults
  * (src/config.ts). Exit codes: 0 ok, 1 runtime failure, 2 usage error.
@@ -180,13 +180,15 @@ function generateOptions(p: Parsed): GenerateOptions {
   }
   const workers = int(p, 'workers');
   if (workers !== undefined) opts.workers = Math.max(1, workers);
+  if (p.flags['no-products'] === true) opts.products = false;
   return opts;
 }
 
 function generateSummaryLine(s: GenerateSummary): string {
   return (
     `generated ${s.size} archive in ${s.dir}: ${s.files} files, ${s.records} records, ${formatBytes(s.bytes)}, ` +
-    `${s.samples} samples, ${s.channels} channels, ${s.days} day(s) in ${s.seconds.toFixed(1)} s`
+    `${s.samples} samples, ${s.channels} channels, ${s.days} day(s) in ${s.seconds.toFixed(1)} s` +
+    (s.products ? `; products (geomag, AEF, VLF): ${s.products.files} files, ${formatBytes(s.products.bytes)} in ${s.products.seconds.toFixed(1)} s` : '')
   );
 }
 
@@ -351,7 +353,7 @@ async function servePrimary(io: CliIo, cfg: NodeConfig, workers: number): Promis
         if (++listening === workers && !reported) {
           reported = true;
           const url = `http://${shownHost}:${addr.port}`;
-          log(io, `geonode serving ${url}/fdsnws/dataselect/1/ with ${workers} workers (index ${cfg.dbPath}, data root ${cfg.dataRoot}); Ctrl-C to stop`);
+          log(io, `geonode serving ${url}/ (fdsnws dataselect, station, event, availability) with ${workers} workers (index ${cfg.dbPath}, data root ${cfg.dataRoot}); Ctrl-C to stop`);
           io.onListening?.(url, addr.port);
         }
       });
@@ -434,7 +436,7 @@ async function serve(io: CliIo, cfg: NodeConfig, workers = 1): Promise<number> {
   const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
   const url = `http://${shownHost}:${port}`;
   // In a cluster the primary reports the address once.
-  if (!cluster.isWorker) log(io, `geonode serving ${url}/fdsnws/dataselect/1/ (index ${cfg.dbPath}, data root ${cfg.dataRoot}); Ctrl-C to stop`);
+  if (!cluster.isWorker) log(io, `geonode serving ${url}/ (fdsnws dataselect, station, event, availability; index ${cfg.dbPath}, data root ${cfg.dataRoot}); Ctrl-C to stop`);
   io.onListening?.(url, port);
 
   await new Promise<void>((resolve) => {
@@ -487,6 +489,7 @@ const COMMANDS: CommandSpec[] = [
       stations: { type: 'string', value: 'LIST', help: 'demo: only these stations (STA, NET.STA or NET.STA.LOC, comma-separated)' },
       window: { type: 'string', value: 'START,END', help: 'testing: only samples in this time window' },
       workers: { type: 'int', value: 'N', help: 'worker threads (default 2 on a multi-core machine)' },
+      'no-products': { type: 'boolean', help: 'demo: skip the products inputs (DIR/products: geomag, AEF, VLF)' },
       help: HELP_FLAG,
     },
     details:
@@ -602,9 +605,65 @@ const COMMANDS: CommandSpec[] = [
     },
   },
   {
+    name: 'ingest',
+    args: 'DIR...',
+    summary: 'ingest IAGA-2002 / AEF / ISEE VLF files into raw + standardized Parquet product tiles',
+    minPositionals: 1,
+    maxPositionals: Infinity,
+    flags: {
+      tiles: { type: 'string', value: 'DIR', help: 'tile root (default: GEONODE_TILES or var/tiles)' },
+      db: { type: 'string', value: 'FILE', help: 'SQLite file for the input table geonode_product_inputs (default: GEONODE_DB or var/geonode.sqlite)' },
+      config: { type: 'string', value: 'FILE', help: 'JSON overrides of the product parameters (Hampel, max gap, …; src/products/config.ts)' },
+      seismic: { type: 'boolean', help: 'also write per-minute seismic RMS/mean-abs tiles from the waveform index in --db' },
+      'data-root': { type: 'string', value: 'DIR', help: 'with --seismic: resolve relative index file names against DIR (default: GEONODE_DATA_ROOT or /)' },
+      force: { type: 'boolean', help: 're-process inputs even when unchanged' },
+      help: HELP_FLAG,
+    },
+    details:
+      'Inputs are detected by name and content: *.sec|*.min|*.hor|*.day IAGA-2002 (geomag), kak*daef.min|hor (AEF),\n' +
+      'isee_vlf_*.cdf (VLF). Unchanged inputs (same sha256 and parameters) are skipped; a bad file is reported\n' +
+      'and skipped (exit 1 when any failed). Tiles: TILES/layer=raw|std/source=…/station=…/cadence=…/date=…/part-0.parquet.',
+    async run(p, io) {
+      const cfg = configFor(io, p);
+      const tilesDir = str(p, 'tiles') !== undefined ? resolveFrom(io, str(p, 'tiles')!) : path.resolve(io.cwd, io.env.GEONODE_TILES ?? path.join('var', 'tiles'));
+      const { ingest } = await import('./products/ingest');
+      const { loadProductsConfig } = await import('./products/config');
+      const config = loadProductsConfig(str(p, 'config') !== undefined ? resolveFrom(io, str(p, 'config')!) : io.env.GEONODE_PRODUCTS_CONFIG);
+      fs.mkdirSync(path.dirname(cfg.dbPath), { recursive: true });
+      const bar = new ProgressLine(io.stderr, 'ingest', 'files');
+      const s = await ingest(
+        p.positionals.map((r) => resolveFrom(io, r)),
+        { tilesDir, db: cfg.dbPath, config, force: p.flags.force === true, onProgress: (st) => bar.update(st) },
+      );
+      bar.clear();
+      for (const f of s.failed) warn(io, `geonode: ingest: ${f.file}: ${f.reason}`);
+      let seismicNote = '';
+      if (p.flags.seismic === true) {
+        const { seismicProducts } = await import('./products/seismic');
+        const { openIndexDb } = await import('./index/db');
+        const db = openIndexDb(cfg.dbPath);
+        try {
+          const r = seismicProducts(db, { tilesDir, dataRoot: cfg.dataRoot, config, force: p.flags.force === true });
+          for (const f of r.failed) warn(io, `geonode: ingest: ${f.file}: ${f.reason}`);
+          seismicNote = `, seismic: ${r.stations - r.skipped} station(s) → ${r.tiles.length} tile(s), ${r.skipped} unchanged`;
+          s.failed.push(...r.failed);
+        } finally {
+          db.close();
+        }
+      }
+      log(
+        io,
+        `ingest: ${s.files} input(s): ${s.processed} processed, ${s.skipped} unchanged, ${s.failed.length} failed; ` +
+          `${s.tilesWritten} tile(s) (${s.rawTiles} raw, ${s.stdTiles} std), ${s.inputRows} input rows, ${formatBytes(s.inputBytes)} read, ` +
+          `${formatBytes(s.tileBytes)} written in ${s.seconds.toFixed(1)} s${seismicNote} → ${tilesDir}`,
+      );
+      return s.failed.length > 0 ? 1 : 0;
+    },
+  },
+  {
     name: 'serve',
     args: '',
-    summary: 'serve fdsnws-dataselect from an index',
+    summary: 'serve the FDSN web services (dataselect, station, event, availability) from an index',
     minPositionals: 0,
     maxPositionals: 0,
     flags: {
@@ -650,7 +709,7 @@ const COMMANDS: CommandSpec[] = [
       // README.md beside them are not miniSEED and would be reported as errors.
       const roots = fs
         .readdirSync(cfg.archiveDir, { withFileTypes: true })
-        .filter((e) => e.isDirectory() && !e.name.startsWith('.'))
+        .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'products') // products/: IAGA-2002/CDF inputs, not miniSEED
         .map((e) => path.join(cfg.archiveDir, e.name));
       log(io, `indexing ${cfg.archiveDir} into ${cfg.dbPath} …`);
       reportIndex(io, await runIndex(io, roots.length > 0 ? roots : [cfg.archiveDir], cfg.dbPath, undefined));

@@ -22,6 +22,7 @@ import { DEMO_GAPS, DEMO_OVERLAP, STATION_NOISE, defaultDemoStartDay, demoArriva
 import { blockLength, samplePeriodNs, synthesize, type SignalSource } from './signals';
 import { DEMO_STATIONS, findDemoStream, streamId, type DemoStation } from './stations';
 import { writeDemoStationXml } from './stationxml';
+import { generateProductsDemo, type ProductsSummary } from './products';
 
 export type ArchiveSize = 'demo' | 'bench-small' | 'bench-large';
 export const ARCHIVE_SIZES: readonly ArchiveSize[] = ['demo', 'bench-small', 'bench-large'];
@@ -47,6 +48,11 @@ export interface GenerateOptions {
   /** Worker threads; default 2 on a multi-core machine when running compiled JS, else 1. */
   workers?: number;
   onProgress?: (p: GenerateProgress) => void;
+  /**
+   * Demo only: also write the products inputs (products/: geomag, AEF, VLF + truth.json) for
+   * the same days. Default: on for the full demo, off with --stations/--window (test subsets).
+   */
+  products?: boolean;
 }
 
 export interface GenerateProgress {
@@ -68,6 +74,8 @@ export interface GenerateSummary {
   days: number;
   seconds: number;
   truthPath: string;
+  /** Products demo (products/), when written. */
+  products?: ProductsSummary;
 }
 
 /** A problem the user can fix (existing archive without --force, bad option): CLI exit 1/2. */
@@ -529,6 +537,7 @@ export async function generateDemoArchive(dir: string, opts: GenerateOptions = {
   if (plan.events.length > 0) fs.writeFileSync(path.join(root, 'events.txt'), eventsText(plan.events));
   // The demo's inventory beside its data: `geonode start` loads it for fdsnws-station.
   if (plan.size === 'demo') writeDemoStationXml(root, plan.tasks);
+  const products = plan.size === 'demo' && (opts.products ?? (!opts.window && !opts.stations?.length)) ? await generateProductsDemo(root, { days: plan.days }) : undefined;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const summary: GenerateSummary = {
     dir: root,
@@ -541,9 +550,10 @@ export async function generateDemoArchive(dir: string, opts: GenerateOptions = {
     days: plan.days,
     seconds,
     truthPath,
+    ...(products ? { products } : {}),
   };
   // truth.json last: its presence means "complete" (`start` skips generation when it exists).
-  const truth = { ...plan.truth, summary: { files: summary.files, records: summary.records, bytes: summary.bytes, samples: summary.samples, channels: summary.channels } };
+  const truth = { ...plan.truth, ...(products ? { products: 'products/truth.json' } : {}), summary: { files: summary.files, records: summary.records, bytes: summary.bytes, samples: summary.samples, channels: summary.channels } };
   fs.writeFileSync(truthPath, JSON.stringify(truth, null, 2) + '\n');
   return summary;
 }

@@ -141,7 +141,7 @@ describe('generate -> index -> serve', () => {
     io.signal = ac.signal;
     const done = main(['serve', '--db', db, '--port', '0', '--host', '127.0.0.1'], io);
     await Promise.race([listening, done.then((code) => Promise.reject(new Error(`serve exited ${code}: ${io.err.text}`)))]);
-    expect(io.out.text).toMatch(/serving http:\/\/127\.0\.0\.1:\d+\/fdsnws\/dataselect\/1\//);
+    expect(io.out.text).toMatch(/serving http:\/\/127\.0\.0\.1:\d+\/ \(fdsnws dataselect, station, event, availability/);
     try {
       const res = await get(`${base}/fdsnws/dataselect/1/query?net=JP&sta=JMM&loc=--&cha=BHZ&start=2020-09-12T02:44:00&end=2020-09-12T02:46:00`);
       expect(res.status).toBe(200);
