@@ -4,8 +4,9 @@
  * StationXML channel as template) in a temporary SQLite file through the metadata store
  * (loadInventory, one source per network, as loaded files would be), then times station
  * queries over HTTP (the real app on 127.0.0.1, sequential, keep-alive):
- *   - level=channel format=text for one network (target p50 ≤ 50 ms) and for network=*;
- *   - level=station format=xml for network=*;
+ *   - level=channel format=text for one network and for network=* (target p50 ≤ 50 ms), the
+ *     latter also uncached (store candidate cache missed on purpose);
+ *   - level=station format=xml for network=* (also uncached);
  *   - level=response format=xml for one station.
  * For src/bench/run.ts (`stationBenchRows`); also runnable alone:
  *
@@ -139,10 +140,16 @@ export async function stationBenchRows(opts: StationBenchOptions = {}): Promise<
     const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
     let k = 0;
     const oneNet = () => netCode(k++ % nNet);
+    // `*`, `**`, … select the same (everything) but are different requests to the store's
+    // candidate cache (8 entries): cycling through 10 of them measures the uncached path.
+    let w = 0;
+    const coldAll = () => '*'.repeat(1 + (w++ % 10));
     const kinds: Array<{ measure: string; url: () => string; reference: string }> = [
-      { measure: 'fdsnws-station level=channel format=text, one network', url: () => `/fdsnws/station/1/query?network=${oneNet()}&level=channel&format=text`, reference: `target p50 ≤ 50 ms; ${nSta * CHANNELS.length} channels per answer` },
-      { measure: 'fdsnws-station level=channel format=text, network=*', url: () => '/fdsnws/station/1/query?network=*&level=channel&format=text', reference: `${total} channels per answer` },
-      { measure: 'fdsnws-station level=station format=xml, network=*', url: () => '/fdsnws/station/1/query?network=*&level=station&format=xml', reference: `${nNet * nSta} stations per answer` },
+      { measure: 'fdsnws-station level=channel format=text, one network', url: () => `/fdsnws/station/1/query?network=${oneNet()}&level=channel&format=text`, reference: `${nSta * CHANNELS.length} channels per answer` },
+      { measure: 'fdsnws-station level=channel format=text, network=*', url: () => '/fdsnws/station/1/query?network=*&level=channel&format=text', reference: `target p50 ≤ 50 ms; ${total} channels per answer; repeated request (candidate cache warm)` },
+      { measure: 'fdsnws-station level=channel format=text, network=* uncached', url: () => `/fdsnws/station/1/query?network=${coldAll()}&level=channel&format=text`, reference: `${total} channels per answer; candidate cache missed every time` },
+      { measure: 'fdsnws-station level=station format=xml, network=*', url: () => '/fdsnws/station/1/query?network=*&level=station&format=xml', reference: `${nNet * nSta} stations per answer; repeated request (candidate cache warm)` },
+      { measure: 'fdsnws-station level=station format=xml, network=* uncached', url: () => `/fdsnws/station/1/query?network=${coldAll()}&level=station&format=xml`, reference: `${nNet * nSta} stations per answer; candidate cache missed every time` },
       { measure: 'fdsnws-station level=response format=xml, one station', url: () => `/fdsnws/station/1/query?network=${oneNet()}&station=S000&level=response&format=xml`, reference: `${CHANNELS.length} channels with responses per answer` },
     ]; // prettier-ignore
     try {

@@ -17,8 +17,9 @@
  */
 import express from 'express';
 import type { AppContext } from '../app';
-import { stationText, writeStationXml, type StationLevel } from '../formats/stationxml';
-import { channelExtents, queryMetadata, syncMetadataRestrictions, type MetadataQuery } from '../index/metadata';
+import { writeStationXml, type StationLevel } from '../formats/stationxml';
+import { stationTextFast } from '../formats/stationxml/textRows';
+import { channelExtents, queryMetadataFor, syncMetadataRestrictions, type MetadataQuery } from '../index/metadata';
 import { restrictionPolicyFor } from '../index/restrictions';
 import { badRequest, FdsnError, fdsnErrorHandler, sendFdsnError, sendNoData, serviceBaseUrl, submittedUrl, uriLengthGuard, type FdsnServiceInfo } from './errors';
 import { parsePostBody, parseQueryString, type ParsedParams, type ServiceParamTable } from './params';
@@ -132,13 +133,15 @@ export function createStationRouter(ctx: AppContext): express.Router {
   const answer = (req: express.Request, res: express.Response, parsed: ParsedParams): void => {
     const o = stationQuery(parsed);
     syncMetadataRestrictions(db, policy); // files loaded while serving
-    const inv = queryMetadata(db, { ...o.query, isRestricted: (n, s) => policy.isRestricted(n, s) });
+    // Only what the chosen writer prints at this level is read and decoded (same output as the full model).
+    const inv = queryMetadataFor(db, { ...o.query, isRestricted: (n, s) => policy.isRestricted(n, s) }, o.format);
     if (inv.networks.length === 0) {
       sendNoData(req, res, info, o.nodata);
       return;
     }
     if (o.format === 'text') {
-      sendBody(req, res, 'text/plain; charset=utf-8', stationText(inv, o.level as 'network' | 'station' | 'channel'));
+      // = stationText(inv, level) byte for byte, memoising repeated values (large answers).
+      sendBody(req, res, 'text/plain; charset=utf-8', stationTextFast(inv, o.level as 'network' | 'station' | 'channel'));
       return;
     }
     const xml = writeStationXml(inv, {

@@ -33,6 +33,13 @@
  *    sit elsewhere than their station) and updatedafter apply at the target level.
  *  - restricted: effective status = own restrictedStatus, else the parent's; `closed` (or a
  *    station restricted by the node's restriction policy) is hidden when includerestricted=false.
+ *
+ * Speed (large inventories, e.g. network=* over 6,000 channels): queryMetadataFor reads and
+ * decodes only what the chosen output prints (no extra_json for text; only counts below the
+ * level for XML), never reads a column stored after the channel's <Response> unless needed,
+ * maps raw rows with fixed-shape literals, counts totals with grouped SQL, and reuses the
+ * candidate rows of recent queries while the database is unchanged. queryMetadataReference is
+ * the former straightforward path, kept for the equivalence tests.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -69,6 +76,8 @@ const DDL = [
   'CREATE INDEX IF NOT EXISTS geonode_channels_nslc_idx ON geonode_channels (network, station, location, channel, start_time)',
   'CREATE INDEX IF NOT EXISTS geonode_channels_source_idx ON geonode_channels (source_id)',
   'CREATE INDEX IF NOT EXISTS geonode_channels_updated_idx ON geonode_channels (updated)',
+  // Covers the channel totals per station key (SELECT DISTINCT … GROUP BY in index order, no temp tree).
+  'CREATE INDEX IF NOT EXISTS geonode_channels_station_key_idx ON geonode_channels (network, station, station_start, location, channel, start_time)',
 ];
 
 /** Create the metadata tables if missing (idempotent; needs a writable connection). */
@@ -385,8 +394,10 @@ interface NetRow {
   end_time: string | null;
   restricted: string | null;
   description: string | null;
-  updated: string;
-  extra_json: string;
+  /** Read only when the query has updatedafter (else null). */
+  updated: string | null;
+  /** Read only when the full model is built (else null). */
+  extra_json: string | null;
 }
 interface StaRow {
   id: number;
@@ -401,8 +412,10 @@ interface StaRow {
   longitude: number;
   elevation: number;
   site_name: string;
-  updated: string;
-  extra_json: string;
+  /** Read only when the query has updatedafter (else null). */
+  updated: string | null;
+  /** Read only when the full model is built (else null). */
+  extra_json: string | null;
 }
 interface ChaRow {
   id: number;
@@ -423,14 +436,21 @@ interface ChaRow {
   dip: number | null;
   sample_rate: number | null;
   sensor: string | null;
-  updated: string;
-  extra_json: string;
+  /** InstrumentSensitivity value / frequency / input units columns (what the text format prints). */
+  sensitivity: number | null;
+  sensitivity_frequency: number | null;
+  sensitivity_units: string | null;
+  /** Read only when the query has updatedafter (else null). */
+  updated: string | null;
+  /** Read only when the full model is built (else null). */
+  extra_json: string | null;
 }
 
 /** Parsed epochs, computed once per row. */
 interface Epoch {
   startNs: bigint | null;
   endNs: bigint | null;
+  /** Parsed only when the query has updatedafter (0n otherwise: never compared). */
   updatedNs: bigint;
 }
 interface Net extends Epoch {
@@ -461,9 +481,40 @@ function codeRegex(patterns: readonly string[]): RegExp {
   return new RegExp(`^(?:${alts.join('|')})$`);
 }
 const allWild = (patterns: readonly string[]) => patterns.every((p) => /^\*+$/.test(p));
+/** codeRegex, or a no-op test for `*` (most large requests). */
+const MATCH_ALL = { test: (_s: string) => true };
+const codeMatcher = (patterns: readonly string[]): { test: (s: string) => boolean } => (allWild(patterns) ? MATCH_ALL : codeRegex(patterns));
+
+/**
+ * Prepared statements cached per connection (a statement belongs to its connection; SQLite
+ * re-prepares by itself after a schema change). The SQL texts are a small bounded family
+ * (one per pattern shape); the cache is still capped so unusual request mixes cannot grow it.
+ */
+const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+const STATEMENT_CACHE_MAX = 256;
+function cachedStatement(db: Database.Database, sql: string, raw = false): Database.Statement {
+  let m = statementCache.get(db);
+  if (!m) statementCache.set(db, (m = new Map()));
+  const key = raw ? `raw:${sql}` : sql;
+  let st = m.get(key);
+  if (!st) {
+    if (m.size >= STATEMENT_CACHE_MAX) m.clear();
+    st = db.prepare(sql);
+    if (raw) st.raw(true);
+    m.set(key, st);
+  }
+  return st;
+}
 
 /** Rows whose codes match, via the code indexes; one statement per combination of patterns. */
-function fetchRows<T>(db: Database.Database, table: string, columns: readonly string[], combos: Iterable<readonly string[]>, select: string): T[] {
+function fetchRows<T extends { id: number }>(
+  db: Database.Database,
+  table: string,
+  columns: readonly string[],
+  combos: Iterable<readonly string[]>,
+  select: string,
+  toRow: (a: unknown[]) => T,
+): T[] {
   const byId = new Map<number, T>();
   for (const combo of combos) {
     const where: string[] = [];
@@ -474,7 +525,11 @@ function fetchRows<T>(db: Database.Database, table: string, columns: readonly st
       args.push(hasWildcard(p) ? glob(p) : p);
     });
     const sql = `SELECT ${select} FROM ${table}${where.length ? ` WHERE ${where.join(' AND ')}` : ''}`;
-    for (const r of db.prepare(sql).iterate(...args) as Iterable<T & { id: number }>) byId.set(r.id, r);
+    // Raw (array) rows turned into objects by a fixed-shape literal: better-sqlite3's own row objects cost ~2x more.
+    for (const a of cachedStatement(db, sql, true).all(...args) as unknown[][]) {
+      const r = toRow(a);
+      byId.set(r.id, r);
+    }
   }
   return [...byId.values()];
 }
@@ -499,6 +554,25 @@ function dedupe<T extends { row: { source_id: number }; key: string }>(items: T[
 }
 
 const updNs = (t: string): bigint => parseIsoToNs(t) ?? 0n;
+
+/** textNs / updNs memoised for one query: stores share few distinct dates (bulk loads, epochs). */
+function timeParsers(): { ns: (t: string | null) => bigint | null; upd: (t: string) => bigint } {
+  const seen = new Map<string, bigint | null>();
+  const seenUpd = new Map<string, bigint>();
+  return {
+    ns: (t) => {
+      if (t === null) return null;
+      let v = seen.get(t);
+      if (v === undefined) seen.set(t, (v = textNs(t)));
+      return v;
+    },
+    upd: (t) => {
+      let v = seenUpd.get(t);
+      if (v === undefined) seenUpd.set(t, (v = updNs(t)));
+      return v;
+    },
+  };
+}
 
 /** Epoch [start, end] (null = open) intersects the window [ws, we] (null = open), inclusive. */
 function intersects(e: Epoch, ws: bigint | null, we: bigint | null): boolean {
@@ -568,6 +642,118 @@ const OPEN_END = 2n ** 62n;
 const maxBig = (a: bigint, b: bigint) => (a > b ? a : b);
 const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
 
+// ---------------------------------------------------------------------------------------------
+// What a caller prints decides what is read and built
+
+/**
+ * Per element kind: `true` = the full model (extra_json decoded: attributes, extras, site,
+ * sensitivity with output units ...), `false` = a light element built from the table columns
+ * only (codes, epoch, restriction, coordinates, site name, sensor, sample rate, sensitivity
+ * value/frequency/input units; no attributes, extras, site details, types). Totals are the
+ * store counts printed as TotalNumberStations / TotalNumberChannels.
+ */
+interface Detail {
+  net: boolean;
+  sta: boolean;
+  cha: boolean;
+  /** Channels are printed (text at level=channel, or full): read their columns, not just codes and epochs. */
+  chaPrinted: boolean;
+  /** Read response_xml (level=response). */
+  response: boolean;
+  netTotals: boolean;
+  staTotals: boolean;
+}
+
+/** Output an Inventory from queryMetadataFor is meant for (see there). */
+export type MetadataOutput = 'model' | 'xml' | 'text';
+
+function detailFor(level: MetadataLevel, output: MetadataOutput): Detail {
+  if (output === 'text' && level !== 'response') {
+    // stationText prints column values only; network rows print the store's station total.
+    return { net: false, sta: false, cha: false, chaPrinted: level === 'channel', response: false, netTotals: level === 'network', staTotals: false };
+  }
+  if (output === 'xml') {
+    // writeStationXml prints full elements down to the level and only counts below it.
+    const deep = level === 'channel' || level === 'response';
+    return { net: true, sta: level !== 'network', cha: deep, chaPrinted: deep, response: level === 'response', netTotals: true, staTotals: level !== 'network' };
+  }
+  return { net: true, sta: true, cha: true, chaPrinted: true, response: level === 'response', netTotals: true, staTotals: true };
+}
+
+/*
+ * Column lists. A channel row stores the whole <Response> (response_xml, tens of KiB, in SQLite
+ * overflow pages) BEFORE `updated` and `extra_json`: reading either column walks the overflow
+ * chain of every row, which cost most of a large query. So `updated` is read only when the query
+ * has updatedafter, and `extra_json` only for full elements; the light channel columns all sit
+ * before response_xml.
+ */
+const NET_COLUMNS = 'id, source_id, code, start_time, end_time, restricted, description';
+const STA_COLUMNS = 'id, source_id, network, network_start, code, start_time, end_time, restricted, latitude, longitude, elevation, site_name';
+const CHA_COLUMNS =
+  'id, source_id, network, station, station_start, location, channel, start_time, end_time, restricted, latitude, longitude, elevation, depth, ' +
+  'azimuth, dip, sample_rate, sensor, sensitivity, sensitivity_frequency, sensitivity_units';
+/** Channels below the output level (only counted, or their start used as a fallback) when channels are not the target. */
+const CHA_KEY_COLUMNS =
+  'id, source_id, network, station, station_start, location, channel, start_time, end_time, restricted, NULL, NULL, NULL, NULL, ' +
+  'NULL, NULL, NULL, NULL, NULL, NULL, NULL';
+/** The column list, then `updated` and `extra_json` or NULL in their place (fixed positions for the row mappers). */
+const columnsFor = (columns: string, full: boolean, updated: boolean) => `${columns}, ${updated ? 'updated' : 'NULL'}, ${full ? 'extra_json' : 'NULL'}`;
+const str = (v: unknown) => v as string;
+const strOrNull = (v: unknown) => v as string | null;
+const numOrNull = (v: unknown) => v as number | null;
+const netRowOf = (a: unknown[]): NetRow => ({
+  id: a[0] as number,
+  source_id: a[1] as number,
+  code: str(a[2]),
+  start_time: strOrNull(a[3]),
+  end_time: strOrNull(a[4]),
+  restricted: strOrNull(a[5]),
+  description: strOrNull(a[6]),
+  updated: strOrNull(a[7]),
+  extra_json: strOrNull(a[8]),
+});
+const staRowOf = (a: unknown[]): StaRow => ({
+  id: a[0] as number,
+  source_id: a[1] as number,
+  network: str(a[2]),
+  network_start: strOrNull(a[3]),
+  code: str(a[4]),
+  start_time: strOrNull(a[5]),
+  end_time: strOrNull(a[6]),
+  restricted: strOrNull(a[7]),
+  latitude: a[8] as number,
+  longitude: a[9] as number,
+  elevation: a[10] as number,
+  site_name: str(a[11]),
+  updated: strOrNull(a[12]),
+  extra_json: strOrNull(a[13]),
+});
+const chaRowOf = (a: unknown[]): ChaRow => ({
+  id: a[0] as number,
+  source_id: a[1] as number,
+  network: str(a[2]),
+  station: str(a[3]),
+  station_start: strOrNull(a[4]),
+  location: str(a[5]),
+  channel: str(a[6]),
+  start_time: strOrNull(a[7]),
+  end_time: strOrNull(a[8]),
+  restricted: strOrNull(a[9]),
+  latitude: a[10] as number,
+  longitude: a[11] as number,
+  elevation: a[12] as number,
+  depth: a[13] as number,
+  azimuth: numOrNull(a[14]),
+  dip: numOrNull(a[15]),
+  sample_rate: numOrNull(a[16]),
+  sensor: strOrNull(a[17]),
+  sensitivity: numOrNull(a[18]),
+  sensitivity_frequency: numOrNull(a[19]),
+  sensitivity_units: strOrNull(a[20]),
+  updated: strOrNull(a[21]),
+  extra_json: strOrNull(a[22]),
+});
+
 /**
  * Run an fdsnws-station selection against the store. Returns the inventory (networks →
  * stations → channels, sorted by codes and start) ready for writeStationXml/stationText;
@@ -575,82 +761,183 @@ const minBig = (a: bigint, b: bigint) => (a < b ? a : b);
  * SelectedNumberChannels); `responseXml` only at level=response.
  */
 export function queryMetadata(db: Database.Database, q: MetadataQuery): Inventory {
-  const inv: Inventory = { schemaVersion: '1.2', source: null, sender: null, module: null, moduleUri: null, createdNs: null, networks: [] };
-  if (!hasMetadataStore(db) || q.selections.length === 0) return inv;
-  const includeRestricted = q.includeRestricted ?? true;
-  const excluded = excludedSourceIds(db, q.excludeSources);
-  const keep = <T extends { source_id: number }>(rows: T[]): T[] => (excluded.size === 0 ? rows : rows.filter((r) => !excluded.has(r.source_id)));
+  return runQuery(db, q, detailFor(q.level, 'model'));
+}
+
+/**
+ * queryMetadata for one output: the same selection, order and counts, but only what that output
+ * prints at `q.level` is read and decoded, so large answers stay cheap.
+ *  - 'xml': writeStationXml(inv, { level: q.level }) gives exactly the document of the full
+ *    model; elements below the level are light (only their number is printed);
+ *  - 'text': stationText(inv, q.level) gives exactly the text of the full model; every element
+ *    is light (no attributes, extras, site details, types, clock drift, output units);
+ *  - 'model': the full model (= queryMetadata).
+ * Use queryMetadata for anything else than passing the result to that writer.
+ */
+export function queryMetadataFor(db: Database.Database, q: MetadataQuery, output: MetadataOutput): Inventory {
+  return runQuery(db, q, detailFor(q.level, output));
+}
+
+function emptyInventory(): Inventory {
+  return { schemaVersion: '1.2', source: null, sender: null, module: null, moduleUri: null, createdNs: null, networks: [] };
+}
+
+function queryTarget(q: MetadataQuery): 'network' | 'station' | 'channel' {
   const geo = q.box !== undefined || q.radius !== undefined;
   const channelCriteria = q.selections.some((s) => !allWild(s.location) || !allWild(s.channel));
   const stationCriteria = q.selections.some((s) => !allWild(s.station));
-  const target: 'network' | 'station' | 'channel' =
-    q.level === 'channel' || q.level === 'response' || channelCriteria || q.matchTimeseries
-      ? 'channel'
-      : q.level === 'station' || stationCriteria || geo
-        ? 'station'
-        : 'network';
+  return q.level === 'channel' || q.level === 'response' || channelCriteria || q.matchTimeseries
+    ? 'channel'
+    : q.level === 'station' || stationCriteria || geo
+      ? 'station'
+      : 'network';
+}
 
-  // 1. Candidate rows by codes (all sources), parsed once, deduplicated by key.
+interface Candidates {
+  nets: Map<string, Net>;
+  stas: Map<string, Sta>;
+  chas: Map<string, Cha>;
+}
+interface Selected {
+  selNets: Set<string>;
+  selStas: Set<string>;
+  selChas: Set<string>;
+}
+
+/**
+ * Candidate sets of recent queries, per connection, reused while the database is unchanged:
+ * `PRAGMA data_version` moves when another connection commits (a load-metadata run beside the
+ * server), total_changes() when this connection writes anything. Repeated large requests
+ * (harvesters asking for network=* again and again) then skip reading and decoding the rows;
+ * any write empties the cache. Bounded by entries and by rows; the cached objects are only read
+ * (the inventories handed out are built fresh from them).
+ */
+const CANDIDATE_CACHE_ENTRIES = 8;
+const CANDIDATE_CACHE_MAX_ROWS = 200_000;
+interface CandidateCache {
+  stamp: string;
+  entries: Map<string, { c: Candidates; rows: number }>;
+  rows: number;
+  /** Store totals by kind and network codes (same validity). */
+  totals: Map<string, Map<string, number>>;
+}
+const candidateCaches = new WeakMap<Database.Database, CandidateCache>();
+
+function databaseStamp(db: Database.Database): string {
+  const v = cachedStatement(db, 'PRAGMA data_version').get() as { data_version: number };
+  const t = cachedStatement(db, 'SELECT total_changes() AS n').get() as { n: number };
+  return `${v.data_version}/${t.n}`;
+}
+
+/** Totals for the same network codes are reused while the database is unchanged (see cachedCandidates). */
+function cachedTotals(db: Database.Database, kind: 'stations' | 'channels', codes: string[]): Map<string, number> {
+  const cache = candidateCaches.get(db);
+  const fresh = () => (kind === 'stations' ? stationTotals(db, codes) : channelTotals(db, codes));
+  if (!cache || db.inTransaction || cache.stamp !== databaseStamp(db)) return fresh();
+  const key = `${kind}\u0000${[...new Set(codes)].sort().join('\u0000')}`;
+  let t = cache.totals.get(key);
+  if (!t) {
+    if (cache.totals.size >= 2 * CANDIDATE_CACHE_ENTRIES) cache.totals.clear();
+    cache.totals.set(key, (t = fresh()));
+  }
+  return t;
+}
+
+function cachedCandidates(db: Database.Database, q: MetadataQuery, d: Detail): Candidates {
+  // Inside a transaction the content may still be rolled back without moving the stamp: no cache.
+  if (db.inTransaction) return candidates(db, q, d);
+  const stamp = databaseStamp(db);
+  let cache = candidateCaches.get(db);
+  if (!cache || cache.stamp !== stamp) candidateCaches.set(db, (cache = { stamp, entries: new Map(), rows: 0, totals: new Map() }));
+  // Everything candidates() depends on: codes of each line, excluded sources, columns read.
+  const key = JSON.stringify([
+    q.selections.map((l) => [l.network, l.station, l.location, l.channel]),
+    q.excludeSources ?? [],
+    d.net,
+    d.sta,
+    d.cha,
+    d.chaPrinted || queryTarget(q) === 'channel',
+    q.updatedAfterNs !== undefined,
+  ]);
+  const hit = cache.entries.get(key);
+  if (hit) {
+    cache.entries.delete(key); // most recently used last
+    cache.entries.set(key, hit);
+    return hit.c;
+  }
+  const c = candidates(db, q, d);
+  const rows = c.nets.size + c.stas.size + c.chas.size;
+  if (rows <= CANDIDATE_CACHE_MAX_ROWS) {
+    for (const [k, e] of cache.entries) {
+      if (cache.entries.size < CANDIDATE_CACHE_ENTRIES && cache.rows + rows <= CANDIDATE_CACHE_MAX_ROWS) break;
+      cache.entries.delete(k);
+      cache.rows -= e.rows;
+    }
+    cache.entries.set(key, { c, rows });
+    cache.rows += rows;
+  }
+  return c;
+}
+
+/** 1. Candidate rows by codes (all sources), parsed once, deduplicated by key; only the columns `d` needs. */
+function candidates(db: Database.Database, q: MetadataQuery, d: Detail): Candidates {
+  const excluded = excludedSourceIds(db, q.excludeSources);
+  const keep = <T extends { source_id: number }>(rows: T[]): T[] => (excluded.size === 0 ? rows : rows.filter((r) => !excluded.has(r.source_id)));
+  const tp = timeParsers();
+  const withUpdated = q.updatedAfterNs !== undefined;
+  // Channel coordinates are only looked at when channels are the target level (geographic limits).
+  const chaColumns = d.chaPrinted || queryTarget(q) === 'channel' ? CHA_COLUMNS : CHA_KEY_COLUMNS;
+  const upd = withUpdated ? (t: string | null) => tp.upd(t!) : () => 0n;
   const netCombos = q.selections.flatMap((s) => [...product([s.network])]);
   const staCombos = q.selections.flatMap((s) => [...product([s.network, s.station])]);
   const chaCombos = q.selections.flatMap((s) => [...product([s.network, s.station, s.location, s.channel])]);
   const nets = dedupe(
-    keep(fetchRows<NetRow>(db, 'geonode_networks', ['code'], netCombos, 'id, source_id, code, start_time, end_time, restricted, description, updated, extra_json')).map(
-      (row): Net => ({ row, key: netKeyOf(row.code, row.start_time), startNs: textNs(row.start_time), endNs: textNs(row.end_time), updatedNs: updNs(row.updated) }),
+    keep(fetchRows<NetRow>(db, 'geonode_networks', ['code'], netCombos, columnsFor(NET_COLUMNS, d.net, withUpdated), netRowOf)).map(
+      (row): Net => ({ row, key: netKeyOf(row.code, row.start_time), startNs: tp.ns(row.start_time), endNs: tp.ns(row.end_time), updatedNs: upd(row.updated) }),
     ),
   );
   const stas = dedupe(
-    keep(
-      fetchRows<StaRow>(
-        db,
-        'geonode_stations',
-        ['network', 'code'],
-        staCombos,
-        'id, source_id, network, network_start, code, start_time, end_time, restricted, latitude, longitude, elevation, site_name, updated, extra_json',
-      ),
-    ).map(
+    keep(fetchRows<StaRow>(db, 'geonode_stations', ['network', 'code'], staCombos, columnsFor(STA_COLUMNS, d.sta, withUpdated), staRowOf)).map(
       (row): Sta => ({
         row,
         key: staKeyOf(row.network, row.code, row.start_time),
         netKey: netKeyOf(row.network, row.network_start),
-        startNs: textNs(row.start_time),
-        endNs: textNs(row.end_time),
-        updatedNs: updNs(row.updated),
+        startNs: tp.ns(row.start_time),
+        endNs: tp.ns(row.end_time),
+        updatedNs: upd(row.updated),
       }),
     ),
   );
   const chas = dedupe(
-    keep(
-      fetchRows<ChaRow>(
-        db,
-        'geonode_channels',
-        ['network', 'station', 'location', 'channel'],
-        chaCombos,
-        `id, source_id, network, station, station_start, location, channel, start_time, end_time, restricted, latitude, longitude, elevation, depth,
-       azimuth, dip, sample_rate, sensor, updated, extra_json`,
-      ),
-    ).map(
+    keep(fetchRows<ChaRow>(db, 'geonode_channels', ['network', 'station', 'location', 'channel'], chaCombos, columnsFor(chaColumns, d.cha, withUpdated), chaRowOf)).map(
       (row): Cha => ({
         row,
         key: chaKeyOf(row),
         staKey: staKeyOf(row.network, row.station, row.station_start),
-        startNs: textNs(row.start_time),
-        endNs: textNs(row.end_time),
-        updatedNs: updNs(row.updated),
+        startNs: tp.ns(row.start_time),
+        endNs: tp.ns(row.end_time),
+        updatedNs: upd(row.updated),
       }),
     ),
   );
+  return { nets, stas, chas };
+}
 
-  // 2. Per selection line: what matches; the union over lines is the answer.
+/** 2. Per selection line: what matches; the union over lines is the answer. */
+function select(db: Database.Database, q: MetadataQuery, c: Candidates): Selected {
+  const { nets, stas, chas } = c;
+  const includeRestricted = q.includeRestricted ?? true;
+  const geo = q.box !== undefined || q.radius !== undefined;
+  const target = queryTarget(q);
   const selNets = new Set<string>();
   const selStas = new Set<string>();
   const selChas = new Set<string>();
   const policyHides = (net: string, sta: string) => !includeRestricted && q.isRestricted !== undefined && q.isRestricted(net, sta);
   for (const line of q.selections) {
-    const reNet = codeRegex(line.network);
-    const reSta = codeRegex(line.station);
-    const reLoc = codeRegex(line.location);
-    const reCha = codeRegex(line.channel);
+    const reNet = codeMatcher(line.network);
+    const reSta = codeMatcher(line.station);
+    const reLoc = codeMatcher(line.location);
+    const reCha = codeMatcher(line.channel);
     const ws = line.startNs;
     const we = line.endNs;
     const atTarget = (e: Epoch, lat?: number, lon?: number) =>
@@ -706,12 +993,112 @@ export function queryMetadata(db: Database.Database, q: MetadataQuery): Inventor
     for (const s of lineStas.values()) if (lineNets.has(s.netKey)) selStas.add(s.key);
     for (const c of lineChas) if (lineStas.has(c.staKey) && lineNets.has(lineStas.get(c.staKey)!.netKey)) selChas.add(c.key);
   }
-  if (selNets.size === 0) return inv;
+  return { selNets, selStas, selChas };
+}
 
-  // 3. Totals in the store (all sources, deduplicated by key) for the output networks/stations.
-  const totals = storeTotals(db, [...selNets].map((k) => nets.get(k)!.row.code));
+function runQuery(db: Database.Database, q: MetadataQuery, d: Detail): Inventory {
+  const inv = emptyInventory();
+  if (!hasMetadataStore(db) || q.selections.length === 0) return inv;
+  const c = cachedCandidates(db, q, d);
+  const { selNets, selStas, selChas } = select(db, q, c);
+  if (selNets.size === 0) return inv;
+  const { nets, stas, chas } = c;
+
+  // 3. Totals in the store (all sources, deduplicated by key) for the output networks/stations, when printed.
+  const codes = [...selNets].map((k) => nets.get(k)!.row.code);
+  const netTotals = d.netTotals ? cachedTotals(db, 'stations', codes) : new Map<string, number>();
+  const staTotals = d.staTotals ? cachedTotals(db, 'channels', codes) : new Map<string, number>();
 
   // 4. Build the tree, sorted.
+  const responses = d.response ? responseXmlById(db, [...selChas].map((k) => chas.get(k)!.row.id)) : new Map<number, string | null>();
+  const netOut = new Map<string, Network>();
+  for (const k of [...selNets].sort(cmp)) {
+    const n = nets.get(k)!;
+    netOut.set(k, d.net ? toNetwork(n, netTotals.get(k) ?? 0) : toNetworkLight(n, netTotals.get(k) ?? 0));
+  }
+  const staOut = new Map<string, Station>();
+  for (const k of [...selStas].sort(cmp)) {
+    const s = stas.get(k)!;
+    const n = netOut.get(s.netKey);
+    if (!n) continue;
+    const st = d.sta ? toStation(s, staTotals.get(k) ?? 0) : toStationLight(s, staTotals.get(k) ?? 0);
+    n.stations.push(st);
+    staOut.set(k, st);
+  }
+  const chaList = [...selChas].map((k) => chas.get(k)!);
+  chaList.sort((a, b) => cmp(a.row.location, b.row.location) || cmp(a.row.channel, b.row.channel) || cmp(a.row.start_time ?? '', b.row.start_time ?? ''));
+  for (const ch of chaList) {
+    const st = staOut.get(ch.staKey);
+    if (st) st.channels.push(d.cha ? toChannel(ch, responses.get(ch.row.id) ?? null) : toChannelLight(ch));
+  }
+  inv.networks = [...netOut.values()];
+  return inv;
+}
+
+/**
+ * The straightforward full-model path as it was before the per-output fast path (every column
+ * and extra_json read and decoded, totals counted row by row in JS). Kept as the reference the
+ * tests compare queryMetadata / queryMetadataFor against; not used by the service.
+ * @internal
+ */
+export function queryMetadataReference(db: Database.Database, q: MetadataQuery): Inventory {
+  const inv = emptyInventory();
+  if (!hasMetadataStore(db) || q.selections.length === 0) return inv;
+  const excluded = excludedSourceIds(db, q.excludeSources);
+  const keep = <T extends { source_id: number }>(rows: T[]): T[] => (excluded.size === 0 ? rows : rows.filter((r) => !excluded.has(r.source_id)));
+  const netCombos = q.selections.flatMap((s) => [...product([s.network])]);
+  const staCombos = q.selections.flatMap((s) => [...product([s.network, s.station])]);
+  const chaCombos = q.selections.flatMap((s) => [...product([s.network, s.station, s.location, s.channel])]);
+  const nets = dedupe(
+    keep(fetchRows<NetRow>(db, 'geonode_networks', ['code'], netCombos, columnsFor(NET_COLUMNS, true, true), netRowOf)).map(
+      (row): Net => ({ row, key: netKeyOf(row.code, row.start_time), startNs: textNs(row.start_time), endNs: textNs(row.end_time), updatedNs: updNs(row.updated!) }),
+    ),
+  );
+  const stas = dedupe(
+    keep(
+      fetchRows<StaRow>(
+        db,
+        'geonode_stations',
+        ['network', 'code'],
+        staCombos,
+        columnsFor(STA_COLUMNS, true, true),
+        staRowOf,
+      ),
+    ).map(
+      (row): Sta => ({
+        row,
+        key: staKeyOf(row.network, row.code, row.start_time),
+        netKey: netKeyOf(row.network, row.network_start),
+        startNs: textNs(row.start_time),
+        endNs: textNs(row.end_time),
+        updatedNs: updNs(row.updated!),
+      }),
+    ),
+  );
+  const chas = dedupe(
+    keep(
+      fetchRows<ChaRow>(
+        db,
+        'geonode_channels',
+        ['network', 'station', 'location', 'channel'],
+        chaCombos,
+        columnsFor(CHA_COLUMNS, true, true),
+        chaRowOf,
+      ),
+    ).map(
+      (row): Cha => ({
+        row,
+        key: chaKeyOf(row),
+        staKey: staKeyOf(row.network, row.station, row.station_start),
+        startNs: textNs(row.start_time),
+        endNs: textNs(row.end_time),
+        updatedNs: updNs(row.updated!),
+      }),
+    ),
+  );
+  const { selNets, selStas, selChas } = select(db, q, { nets, stas, chas });
+  if (selNets.size === 0) return inv;
+  const totals = storeTotalsReference(db, [...selNets].map((k) => nets.get(k)!.row.code));
   const responses = q.level === 'response' ? responseXmlById(db, [...selChas].map((k) => chas.get(k)!.row.id)) : new Map<number, string | null>();
   const netOut = new Map<string, Network>();
   for (const k of [...selNets].sort((a, b) => cmp(a, b))) netOut.set(k, toNetwork(nets.get(k)!, totals.stations.get(k) ?? 0));
@@ -744,8 +1131,48 @@ function cmp(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-/** Distinct station keys per network key and channel keys per station key, for the given network codes. */
-function storeTotals(db: Database.Database, codes: string[]): { stations: Map<string, number>; channels: Map<string, number> } {
+const inList = (n: number) => Array.from({ length: n }, () => '?').join(',');
+
+/**
+ * Distinct station keys per network key, for the given network codes (all sources). A station
+ * key listed under several network starts counts once, for the first such row (as before).
+ */
+function stationTotals(db: Database.Database, codes: string[]): Map<string, number> {
+  const stations = new Map<string, number>();
+  const uniq = [...new Set(codes)];
+  const rows = cachedStatement(db, `SELECT DISTINCT network, network_start, code, start_time FROM geonode_stations WHERE network IN (${inList(uniq.length)})`).all(
+    ...uniq,
+  ) as Array<{ network: string; network_start: string | null; code: string; start_time: string | null }>;
+  const seenSta = new Set<string>();
+  for (const r of rows) {
+    const sk = staKeyOf(r.network, r.code, r.start_time);
+    if (seenSta.has(sk)) continue;
+    seenSta.add(sk);
+    const nk = netKeyOf(r.network, r.network_start);
+    stations.set(nk, (stations.get(nk) ?? 0) + 1);
+  }
+  return stations;
+}
+
+/** Distinct channel keys per station key, for the given network codes (all sources): one grouped query. */
+function channelTotals(db: Database.Database, codes: string[]): Map<string, number> {
+  const channels = new Map<string, number>();
+  const uniq = [...new Set(codes)];
+  const rows = cachedStatement(
+    db,
+    `SELECT network, station, station_start, count(*) AS n FROM
+       (SELECT DISTINCT network, station, station_start, location, channel, start_time FROM geonode_channels WHERE network IN (${inList(uniq.length)}))
+     GROUP BY network, station, station_start`,
+  ).all(...uniq) as Array<{ network: string; station: string; station_start: string | null; n: number }>;
+  for (const r of rows) {
+    const sk = staKeyOf(r.network, r.station, r.station_start);
+    channels.set(sk, (channels.get(sk) ?? 0) + r.n);
+  }
+  return channels;
+}
+
+/** Distinct station keys per network key and channel keys per station key, for the given network codes (reference path). */
+function storeTotalsReference(db: Database.Database, codes: string[]): { stations: Map<string, number>; channels: Map<string, number> } {
   const stations = new Map<string, number>();
   const channels = new Map<string, number>();
   const uniq = [...new Set(codes)];
@@ -776,13 +1203,18 @@ function storeTotals(db: Database.Database, codes: string[]): { stations: Map<st
 
 function responseXmlById(db: Database.Database, ids: number[]): Map<number, string | null> {
   const out = new Map<number, string | null>();
-  const st = db.prepare('SELECT response_xml FROM geonode_channels WHERE id = ?');
+  const st = cachedStatement(db, 'SELECT response_xml FROM geonode_channels WHERE id = ?');
   for (const id of ids) out.set(id, (st.get(id) as { response_xml: string | null } | undefined)?.response_xml ?? null);
   return out;
 }
 
+function extraJson(row: { extra_json: string | null }): string {
+  if (row.extra_json === null) throw new Error('metadata store: extra_json was not selected for a full element');
+  return row.extra_json;
+}
+
 function toNetwork(n: Net, totalStations: number): Network {
-  const x = JSON.parse(n.row.extra_json) as Pick<Network, 'attributes' | 'extras'>;
+  const x = JSON.parse(extraJson(n.row)) as Pick<Network, 'attributes' | 'extras'>;
   return {
     code: n.row.code,
     description: n.row.description,
@@ -797,8 +1229,23 @@ function toNetwork(n: Net, totalStations: number): Network {
   };
 }
 
+/** Light network: columns only (no attributes/extras). */
+function toNetworkLight(n: Net, totalStations: number): Network {
+  return {
+    code: n.row.code,
+    description: n.row.description,
+    startNs: n.startNs,
+    endNs: n.endNs,
+    restrictedStatus: n.row.restricted,
+    totalNumberStations: totalStations,
+    stations: [],
+    attributes: [],
+    extras: [],
+  };
+}
+
 function toStation(s: Sta, totalChannels: number): Station {
-  const x = JSON.parse(s.row.extra_json) as {
+  const x = JSON.parse(extraJson(s.row)) as {
     description: string | null;
     site: Station['site'];
     creationDateNs: string | null;
@@ -829,8 +1276,30 @@ function toStation(s: Sta, totalChannels: number): Station {
   return st;
 }
 
+/** Light station: columns only (site = its name; no description, dates, attributes, extras). */
+function toStationLight(s: Sta, totalChannels: number): Station {
+  return {
+    code: s.row.code,
+    startNs: s.startNs,
+    endNs: s.endNs,
+    restrictedStatus: s.row.restricted,
+    description: null,
+    lat: s.row.latitude,
+    lon: s.row.longitude,
+    elevation: s.row.elevation,
+    siteName: s.row.site_name,
+    site: { name: s.row.site_name },
+    creationDateNs: null,
+    terminationDateNs: null,
+    totalNumberChannels: totalChannels,
+    channels: [],
+    attributes: [],
+    extras: [],
+  };
+}
+
 function toChannel(c: Cha, responseXml: string | null): Channel {
-  const x = JSON.parse(c.row.extra_json) as {
+  const x = JSON.parse(extraJson(c.row)) as {
     description: string | null;
     types: string[];
     clockDrift: number | null;
@@ -867,6 +1336,42 @@ function toChannel(c: Cha, responseXml: string | null): Channel {
   };
   if (x.valueAttributes) ch.valueAttributes = x.valueAttributes;
   return ch;
+}
+
+/**
+ * Light channel: columns only. The sensitivity comes from its columns (value, frequency, input
+ * units; output units unknown = ''); a value the JSON of the full model would turn into null
+ * (NaN, ±Infinity) prints the same empty text field.
+ */
+function toChannelLight(c: Cha): Channel {
+  const r = c.row;
+  const v = r.sensitivity ?? null;
+  const f = r.sensitivity_frequency ?? null;
+  const u = r.sensitivity_units ?? null;
+  return {
+    location: r.location,
+    code: r.channel,
+    startNs: c.startNs,
+    endNs: c.endNs,
+    restrictedStatus: r.restricted,
+    description: null,
+    lat: r.latitude,
+    lon: r.longitude,
+    elevation: r.elevation,
+    depth: r.depth,
+    azimuth: r.azimuth,
+    dip: r.dip,
+    types: [],
+    sampleRate: r.sample_rate,
+    clockDrift: null,
+    sensorDescription: r.sensor,
+    sensitivity: v === null && f === null && u === null ? null : { value: v ?? NaN, frequency: f ?? NaN, inputUnits: u ?? '', outputUnits: '' },
+    responseXml: null,
+    responseStageCount: 0,
+    dataAvailability: null,
+    attributes: [],
+    extras: [],
+  };
 }
 
 /**
