@@ -14,7 +14,8 @@
  * source_files (JSON [{name, sha256, bytes}]), source_sha256 (comma list), params, pipeline
  * version, quality bit names, station coordinates, and for spectra `bins` (HAPI style).
  *
- * Writer: hyparquet-writer (pure JS); reader: hyparquet. Files are written to a temp name and
+ * Writer: the own flat-schema encoder (src/formats/parquet.ts; hyparquet-writer as fallback);
+ * reader: hyparquet. Files are written to a temp name and
  * renamed, so a reader never sees a half-written tile.
  */
 import fs from 'node:fs';
@@ -22,11 +23,12 @@ import path from 'node:path';
 import { ByteWriter, parquetWrite } from 'hyparquet-writer';
 import type { ColumnSource, SchemaElement } from 'hyparquet-writer';
 import { parquetMetadataAsync, parquetRead } from 'hyparquet';
+import { encodeParquet, type ParquetColumnSpec } from '../formats/parquet';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { PIPELINE_VERSION } from './config';
 import { QUALITY_BITS } from './quality';
 
-export type Layer = 'raw' | 'std';
+export type Layer = 'raw' | 'std' | 'feat' | 'score';
 
 export interface TileKey {
   layer: Layer;
@@ -221,10 +223,21 @@ export function tileKvMetadata(key: TileKey, meta: TileMetaInput, columns: TileC
   return Object.entries(kv).map(([k, value]) => ({ key: k, value }));
 }
 
-/** Encode a tile into Parquet bytes (one row group, statistics on). */
-export function encodeTile(input: WriteTileInput, opts: WriteTileOptions = {}): Uint8Array {
+/** Parquet schema of a tile for the own encoder (src/formats/parquet.ts). */
+function tileParquetSchema(columns: TileColumn[]): ParquetColumnSpec[] {
+  // DELTA_BINARY_PACKED for the (regular) time stamps and the mostly-zero quality flags,
+  // BYTE_STREAM_SPLIT for floats (better SNAPPY ratio on measurement noise).
+  const schema: ParquetColumnSpec[] = [{ name: 'ts', type: 'INT64', logical: 'TIMESTAMP_MILLIS', encoding: 'DELTA_BINARY_PACKED' }];
+  for (const c of columns) {
+    if (c.type === 'INT32') schema.push({ name: c.name, type: 'INT32', encoding: 'DELTA_BINARY_PACKED' });
+    else schema.push({ name: c.name, type: c.type, repetition: 'OPTIONAL', encoding: 'BYTE_STREAM_SPLIT' });
+  }
+  return schema;
+}
+
+/** The former writer (hyparquet-writer), kept as the fallback for inputs the own encoder rejects. */
+function encodeTileHyparquet(input: WriteTileInput, opts: WriteTileOptions): Uint8Array {
   const n = input.ts.length;
-  for (const c of input.columns) if (c.values.length !== n) throw new Error(`tile column ${c.name}: ${c.values.length} values for ${n} rows`);
   const ts = new BigInt64Array(n);
   for (let i = 0; i < n; i++) ts[i] = BigInt(input.ts[i]);
   const schema: SchemaElement[] = [
@@ -237,8 +250,6 @@ export function encodeTile(input: WriteTileInput, opts: WriteTileOptions = {}): 
       logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
     },
   ];
-  // DELTA_BINARY_PACKED for the (regular) time stamps, BYTE_STREAM_SPLIT for floats (better
-  // SNAPPY ratio on measurement noise), dictionary/RLE for the mostly-zero quality flags.
   const columnData: ColumnSource[] = [{ name: 'ts', data: ts, encoding: 'DELTA_BINARY_PACKED' }];
   for (const c of input.columns) {
     if (c.type === 'INT32') {
@@ -261,6 +272,26 @@ export function encodeTile(input: WriteTileInput, opts: WriteTileOptions = {}): 
     createdBy: `geonode products ${PIPELINE_VERSION} (hyparquet-writer)`,
   });
   return writer.getBytes();
+}
+
+/**
+ * Encode a tile into Parquet bytes (one row group, statistics on) with the own flat-schema
+ * encoder (src/formats/parquet.ts); hyparquet-writer is the fallback when it rejects the input.
+ */
+export function encodeTile(input: WriteTileInput, opts: WriteTileOptions = {}): Uint8Array {
+  const n = input.ts.length;
+  for (const c of input.columns) if (c.values.length !== n) throw new Error(`tile column ${c.name}: ${c.values.length} values for ${n} rows`);
+  const kvMetadata = tileKvMetadata(input.key, input.meta, input.columns);
+  try {
+    return encodeParquet(tileParquetSchema(input.columns), [input.ts, ...input.columns.map((c) => c.values)], {
+      codec: opts.codec ?? 'SNAPPY',
+      statistics: true,
+      kvMetadata,
+      createdBy: `geonode products ${PIPELINE_VERSION} (geonode parquet)`,
+    });
+  } catch {
+    return encodeTileHyparquet(input, opts);
+  }
 }
 
 /** Write (replace) one tile atomically. */
@@ -320,8 +351,8 @@ export function parseTilePath(file: string): TileKey | null {
   const station = get('station');
   const cadence = get('cadence');
   const period = get('date');
-  if (!layer || !source || !station || !cadence || !period || (layer !== 'raw' && layer !== 'std')) return null;
-  return { layer, source, station, cadence, period };
+  if (!layer || !source || !station || !cadence || !period || !['raw', 'std', 'feat', 'score'].includes(layer)) return null;
+  return { layer: layer as Layer, source, station, cadence, period };
 }
 
 /** Footer only: Parquet metadata plus `kv` (key-value metadata as a record). */

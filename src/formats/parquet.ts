@@ -1,0 +1,943 @@
+/**
+ * Fast Parquet encoder for FLAT schemas (pure format module: bytes in memory, no I/O).
+ *
+ * Covers what the product tiles need, written for speed (tight loops over typed arrays, no
+ * per-value allocation, no BigInt per value):
+ *
+ * - physical types INT32, INT64 (optionally TIMESTAMP(MILLIS, isAdjustedToUTC=true) with converted
+ *   type TIMESTAMP_MILLIS), FLOAT, DOUBLE; REQUIRED or OPTIONAL (a NaN in the input is a null for
+ *   OPTIONAL columns; INT64/INT32 values come as JS numbers, which must be safe integers);
+ * - encodings PLAIN, BYTE_STREAM_SPLIT (FLOAT/DOUBLE) and DELTA_BINARY_PACKED (INT32/INT64; a page
+ *   whose deltas do not fit falls back to PLAIN), data page v1, definition levels as
+ *   RLE/bit-packed hybrid runs of bit width 1 (4-byte length prefix);
+ * - codecs UNCOMPRESSED, SNAPPY (own compressor, the reference algorithm on 64 KiB fragments) and
+ *   GZIP (node:zlib);
+ * - one or several row groups (by row count), pages of at most `pageRows` rows;
+ * - column chunk statistics min_value/max_value (little-endian plain encoding) + null_count,
+ *   following the spec's rules: NaN never in min/max (omitted when only NaN/null), a zero min is
+ *   written as -0.0 and a zero max as +0.0; column_orders = TYPE_DEFINED_ORDER;
+ * - key-value metadata, created_by; Thrift compact protocol footer written by hand.
+ */
+import zlib from 'node:zlib';
+
+export type ParquetType = 'INT32' | 'INT64' | 'FLOAT' | 'DOUBLE';
+export type ParquetEncoding = 'PLAIN' | 'BYTE_STREAM_SPLIT' | 'DELTA_BINARY_PACKED';
+export type ParquetCodec = 'UNCOMPRESSED' | 'SNAPPY' | 'GZIP';
+
+export interface ParquetColumnSpec {
+  name: string;
+  type: ParquetType;
+  /** Default REQUIRED. OPTIONAL: NaN values are written as nulls. */
+  repetition?: 'REQUIRED' | 'OPTIONAL';
+  /** INT64 only: TIMESTAMP(MILLIS, isAdjustedToUTC=true) + converted type TIMESTAMP_MILLIS. */
+  logical?: 'TIMESTAMP_MILLIS';
+  /**
+   * Default: DELTA_BINARY_PACKED for INT32/INT64, PLAIN for FLOAT/DOUBLE. DELTA pages whose
+   * values/deltas are out of range fall back to PLAIN.
+   */
+  encoding?: ParquetEncoding;
+}
+
+/** Values of one column: numbers (typed array or array; INT64 also as BigInt64Array). */
+export type ParquetColumnValues = Float64Array | Float32Array | Int32Array | BigInt64Array | ArrayLike<number>;
+
+export interface EncodeParquetOptions {
+  codec?: ParquetCodec;
+  /** Rows per row group (default: all rows in one row group). */
+  rowGroupRows?: number;
+  /** Rows per data page (default 131072). */
+  pageRows?: number;
+  /** Column chunk statistics (default true). */
+  statistics?: boolean;
+  kvMetadata?: { key: string; value: string }[];
+  createdBy?: string;
+}
+
+const TYPE_ID: Record<ParquetType, number> = { INT32: 1, INT64: 2, FLOAT: 4, DOUBLE: 5 };
+const ENC_ID: Record<ParquetEncoding | 'RLE', number> = { PLAIN: 0, RLE: 3, DELTA_BINARY_PACKED: 5, BYTE_STREAM_SPLIT: 9 };
+const CODEC_ID: Record<ParquetCodec, number> = { UNCOMPRESSED: 0, SNAPPY: 1, GZIP: 2 };
+const WIDTH: Record<ParquetType, number> = { INT32: 4, INT64: 8, FLOAT: 4, DOUBLE: 8 };
+const TWO32 = 4294967296;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+/** DELTA_BINARY_PACKED on INT64 only when |v| ≤ 2^52 (then every delta is exact in a double). */
+const DELTA_LIMIT = 2 ** 52;
+
+// ---------------------------------------------------------------------------------------------
+// Growable byte buffer
+
+class Bytes {
+  buf: Uint8Array;
+  pos = 0;
+  constructor(cap: number) {
+    this.buf = new Uint8Array(Math.max(64, cap));
+  }
+  ensure(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let cap = this.buf.length * 2;
+    while (cap < this.pos + n) cap *= 2;
+    const b = new Uint8Array(cap);
+    b.set(this.buf.subarray(0, this.pos));
+    this.buf = b;
+  }
+  byte(x: number): void {
+    this.ensure(1);
+    this.buf[this.pos++] = x;
+  }
+  /** Unsigned varint of a non-negative integer (≤ 2^53). */
+  varint(x: number): void {
+    this.ensure(10);
+    const b = this.buf;
+    while (x >= 128) {
+      b[this.pos++] = (x % 128) | 128;
+      x = Math.floor(x / 128);
+    }
+    b[this.pos++] = x;
+  }
+  /** Zig-zag varint of a safe integer (exact for any |x| ≤ 2^53, via BigInt off the fast path). */
+  zigzag(x: number): void {
+    if (x >= -0x40000000 && x < 0x40000000) {
+      this.varint(x >= 0 ? x * 2 : -x * 2 - 1);
+      return;
+    }
+    let z = BigInt(x);
+    z = z >= 0n ? z << 1n : (-z << 1n) - 1n;
+    this.ensure(10);
+    while (z >= 128n) {
+      this.buf[this.pos++] = Number(z & 127n) | 128;
+      z >>= 7n;
+    }
+    this.buf[this.pos++] = Number(z);
+  }
+  bytes(b: Uint8Array): void {
+    this.ensure(b.length);
+    this.buf.set(b, this.pos);
+    this.pos += b.length;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Thrift compact protocol (write side)
+
+const T_TRUE = 1;
+const T_FALSE = 2;
+const T_I16 = 4;
+const T_I32 = 5;
+const T_I64 = 6;
+const T_BINARY = 8;
+const T_LIST = 9;
+const T_STRUCT = 12;
+
+const utf8 = new TextEncoder();
+
+class Thrift {
+  private stack: number[] = [];
+  private last = 0;
+  constructor(readonly out: Bytes) {}
+  private field(id: number, type: number): void {
+    const d = id - this.last;
+    if (d > 0 && d <= 15) this.out.byte((d << 4) | type);
+    else {
+      this.out.byte(type);
+      this.out.zigzag(id);
+    }
+    this.last = id;
+  }
+  i32(id: number, v: number): this {
+    this.field(id, T_I32);
+    this.out.zigzag(v);
+    return this;
+  }
+  i16(id: number, v: number): this {
+    this.field(id, T_I16);
+    this.out.zigzag(v);
+    return this;
+  }
+  i64(id: number, v: number): this {
+    this.field(id, T_I64);
+    this.out.zigzag(v);
+    return this;
+  }
+  bool(id: number, v: boolean): this {
+    this.field(id, v ? T_TRUE : T_FALSE);
+    return this;
+  }
+  binary(id: number, v: Uint8Array | string): this {
+    const b = typeof v === 'string' ? utf8.encode(v) : v;
+    this.field(id, T_BINARY);
+    this.out.varint(b.length);
+    this.out.bytes(b);
+    return this;
+  }
+  /** Open a struct field (close with end()). */
+  struct(id: number): this {
+    this.field(id, T_STRUCT);
+    this.stack.push(this.last);
+    this.last = 0;
+    return this;
+  }
+  /** Start a list field of `n` elements of element type `et`. */
+  list(id: number, et: number, n: number): this {
+    this.field(id, T_LIST);
+    this.listHeader(et, n);
+    return this;
+  }
+  private listHeader(et: number, n: number): void {
+    if (n < 15) this.out.byte((n << 4) | et);
+    else {
+      this.out.byte(0xf0 | et);
+      this.out.varint(n);
+    }
+  }
+  /** Element of a struct list: open (close with end()). */
+  elem(): this {
+    this.stack.push(this.last);
+    this.last = 0;
+    return this;
+  }
+  /** Elements of an i32 list. */
+  i32Elem(v: number): this {
+    this.out.zigzag(v);
+    return this;
+  }
+  stringElem(v: string): this {
+    const b = utf8.encode(v);
+    this.out.varint(b.length);
+    this.out.bytes(b);
+    return this;
+  }
+  /** Close a struct (writes the stop byte). */
+  end(): this {
+    this.out.byte(0);
+    this.last = this.stack.pop() ?? 0;
+    return this;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Snappy (raw block format) compressor
+
+const SNAPPY_FRAGMENT = 1 << 16;
+const SNAPPY_HASH_BITS = 14;
+const snappyTable = new Uint16Array(1 << SNAPPY_HASH_BITS);
+
+/** Worst-case Snappy output size for n input bytes. */
+export function snappyMaxLength(n: number): number {
+  return 32 + n + Math.floor(n / 6);
+}
+
+function emitLiteral(src: Uint8Array, from: number, to: number, dst: Uint8Array, op: number): number {
+  const len = to - from;
+  const n = len - 1;
+  if (n < 60) dst[op++] = n << 2;
+  else if (n < 256) {
+    dst[op++] = 60 << 2;
+    dst[op++] = n;
+  } else if (n < 65536) {
+    dst[op++] = 61 << 2;
+    dst[op++] = n & 255;
+    dst[op++] = n >>> 8;
+  } else {
+    dst[op++] = 62 << 2;
+    dst[op++] = n & 255;
+    dst[op++] = (n >>> 8) & 255;
+    dst[op++] = n >>> 16;
+  }
+  if (len < 32) for (let i = 0; i < len; i++) dst[op + i] = src[from + i];
+  else dst.set(src.subarray(from, to), op);
+  return op + len;
+}
+
+function emitCopy(offset: number, len: number, dst: Uint8Array, op: number): number {
+  while (len >= 68) {
+    dst[op++] = (63 << 2) | 2;
+    dst[op++] = offset & 255;
+    dst[op++] = offset >>> 8;
+    len -= 64;
+  }
+  if (len > 64) {
+    dst[op++] = (59 << 2) | 2;
+    dst[op++] = offset & 255;
+    dst[op++] = offset >>> 8;
+    len -= 60;
+  }
+  if (len < 12 && offset < 2048) {
+    dst[op++] = 1 | ((len - 4) << 2) | ((offset >>> 8) << 5);
+    dst[op++] = offset & 255;
+  } else {
+    dst[op++] = 2 | ((len - 1) << 2);
+    dst[op++] = offset & 255;
+    dst[op++] = offset >>> 8;
+  }
+  return op;
+}
+
+function load32(b: Uint8Array, i: number): number {
+  return b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+}
+
+function compressFragment(src: Uint8Array, dv: DataView, start: number, end: number, dst: Uint8Array, op: number): number {
+  const len = end - start;
+  if (len < 16) return len > 0 ? emitLiteral(src, start, end, dst, op) : op;
+  const table = snappyTable;
+  table.fill(0);
+  const shift = 32 - SNAPPY_HASH_BITS;
+  const ipLimit = end - 15;
+  let nextEmit = start;
+  let ip = start + 1;
+  let nextHash = Math.imul(load32(src, ip), 0x1e35a7bd) >>> shift;
+  for (;;) {
+    let skip = 32;
+    let nextIp = ip;
+    let candidate = 0;
+    for (;;) {
+      ip = nextIp;
+      const h = nextHash;
+      nextIp = ip + (skip++ >> 5); // linear skipping (snappy ≤ 1.1.7): better ratio on BSS streams
+      if (nextIp > ipLimit) {
+        if (nextEmit < end) op = emitLiteral(src, nextEmit, end, dst, op);
+        return op;
+      }
+      nextHash = Math.imul(load32(src, nextIp), 0x1e35a7bd) >>> shift;
+      candidate = start + table[h];
+      table[h] = ip - start;
+      if (src[ip] === src[candidate] && src[ip + 1] === src[candidate + 1] && src[ip + 2] === src[candidate + 2] && src[ip + 3] === src[candidate + 3]) break;
+    }
+    op = emitLiteral(src, nextEmit, ip, dst, op);
+    for (;;) {
+      const base = ip;
+      let a = candidate + 4;
+      let b = ip + 4;
+      while (b + 4 <= end && dv.getInt32(a, true) === dv.getInt32(b, true)) {
+        a += 4;
+        b += 4;
+      }
+      while (b < end && src[a] === src[b]) {
+        a++;
+        b++;
+      }
+      op = emitCopy(base - candidate, b - base, dst, op);
+      ip = b;
+      nextEmit = ip;
+      if (ip >= ipLimit) {
+        if (nextEmit < end) op = emitLiteral(src, nextEmit, end, dst, op);
+        return op;
+      }
+      table[Math.imul(load32(src, ip - 1), 0x1e35a7bd) >>> shift] = ip - 1 - start;
+      const h = Math.imul(load32(src, ip), 0x1e35a7bd) >>> shift;
+      candidate = start + table[h];
+      table[h] = ip - start;
+      if (!(src[ip] === src[candidate] && src[ip + 1] === src[candidate + 1] && src[ip + 2] === src[candidate + 2] && src[ip + 3] === src[candidate + 3])) break;
+    }
+    ip++;
+    nextHash = Math.imul(load32(src, ip), 0x1e35a7bd) >>> shift;
+  }
+}
+
+/**
+ * Snappy-compress src into dst at op (dst needs snappyMaxLength(src.length) bytes from op);
+ * returns the end offset.
+ */
+export function snappyCompressInto(src: Uint8Array, dst: Uint8Array, op: number): number {
+  let n = src.length;
+  while (n >= 128) {
+    dst[op++] = (n & 127) | 128;
+    n = Math.floor(n / 128);
+  }
+  dst[op++] = n;
+  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  for (let s = 0; s < src.length; s += SNAPPY_FRAGMENT) op = compressFragment(src, dv, s, Math.min(src.length, s + SNAPPY_FRAGMENT), dst, op);
+  return op;
+}
+
+/** Snappy-compress a buffer (raw block format). */
+export function snappyCompress(src: Uint8Array): Uint8Array {
+  const dst = new Uint8Array(snappyMaxLength(src.length));
+  return dst.slice(0, snappyCompressInto(src, dst, 0));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Column preparation and statistics
+
+interface PreparedColumn {
+  spec: ParquetColumnSpec;
+  optional: boolean;
+  /** Values as a typed array of the physical width (INT64: Float64Array of integral numbers). */
+  f64?: Float64Array;
+  f32?: Float32Array;
+  i32?: Int32Array;
+  i64?: BigInt64Array;
+}
+
+function prepare(spec: ParquetColumnSpec, v: ParquetColumnValues, n: number): PreparedColumn {
+  if (v.length !== n) throw new Error(`parquet column ${spec.name}: ${v.length} values for ${n} rows`);
+  const optional = spec.repetition === 'OPTIONAL';
+  const p: PreparedColumn = { spec, optional };
+  switch (spec.type) {
+    case 'DOUBLE':
+      p.f64 = v instanceof Float64Array ? v : Float64Array.from(v as ArrayLike<number>);
+      break;
+    case 'FLOAT':
+      p.f32 = v instanceof Float32Array ? v : Float32Array.from(v as ArrayLike<number>);
+      break;
+    case 'INT32': {
+      if (v instanceof Int32Array && !optional) p.i32 = v;
+      else {
+        // Validated copy: OPTIONAL INT32 may carry NaN for null in a number array.
+        const f = v instanceof Float64Array ? v : Float64Array.from(v as ArrayLike<number>);
+        for (let i = 0; i < n; i++) {
+          const x = f[i];
+          if (x !== x) {
+            if (!optional) throw new Error(`parquet column ${spec.name}: NaN in a REQUIRED INT32 column (row ${i})`);
+          } else if ((x | 0) !== x) throw new Error(`parquet column ${spec.name}: ${x} is not an int32 (row ${i})`);
+        }
+        if (optional) p.f64 = f;
+        else p.i32 = Int32Array.from(f);
+      }
+      break;
+    }
+    case 'INT64': {
+      if (typeof BigInt64Array !== 'undefined' && v instanceof BigInt64Array) {
+        if (optional) throw new Error(`parquet column ${spec.name}: OPTIONAL INT64 needs numbers (NaN = null), not a BigInt64Array`);
+        p.i64 = v;
+        break;
+      }
+      const f = v instanceof Float64Array ? v : Float64Array.from(v as ArrayLike<number>);
+      for (let i = 0; i < n; i++) {
+        const x = f[i];
+        if (x !== x) {
+          if (!optional) throw new Error(`parquet column ${spec.name}: NaN in a REQUIRED INT64 column (row ${i})`);
+        } else if (!(x === Math.floor(x) && x <= MAX_SAFE && x >= -MAX_SAFE)) throw new Error(`parquet column ${spec.name}: ${x} is not a safe integer (row ${i})`);
+      }
+      p.f64 = f;
+      break;
+    }
+    default:
+      throw new Error(`parquet column ${(spec as ParquetColumnSpec).name}: unsupported type ${(spec as ParquetColumnSpec).type}`);
+  }
+  return p;
+}
+
+interface ChunkStats {
+  nulls: number;
+  /** Non-NaN, non-null values seen (min/max valid when > 0). */
+  count: number;
+  min: number;
+  max: number;
+  minBig?: bigint;
+  maxBig?: bigint;
+}
+
+function chunkStats(p: PreparedColumn, a: number, b: number): ChunkStats {
+  let nulls = 0;
+  let count = 0;
+  let mn = Infinity;
+  let mx = -Infinity;
+  if (p.i64) {
+    let lo = p.i64[a];
+    let hi = p.i64[a];
+    for (let i = a; i < b; i++) {
+      const x = p.i64[i];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    return { nulls: 0, count: b - a, min: 0, max: 0, minBig: lo, maxBig: hi };
+  }
+  if (p.i32) {
+    // Monomorphic loop for the (many) Int32Array flag columns; no nulls possible.
+    const v = p.i32;
+    let lo = 2147483647;
+    let hi = -2147483648;
+    for (let i = a; i < b; i++) {
+      const x = v[i];
+      if (x < lo) lo = x;
+      if (x > hi) hi = x;
+    }
+    return { nulls: 0, count: b - a, min: lo, max: hi };
+  }
+  const v = (p.f64 ?? p.f32)!;
+  for (let i = a; i < b; i++) {
+    const x = v[i];
+    if (x !== x) {
+      nulls++;
+      continue;
+    }
+    if (x < mn) mn = x;
+    if (x > mx) mx = x;
+  }
+  count = b - a - nulls;
+  // REQUIRED floating columns keep NaN as a value (not a null, not in min/max).
+  const floating = p.spec.type === 'DOUBLE' || p.spec.type === 'FLOAT';
+  if (floating && !p.optional) nulls = 0;
+  return { nulls, count, min: mn, max: mx };
+}
+
+function statBytes(type: ParquetType, x: number, big?: bigint): Uint8Array {
+  const b = new Uint8Array(WIDTH[type]);
+  const dv = new DataView(b.buffer);
+  if (type === 'DOUBLE') dv.setFloat64(0, x, true);
+  else if (type === 'FLOAT') dv.setFloat32(0, x, true);
+  else if (type === 'INT32') dv.setInt32(0, x, true);
+  else dv.setBigInt64(0, big ?? BigInt(x), true);
+  return b;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page encoding into a reusable scratch buffer
+
+// Three module-level scratch buffers (encodeParquet is synchronous, so they are never shared):
+// raw page, compacted non-null values, compressed page.
+let pageScratch = new Uint8Array(1 << 16);
+let valueScratch = new Uint8Array(1 << 16);
+let compScratch = new Uint8Array(1 << 16);
+
+function ensurePage(n: number): Uint8Array {
+  if (pageScratch.length < n) pageScratch = new Uint8Array(Math.max(n, pageScratch.length * 2));
+  return pageScratch;
+}
+function ensureScratch2(n: number): Uint8Array {
+  if (valueScratch.length < n) valueScratch = new Uint8Array(Math.max(n, valueScratch.length * 2));
+  return valueScratch;
+}
+function ensureComp(n: number): Uint8Array {
+  if (compScratch.length < n) compScratch = new Uint8Array(Math.max(n, compScratch.length * 2));
+  return compScratch;
+}
+
+/** Definition levels (bit width 1) as RLE runs, with the v1 4-byte length prefix. Returns end. */
+function writeDefLevels(v: Float64Array | Float32Array, a: number, b: number, noNulls: boolean, dst: Uint8Array, op: number): number {
+  const lenAt = op;
+  op += 4;
+  let i = noNulls ? b : a;
+  if (noNulls) {
+    op = varintInto(dst, op, (b - a) * 2);
+    dst[op++] = 1;
+  }
+  while (i < b) {
+    const isNull = v[i] !== v[i];
+    let j = i + 1;
+    if (isNull) while (j < b && v[j] !== v[j]) j++;
+    else while (j < b && v[j] === v[j]) j++;
+    let h = (j - i) * 2;
+    while (h >= 128) {
+      dst[op++] = (h % 128) | 128;
+      h = Math.floor(h / 128);
+    }
+    dst[op++] = h;
+    dst[op++] = isNull ? 0 : 1;
+    i = j;
+  }
+  const len = op - lenAt - 4;
+  dst[lenAt] = len & 255;
+  dst[lenAt + 1] = (len >>> 8) & 255;
+  dst[lenAt + 2] = (len >>> 16) & 255;
+  dst[lenAt + 3] = len >>> 24;
+  return op;
+}
+
+/** Non-null values of rows [a, b) (or all of them) as a view of `w`-byte elements. */
+function valueBytes(p: PreparedColumn, a: number, b: number, nonNull: number): Uint8Array {
+  const t = p.spec.type;
+  if (t === 'DOUBLE' || (t === 'INT64' && p.i64)) {
+    const v = (p.i64 ?? p.f64)!;
+    if (nonNull === b - a) return new Uint8Array(v.buffer, v.byteOffset + a * 8, (b - a) * 8);
+    const f = p.f64!;
+    const s = ensureScratch2(nonNull * 8);
+    const out = new Float64Array(s.buffer, 0, nonNull);
+    let k = 0;
+    for (let i = a; i < b; i++) {
+      const x = f[i];
+      if (x === x) out[k++] = x;
+    }
+    return s.subarray(0, nonNull * 8);
+  }
+  if (t === 'FLOAT' || (t === 'INT32' && p.i32)) {
+    const v = (p.f32 ?? p.i32)!;
+    if (nonNull === b - a) return new Uint8Array(v.buffer, v.byteOffset + a * 4, (b - a) * 4);
+    const s = ensureScratch2(nonNull * 4);
+    const out = new Float32Array(s.buffer, 0, nonNull);
+    const f = p.f32!;
+    let k = 0;
+    for (let i = a; i < b; i++) {
+      const x = f[i];
+      if (x === x) out[k++] = x;
+    }
+    return s.subarray(0, nonNull * 4);
+  }
+  const f = p.f64!;
+  if (t === 'INT32') {
+    const s = ensureScratch2(nonNull * 4);
+    const out = new Int32Array(s.buffer, 0, nonNull);
+    let k = 0;
+    for (let i = a; i < b; i++) {
+      const x = f[i];
+      if (x === x) out[k++] = x;
+    }
+    return s.subarray(0, nonNull * 4);
+  }
+  // INT64 from numbers: two int32 halves (little-endian).
+  const s = ensureScratch2(nonNull * 8);
+  const out = new Int32Array(s.buffer, 0, nonNull * 2);
+  let k = 0;
+  for (let i = a; i < b; i++) {
+    const x = f[i];
+    if (x !== x) continue;
+    const hi = Math.floor(x / TWO32);
+    out[k++] = x - hi * TWO32;
+    out[k++] = hi;
+  }
+  return s.subarray(0, nonNull * 8);
+}
+
+function writePlain(src: Uint8Array, dst: Uint8Array, op: number): number {
+  dst.set(src, op);
+  return op + src.length;
+}
+
+/**
+ * BYTE_STREAM_SPLIT of the non-null values of rows [a, b) of a FLOAT/DOUBLE column, straight from
+ * the column (nulls = NaN skipped in the same pass, no compaction copy).
+ */
+function writeByteStreamSplit(p: PreparedColumn, a: number, b: number, nonNull: number, dst: Uint8Array, op: number): number {
+  const n = nonNull;
+  const skipNaN = nonNull !== b - a;
+  if (p.f64) {
+    const f = p.f64;
+    const u = new Uint32Array(f.buffer, f.byteOffset, f.length * 2);
+    let o = op;
+    for (let i = a; i < b; i++) {
+      if (skipNaN && f[i] !== f[i]) continue;
+      const lo = u[2 * i];
+      const hi = u[2 * i + 1];
+      dst[o] = lo;
+      dst[o + n] = lo >>> 8;
+      dst[o + 2 * n] = lo >>> 16;
+      dst[o + 3 * n] = lo >>> 24;
+      dst[o + 4 * n] = hi;
+      dst[o + 5 * n] = hi >>> 8;
+      dst[o + 6 * n] = hi >>> 16;
+      dst[o + 7 * n] = hi >>> 24;
+      o++;
+    }
+    return op + 8 * n;
+  }
+  const f = p.f32!;
+  const u = new Uint32Array(f.buffer, f.byteOffset, f.length);
+  let o = op;
+  for (let i = a; i < b; i++) {
+    if (skipNaN && f[i] !== f[i]) continue;
+    const x = u[i];
+    dst[o] = x;
+    dst[o + n] = x >>> 8;
+    dst[o + 2 * n] = x >>> 16;
+    dst[o + 3 * n] = x >>> 24;
+    o++;
+  }
+  return op + 4 * n;
+}
+
+const DELTA_BLOCK = 128;
+const DELTA_MINIBLOCKS = 4;
+const DELTA_MINI = 32;
+const deltaBuf = new Float64Array(DELTA_BLOCK);
+
+function varintInto(dst: Uint8Array, op: number, x: number): number {
+  while (x >= 128) {
+    dst[op++] = (x % 128) | 128;
+    x = Math.floor(x / 128);
+  }
+  dst[op++] = x;
+  return op;
+}
+
+function zigzagInto(dst: Uint8Array, op: number, x: number): number {
+  if (x >= -0x40000000 && x < 0x40000000) return varintInto(dst, op, x >= 0 ? x * 2 : -x * 2 - 1);
+  let z = BigInt(x);
+  z = z >= 0n ? z << 1n : (-z << 1n) - 1n;
+  while (z >= 128n) {
+    dst[op++] = Number(z & 127n) | 128;
+    z >>= 7n;
+  }
+  dst[op++] = Number(z);
+  return op;
+}
+
+let gMin = 0;
+let gMax = 0;
+
+/** Deltas of the next m non-null values from index i (after `prev`) into deltaBuf; new i or -1. */
+function gatherF64(v: Float64Array, i: number, m: number, prev: number, dmin: number, dmax: number): number {
+  const d = deltaBuf;
+  let minD = Infinity;
+  let maxD = -Infinity;
+  for (let k = 0; k < m; ) {
+    const x = v[i++];
+    if (x !== x) continue;
+    if (x > DELTA_LIMIT || x < -DELTA_LIMIT) return -1;
+    const dx = x - prev;
+    if (dx < dmin || dx > dmax) return -1;
+    d[k++] = dx;
+    if (dx < minD) minD = dx;
+    if (dx > maxD) maxD = dx;
+    prev = x;
+  }
+  gMin = minD;
+  gMax = maxD;
+  return i;
+}
+
+function gatherI32(v: Int32Array, i: number, m: number, prev: number): number {
+  const d = deltaBuf;
+  let minD = Infinity;
+  let maxD = -Infinity;
+  for (let k = 0; k < m; k++) {
+    const x = v[i++];
+    const dx = x - prev;
+    d[k] = dx;
+    if (dx < minD) minD = dx;
+    if (dx > maxD) maxD = dx;
+    prev = x;
+  }
+  // Deltas must stay within int32 for INT32 readers.
+  if (minD < -2147483648 || maxD > 2147483647) return -1;
+  gMin = minD;
+  gMax = maxD;
+  return i;
+}
+
+/**
+ * DELTA_BINARY_PACKED of integral numbers v[a..b) skipping NaN (nulls). Returns the end offset,
+ * or -1 when a value or delta is out of the supported range (|v| ≤ 2^52, INT32 deltas within
+ * int32, delta − min delta < 2^32): the caller then writes PLAIN.
+ */
+function writeDelta(v: Float64Array | Int32Array, a: number, b: number, nonNull: number, int32: boolean, dst: Uint8Array, op: number): number {
+  op = varintInto(dst, op, DELTA_BLOCK);
+  op = varintInto(dst, op, DELTA_MINIBLOCKS);
+  op = varintInto(dst, op, nonNull);
+  if (nonNull === 0) return zigzagInto(dst, op, 0);
+  let i = a;
+  while (v[i] !== v[i]) i++;
+  let prev = v[i++];
+  if (prev > DELTA_LIMIT || prev < -DELTA_LIMIT) return -1;
+  op = zigzagInto(dst, op, prev);
+  let left = nonNull - 1;
+  const d = deltaBuf;
+  const dmin = int32 ? -2147483648 : -DELTA_LIMIT * 2;
+  const dmax = int32 ? 2147483647 : DELTA_LIMIT * 2;
+  while (left > 0) {
+    const m = left < DELTA_BLOCK ? left : DELTA_BLOCK;
+    // Monomorphic gather loops (Float64Array time stamps vs Int32Array flags).
+    i = v instanceof Int32Array ? gatherI32(v, i, m, prev) : gatherF64(v, i, m, prev, dmin, dmax);
+    if (i < 0) return -1;
+    prev = v[i - 1];
+    const minD = gMin;
+    const maxD = gMax;
+    op = zigzagInto(dst, op, minD);
+    if (maxD === minD) {
+      // Constant delta (regular time stamps, constant flags): every miniblock has bit width 0.
+      for (let mb = 0; mb < DELTA_MINIBLOCKS; mb++) dst[op++] = 0;
+      left -= m;
+      continue;
+    }
+    const widthsAt = op;
+    op += DELTA_MINIBLOCKS;
+    const used = Math.ceil(m / DELTA_MINI);
+    for (let mb = 0; mb < DELTA_MINIBLOCKS; mb++) {
+      if (mb >= used) {
+        dst[widthsAt + mb] = 0;
+        continue;
+      }
+      const k0 = mb * DELTA_MINI;
+      const k1 = Math.min(m, k0 + DELTA_MINI);
+      let mx = 0;
+      for (let k = k0; k < k1; k++) {
+        const u = d[k] - minD;
+        if (u > mx) mx = u;
+      }
+      if (mx >= TWO32) return -1;
+      const w = mx === 0 ? 0 : 32 - Math.clz32(mx);
+      dst[widthsAt + mb] = w;
+      if (w === 0) continue;
+      const bytes = w * 4; // 32 values × w bits
+      dst.fill(0, op, op + bytes);
+      let bp = op * 8;
+      for (let k = k0; k < k1; k++) {
+        const u = d[k] - minD;
+        const p = bp >>> 3;
+        const s = bp & 7;
+        dst[p] |= (u << s) & 255;
+        for (let t = 8 - s, q = p + 1; t < w; t += 8, q++) dst[q] = u >>> t;
+        bp += w;
+      }
+      op += bytes;
+    }
+    left -= m;
+  }
+  return op;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Encoder
+
+interface ChunkMeta {
+  spec: ParquetColumnSpec;
+  encodings: Set<number>;
+  codec: number;
+  numValues: number;
+  uncompressed: number;
+  compressed: number;
+  dataPageOffset: number;
+  stats: ChunkStats | null;
+}
+
+function compressPage(codec: ParquetCodec, page: Uint8Array): Uint8Array {
+  if (codec === 'UNCOMPRESSED') return page;
+  if (codec === 'GZIP') return zlib.gzipSync(page, { level: 1 });
+  const dst = ensureComp(snappyMaxLength(page.length));
+  return dst.subarray(0, snappyCompressInto(page, dst, 0));
+}
+
+/**
+ * Encode a flat table into Parquet file bytes.
+ *
+ * @param schema leaf columns in order
+ * @param columns values per column (same order as schema), all of the same length
+ */
+export function encodeParquet(schema: ParquetColumnSpec[], columns: ParquetColumnValues[], opts: EncodeParquetOptions = {}): Uint8Array {
+  if (columns.length !== schema.length) throw new Error(`parquet: ${columns.length} columns for a schema of ${schema.length}`);
+  const names = new Set<string>();
+  for (const s of schema) {
+    if (!s.name || names.has(s.name)) throw new Error(`parquet: empty or duplicate column name ${JSON.stringify(s.name)}`);
+    names.add(s.name);
+    if (s.logical && s.type !== 'INT64') throw new Error(`parquet column ${s.name}: ${s.logical} needs INT64`);
+    if (s.encoding === 'BYTE_STREAM_SPLIT' && s.type !== 'DOUBLE' && s.type !== 'FLOAT') throw new Error(`parquet column ${s.name}: BYTE_STREAM_SPLIT only for FLOAT/DOUBLE here`);
+    if (s.encoding === 'DELTA_BINARY_PACKED' && s.type !== 'INT32' && s.type !== 'INT64') throw new Error(`parquet column ${s.name}: DELTA_BINARY_PACKED needs INT32/INT64`);
+  }
+  const n = columns.length ? columns[0].length : 0;
+  const prepared = schema.map((s, c) => prepare(s, columns[c], n));
+  const codec = opts.codec ?? 'SNAPPY';
+  const rgRows = Math.max(1, Math.floor(opts.rowGroupRows ?? Math.max(1, n)));
+  const pageRows = Math.max(1, Math.floor(opts.pageRows ?? 131072));
+  const withStats = opts.statistics !== false;
+
+  let rawBytes = 0;
+  for (const s of schema) rawBytes += WIDTH[s.type] * n;
+  const out = new Bytes((codec === 'UNCOMPRESSED' ? rawBytes : rawBytes / 2) + 4096 + 64 * schema.length);
+  out.bytes(utf8.encode('PAR1'));
+  const header = new Bytes(256);
+  const rowGroups: { chunks: ChunkMeta[]; rows: number; offset: number }[] = [];
+
+  // 0 rows: no row group at all (what arrow-rs writes for an empty table).
+  for (let r0 = 0; r0 < n; r0 += rgRows) {
+    const r1 = Math.min(n, r0 + rgRows);
+    const chunks: ChunkMeta[] = [];
+    const rgOffset = out.pos;
+    for (const p of prepared) {
+      const st = chunkStats(p, r0, r1);
+      const w = WIDTH[p.spec.type];
+      const enc: ParquetEncoding = p.spec.encoding ?? (p.spec.type === 'INT32' || p.spec.type === 'INT64' ? 'DELTA_BINARY_PACKED' : 'PLAIN');
+      const meta: ChunkMeta = { spec: p.spec, encodings: new Set(), codec: CODEC_ID[codec], numValues: r1 - r0, uncompressed: 0, compressed: 0, dataPageOffset: out.pos, stats: withStats ? st : null };
+      if (p.optional) meta.encodings.add(ENC_ID.RLE);
+      for (let a = r0; a < r1; a += pageRows) {
+        const b = Math.min(r1, a + pageRows);
+        const pst = p.optional ? (a === r0 && b === r1 ? st : chunkStats(p, a, b)) : null;
+        const nonNull = pst ? b - a - pst.nulls : b - a;
+        // Raw page: [def levels] values.
+        const cap = 64 + 3 * (b - a) + (w + 1) * nonNull;
+        const page = ensurePage(cap);
+        let op = 0;
+        if (p.optional) op = writeDefLevels((p.f64 ?? p.f32)!, a, b, nonNull === b - a, page, op);
+        let used: ParquetEncoding = enc;
+        if (enc === 'DELTA_BINARY_PACKED' && !p.i64) {
+          const e = writeDelta((p.i32 ?? p.f64)!, a, b, nonNull, p.spec.type === 'INT32', page, op);
+          if (e < 0) used = 'PLAIN';
+          else op = e;
+        } else if (enc === 'DELTA_BINARY_PACKED') used = 'PLAIN';
+        if (used === 'PLAIN') op = writePlain(valueBytes(p, a, b, nonNull), page, op);
+        else if (used === 'BYTE_STREAM_SPLIT') op = writeByteStreamSplit(p, a, b, nonNull, page, op);
+        meta.encodings.add(ENC_ID[used]);
+        const raw = page.subarray(0, op);
+        const body = compressPage(codec, raw);
+        header.pos = 0;
+        const t = new Thrift(header);
+        t.i32(1, 0).i32(2, raw.length).i32(3, body.length);
+        t.struct(5).i32(1, b - a).i32(2, ENC_ID[used]).i32(3, ENC_ID.RLE).i32(4, ENC_ID.RLE).end();
+        header.byte(0);
+        out.bytes(header.buf.subarray(0, header.pos));
+        out.bytes(body);
+        meta.uncompressed += header.pos + raw.length;
+        meta.compressed += header.pos + body.length;
+      }
+      chunks.push(meta);
+    }
+    rowGroups.push({ chunks, rows: r1 - r0, offset: rgOffset });
+  }
+
+  // Footer
+  const footAt = out.pos;
+  const t = new Thrift(out);
+  t.i32(1, 1);
+  t.list(2, T_STRUCT, schema.length + 1);
+  t.elem().binary(4, 'schema').i32(5, schema.length).end();
+  for (const s of schema) {
+    t.elem().i32(1, TYPE_ID[s.type]).i32(3, s.repetition === 'OPTIONAL' ? 1 : 0).binary(4, s.name);
+    if (s.logical === 'TIMESTAMP_MILLIS') {
+      t.i32(6, 9); // ConvertedType TIMESTAMP_MILLIS
+      t.struct(10).struct(8).bool(1, true).struct(2).struct(1).end().end().end().end(); // LogicalType.TIMESTAMP{UTC, MILLIS}
+    }
+    t.end();
+  }
+  t.i64(3, n);
+  t.list(4, T_STRUCT, rowGroups.length);
+  rowGroups.forEach((rg, ordinal) => {
+    t.elem();
+    t.list(1, T_STRUCT, rg.chunks.length);
+    let total = 0;
+    let totalCompressed = 0;
+    for (const c of rg.chunks) {
+      total += c.uncompressed;
+      totalCompressed += c.compressed;
+      t.elem().i64(2, c.dataPageOffset).struct(3);
+      t.i32(1, TYPE_ID[c.spec.type]);
+      t.list(2, T_I32, c.encodings.size);
+      for (const e of [...c.encodings].sort((x, y) => x - y)) t.i32Elem(e);
+      t.list(3, T_BINARY, 1).stringElem(c.spec.name);
+      t.i32(4, c.codec).i64(5, c.numValues).i64(6, c.uncompressed).i64(7, c.compressed).i64(9, c.dataPageOffset);
+      if (c.stats) {
+        const st = c.stats;
+        t.struct(12);
+        t.i64(3, st.nulls);
+        if (st.count > 0) {
+          let mx = st.max;
+          let mn = st.min;
+          if (c.spec.type === 'DOUBLE' || c.spec.type === 'FLOAT') {
+            if (mx === 0) mx = 0; // +0.0
+            if (mn === 0) mn = -0; // -0.0
+          }
+          t.binary(5, statBytes(c.spec.type, mx, st.maxBig)).binary(6, statBytes(c.spec.type, mn, st.minBig));
+        }
+        t.end();
+      }
+      t.end(); // ColumnMetaData
+      t.end(); // ColumnChunk
+    }
+    t.i64(2, total).i64(3, rg.rows).i64(5, rg.offset).i64(6, totalCompressed).i16(7, ordinal);
+    t.end();
+  });
+  const kv = opts.kvMetadata ?? [];
+  if (kv.length) {
+    t.list(5, T_STRUCT, kv.length);
+    for (const e of kv) t.elem().binary(1, e.key).binary(2, e.value).end();
+  }
+  t.binary(6, opts.createdBy ?? 'geonode parquet encoder');
+  t.list(7, T_STRUCT, schema.length);
+  for (let i = 0; i < schema.length; i++) t.elem().struct(1).end().end(); // TYPE_ORDER
+  out.byte(0);
+  const len = out.pos - footAt;
+  out.ensure(8);
+  out.buf[out.pos++] = len & 255;
+  out.buf[out.pos++] = (len >>> 8) & 255;
+  out.buf[out.pos++] = (len >>> 16) & 255;
+  out.buf[out.pos++] = len >>> 24;
+  out.bytes(utf8.encode('PAR1'));
+  return out.buf.subarray(0, out.pos);
+}
