@@ -28,6 +28,13 @@ export interface NodeConfig {
   restrictedFile: string;
   /** Digest realm; htdigest HA1 values are bound to it (`htdigest -c file <realm> user`). */
   authRealm: string;
+  /** Root of the product tile tree served under /products (GEONODE_TILES, default var/tiles). */
+  tilesDir: string;
+  /**
+   * /products/timeseries: most samples (rows × parameters) in one response without maxPoints
+   * before 413 (USGS geomag web service REQUEST_LIMIT: 345,600).
+   */
+  maxSamples: number;
 }
 
 export function defaultConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig {
@@ -44,5 +51,7 @@ export function defaultConfig(env: NodeJS.ProcessEnv = process.env): NodeConfig 
     usersFile: env.GEONODE_USERS ? path.resolve(env.GEONODE_USERS) : '',
     restrictedFile: env.GEONODE_RESTRICTED ? path.resolve(env.GEONODE_RESTRICTED) : '',
     authRealm: env.GEONODE_AUTH_REALM ?? 'FDSN',
+    tilesDir: path.resolve(env.GEONODE_TILES ?? path.join('var', 'tiles')),
+    maxSamples: Number(env.GEONODE_MAX_SAMPLES ?? 345_600),
   };
 }

@@ -1,0 +1,378 @@
+/**
+ * Query layer of /products: dataset resolution, windowed reads across tiles, the sample budget
+ * and spectrogram binning. No HTTP here (routes.ts maps ProductQueryError to responses).
+ *
+ * Windows are [startMs, stopMs): start inclusive, stop exclusive (HAPI), so consecutive requests
+ * stitch without duplicates.
+ */
+import fs from 'node:fs';
+import { readTile, readTileMetadata, listTiles, tileCatalog, cadenceMs, type DatasetInfo, type Layer, type TileInfo } from './tiles';
+
+/** An error with the HTTP status and the HAPI status code (1400–1409) to answer with. */
+export class ProductQueryError extends Error {
+  constructor(
+    readonly status: number,
+    readonly hapiCode: number,
+    message: string,
+    readonly parameter?: string,
+  ) {
+    super(message);
+    this.name = 'ProductQueryError';
+  }
+}
+
+// HAPI 3.3 status codes (products-methods §1).
+export const HAPI = {
+  OK: 1200,
+  NO_DATA: 1201,
+  USER_INPUT: 1400,
+  UNKNOWN_PARAMETER_NAME: 1401,
+  BAD_START: 1402,
+  BAD_STOP: 1403,
+  START_NOT_BEFORE_STOP: 1404,
+  UNKNOWN_DATASET: 1406,
+  UNKNOWN_DATASET_PARAMETER: 1407,
+  TOO_MUCH_DATA: 1408,
+  UNSUPPORTED_FORMAT: 1409,
+  DUPLICATE_PARAMETERS: 1411,
+  INTERNAL: 1500,
+} as const;
+
+// ---------------------------------------------------------------------------------------------
+// Footer cache: ts range and row count per tile, keyed by path and re-read when mtime/size change
+// (tiles are replaced atomically by ingest, so a changed file has a new mtime or size).
+
+interface Footer {
+  mtimeMs: number;
+  bytes: number;
+  rows: number;
+  /** First / last ts of the tile (epoch ms), NaN when the file has no statistics. */
+  tsMin: number;
+  tsMax: number;
+  kv: Record<string, string>;
+}
+
+const footers = new Map<string, Footer>();
+
+function statNumber(v: unknown): number {
+  if (v instanceof Date) return v.getTime();
+  if (typeof v === 'bigint' || typeof v === 'number') return Number(v);
+  return NaN;
+}
+
+export async function tileFooter(t: Pick<TileInfo, 'path' | 'mtimeMs' | 'bytes'>): Promise<Footer> {
+  const hit = footers.get(t.path);
+  if (hit && hit.mtimeMs === t.mtimeMs && hit.bytes === t.bytes) return hit;
+  const { metadata, kv } = await readTileMetadata(t.path);
+  let tsMin = NaN;
+  let tsMax = NaN;
+  for (const rg of metadata.row_groups) {
+    const col = rg.columns.find((c) => c.meta_data?.path_in_schema?.[0] === 'ts');
+    const st = col?.meta_data?.statistics;
+    const lo = statNumber(st?.min_value ?? st?.min);
+    const hi = statNumber(st?.max_value ?? st?.max);
+    if (lo === lo) tsMin = tsMin === tsMin ? Math.min(tsMin, lo) : lo;
+    if (hi === hi) tsMax = tsMax === tsMax ? Math.max(tsMax, hi) : hi;
+  }
+  const f: Footer = { mtimeMs: t.mtimeMs, bytes: t.bytes, rows: Number(metadata.num_rows), tsMin, tsMax, kv };
+  if (footers.size > 4096) footers.clear(); // bounded; a rebuild costs one footer read per tile
+  footers.set(t.path, f);
+  return f;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasets
+
+export interface ResolvedDataset extends DatasetInfo {
+  /** Actual first sample time and (exclusive) end: last sample + cadence (from tile footers). */
+  firstMs: number;
+  endMs: number;
+  /** `long` for VLF spectra (one row per (time, bin)); `wide` otherwise. */
+  layout: 'long' | 'wide';
+  /** Value parameters clients can ask for (quality and layout columns excluded). */
+  valueParameters: { name: string; type: string; units: string | null }[];
+  /** Names of the `<p>_q` quality columns present. */
+  qualityColumns: Set<string>;
+  /** HAPI bins of a spectrum dataset (centres in Hz). */
+  bins: { name: string; units: string; centers: number[] } | null;
+  stationMeta: { name?: string | null; latitude?: number | null; longitude?: number | null; elevation?: number | null } | null;
+  /** Tile time-stamp offset inside the cadence (IAGA: 0 = begin; 30 s for some hourly files). */
+  stampOffsetMs: number;
+}
+
+const PART = /^[A-Za-z0-9._-]+$/;
+const LONG_LAYOUT_COLUMNS = new Set(['bin', 'freq_hz', 'frames']);
+
+/** `layer/source/station/cadence` → its parts, or null when malformed. */
+export function parseDatasetId(id: string): { layer: Layer; source: string; station: string; cadence: string } | null {
+  const p = id.split('/');
+  if (p.length !== 4 || p.some((x) => !PART.test(x) || x === '.' || x === '..')) return null;
+  // Any layer the tile tree knows (raw, std, and the feature/score layers of later issues).
+  if (!['raw', 'std', 'feat', 'score'].includes(p[0])) return null;
+  return { layer: p[0] as Layer, source: p[1], station: p[2], cadence: p[3] };
+}
+
+async function enrich(d: DatasetInfo, root: string): Promise<ResolvedDataset> {
+  const tiles = listTiles(root, { layer: d.layer, source: d.source, station: d.station, cadence: d.cadence });
+  const first = tiles.length ? await tileFooter(tiles[0]) : null;
+  const last = tiles.length ? await tileFooter(tiles[tiles.length - 1]) : null;
+  const cad = d.cadenceMs === d.cadenceMs ? d.cadenceMs : 0;
+  const layout = d.meta.layout === 'long' ? 'long' : 'wide';
+  // Columns = union over every tile of the dataset (newest first): files of one station may
+  // report different elements (BOU 2018 XYZF, BOU 2020 HE), and tileCatalog only reads the newest.
+  const allCols = new Map<string, { name: string; type: string; units: string | null }>();
+  for (let i = tiles.length - 1; i >= 0; i--) {
+    const f = await tileFooter(tiles[i]);
+    let cols: { name: string; type: string; units: string | null }[] = [];
+    try {
+      cols = JSON.parse(f.kv['geonode.columns'] ?? '[]');
+    } catch {
+      /* a tile without the column list contributes nothing */
+    }
+    for (const c of cols) if (!allCols.has(c.name)) allCols.set(c.name, c);
+  }
+  const qualityColumns = new Set([...allCols.keys()].filter((n) => n.endsWith('_q')));
+  const valueParameters = [...allCols.values()].filter((p) => !p.name.endsWith('_q') && p.type !== 'INT32' && !(layout === 'long' && LONG_LAYOUT_COLUMNS.has(p.name)));
+  const b = d.meta.bins as { name?: string; units?: string; centers?: number[] } | undefined;
+  const bins = b && Array.isArray(b.centers) ? { name: b.name ?? 'frequency', units: b.units ?? 'Hz', centers: b.centers.map(Number) } : null;
+  const sm = d.meta.station_meta;
+  return {
+    ...d,
+    firstMs: first && first.tsMin === first.tsMin ? first.tsMin : d.startMs,
+    endMs: last && last.tsMax === last.tsMax ? last.tsMax + cad : d.stopMs,
+    layout,
+    valueParameters,
+    qualityColumns,
+    bins,
+    stationMeta: sm && typeof sm === 'object' ? (sm as ResolvedDataset['stationMeta']) : null,
+    stampOffsetMs: Number(d.meta.time_stamp_offset_ms ?? 0) || 0,
+  };
+}
+
+/** Every dataset of the tile tree (one footer per dataset plus first/last tile footers, cached). */
+export async function listDatasets(root: string): Promise<ResolvedDataset[]> {
+  if (!fs.existsSync(root)) return [];
+  const cat = await tileCatalog(root);
+  const out: ResolvedDataset[] = [];
+  for (const d of cat) out.push(await enrich(d, root));
+  return out;
+}
+
+/** One dataset by id (`std/geomag/KAK/PT1S`); null when unknown. */
+export async function resolveDataset(root: string, id: string): Promise<ResolvedDataset | null> {
+  const k = parseDatasetId(id);
+  if (!k || !fs.existsSync(root)) return null;
+  const cat = await tileCatalog(root, k);
+  const d = cat.find((x) => x.id === id);
+  return d ? enrich(d, root) : null;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Windowed reads
+
+export interface WindowData {
+  /** Epoch ms, ascending, in [startMs, stopMs). */
+  ts: Float64Array;
+  /** Per requested parameter: values with NaN for null. */
+  values: Float64Array[];
+  /** Per requested parameter: the `<p>_q` flags, or null when the dataset has none. */
+  flags: (Int32Array | null)[];
+  /** Source files (name, sha256) of the tiles read, deduplicated. */
+  sources: { name: string; sha256: string; bytes?: number }[];
+}
+
+function concat<T extends Float64Array | Int32Array>(parts: T[], make: (n: number) => T): T {
+  const n = parts.reduce((a, p) => a + p.length, 0);
+  const out = make(n);
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
+
+/** Tiles of a dataset intersecting [startMs, stopMs). */
+export function windowTiles(root: string, ds: Pick<ResolvedDataset, 'layer' | 'source' | 'station' | 'cadence'>, startMs: number, stopMs: number): TileInfo[] {
+  return listTiles(root, { layer: ds.layer, source: ds.source, station: ds.station, cadence: ds.cadence, startMs, endMs: stopMs });
+}
+
+/**
+ * Exact number of rows of the window, without reading value columns: a tile entirely inside the
+ * window counts its footer's num_rows; a tile cut by the window edges has its ts column read.
+ * Stops early (returning a lower bound > limit) once `limit` is exceeded, so an oversized
+ * request is refused before anything big is read.
+ */
+export async function countRows(tiles: TileInfo[], startMs: number, stopMs: number, limit = Infinity): Promise<number> {
+  let n = 0;
+  const edges: TileInfo[] = [];
+  for (const t of tiles) {
+    const f = await tileFooter(t);
+    if (f.tsMin === f.tsMin && f.tsMax === f.tsMax && f.tsMin >= startMs && f.tsMax < stopMs) n += f.rows;
+    else if (!(f.tsMax < startMs || f.tsMin >= stopMs)) edges.push(t);
+    if (n > limit) return n;
+  }
+  for (const t of edges) {
+    n += (await readTile(t.path, { columns: [], startMs, endMs: stopMs })).rows;
+    if (n > limit) return n;
+  }
+  return n;
+}
+
+/** Read parameters (and their `_q` flags) of a wide dataset over [startMs, stopMs). */
+export async function readWindow(root: string, ds: ResolvedDataset, params: string[], startMs: number, stopMs: number): Promise<WindowData> {
+  const tiles = windowTiles(root, ds, startMs, stopMs);
+  const tsParts: Float64Array[] = [];
+  const valParts: Float64Array[][] = params.map(() => []);
+  const flagParts: Int32Array[][] = params.map(() => []);
+  const hasQ = params.map((p) => ds.qualityColumns.has(`${p}_q`));
+  const sources = new Map<string, { name: string; sha256: string; bytes?: number }>();
+  for (const t of tiles) {
+    const cols = params.flatMap((p, i) => (hasQ[i] ? [p, `${p}_q`] : [p]));
+    // A tile older than the newest may lack a column (schema change): read what it has.
+    const f = await tileFooter(t);
+    const have = new Set<string>(JSON.parse(f.kv['geonode.columns'] ?? '[]').map((c: { name: string }) => c.name));
+    const d = await readTile(t.path, { columns: cols.filter((c) => have.size === 0 || have.has(c)), startMs, endMs: stopMs });
+    if (d.rows === 0) continue;
+    tsParts.push(d.ts);
+    params.forEach((p, i) => {
+      const v = d.columns[p];
+      valParts[i].push(v instanceof Float64Array ? v : new Float64Array(d.rows).fill(NaN));
+      if (hasQ[i]) {
+        const q = d.columns[`${p}_q`];
+        flagParts[i].push(q instanceof Int32Array ? q : new Int32Array(d.rows));
+      }
+    });
+    try {
+      for (const s of JSON.parse(d.kv['geonode.source_files'] ?? '[]') as { name: string; sha256: string; bytes?: number }[]) sources.set(s.sha256 + s.name, s);
+    } catch {
+      /* provenance is optional */
+    }
+  }
+  return {
+    ts: concat(tsParts, (n) => new Float64Array(n)),
+    values: valParts.map((p) => concat(p, (n) => new Float64Array(n))),
+    flags: flagParts.map((p, i) => (hasQ[i] ? concat(p, (n) => new Int32Array(n)) : null)),
+    sources: [...sources.values()],
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spectrogram (VLF long tiles)
+
+export interface SpectrogramOptions {
+  channel: string;
+  startMs: number;
+  stopMs: number;
+  /** Upper bounds of the output matrix. */
+  tBins: number;
+  fBins: number;
+  /** Optional frequency limits (Hz, inclusive) applied before binning. */
+  fmin?: number;
+  fmax?: number;
+  scale: 'db' | 'linear';
+}
+
+export interface SpectrogramResult {
+  /** Start of each time bin (epoch ms). */
+  times: number[];
+  /** Width of a time bin (ms) — HAPI issue #75 asks for it explicitly. */
+  timeBinMs: number;
+  /** Frequency bins: centre = mean of the member bin centres; ranges = [lowest, highest] member centre. */
+  centers: number[];
+  ranges: [number, number][];
+  /** Source bins per output frequency bin: [first, end). */
+  binIndex: [number, number][];
+  /** [t][f]: 10·log10(mean power) (db) or mean power (linear); null where no valid cell. */
+  values: (number | null)[][];
+  /** Source (minute, bin) cells read. */
+  cells: number;
+}
+
+/**
+ * Spectrogram of a long-layout dataset: cells (time, bin) averaged in LINEAR power over
+ * output bins, then converted to dB (averaging dB would bias low). Time bins are equal-width
+ * multiples of the cadence over the data inside [start, stop); frequency bins group contiguous
+ * source bins (by index, i.e. the instrument's own spacing).
+ */
+export async function spectrogram(root: string, ds: ResolvedDataset, o: SpectrogramOptions): Promise<SpectrogramResult> {
+  const centersAll = ds.bins?.centers ?? [];
+  const tiles = windowTiles(root, ds, o.startMs, o.stopMs);
+  const tsParts: Float64Array[] = [];
+  const binParts: Int32Array[] = [];
+  const valParts: Float64Array[] = [];
+  for (const t of tiles) {
+    const d = await readTile(t.path, { columns: ['bin', o.channel], startMs: o.startMs, endMs: o.stopMs });
+    if (!d.rows) continue;
+    tsParts.push(d.ts);
+    binParts.push(d.columns.bin as Int32Array);
+    valParts.push(d.columns[o.channel] as Float64Array);
+  }
+  const ts = concat(tsParts, (n) => new Float64Array(n));
+  const bin = concat(binParts, (n) => new Int32Array(n));
+  const val = concat(valParts, (n) => new Float64Array(n));
+  const empty: SpectrogramResult = { times: [], timeBinMs: 0, centers: [], ranges: [], binIndex: [], values: [], cells: 0 };
+  if (ts.length === 0) return empty;
+
+  // Frequency selection and grouping.
+  let nfAll = centersAll.length;
+  for (let i = 0; i < bin.length; i++) if (bin[i] >= nfAll) nfAll = bin[i] + 1;
+  const keep: number[] = [];
+  for (let b = 0; b < nfAll; b++) {
+    const c = centersAll[b] ?? NaN;
+    if (o.fmin !== undefined && !(c >= o.fmin)) continue;
+    if (o.fmax !== undefined && !(c <= o.fmax)) continue;
+    keep.push(b);
+  }
+  if (keep.length === 0) return empty;
+  const F = Math.min(o.fBins, keep.length);
+  const groupOf = new Int32Array(nfAll).fill(-1);
+  const binIndex: [number, number][] = [];
+  const centers: number[] = [];
+  const ranges: [number, number][] = [];
+  for (let g = 0; g < F; g++) {
+    const s = Math.floor((g * keep.length) / F);
+    const e = Math.floor(((g + 1) * keep.length) / F);
+    let sum = 0;
+    for (let k = s; k < e; k++) {
+      groupOf[keep[k]] = g;
+      sum += centersAll[keep[k]] ?? NaN;
+    }
+    binIndex.push([keep[s], keep[e - 1] + 1]);
+    centers.push(sum / (e - s));
+    ranges.push([centersAll[keep[s]] ?? NaN, centersAll[keep[e - 1]] ?? NaN]);
+  }
+
+  // Time bins: equal multiples of the cadence from the first data time.
+  const cad = ds.cadenceMs > 0 ? ds.cadenceMs : 60_000;
+  const t0 = ts[0];
+  const t1 = Math.min(o.stopMs, ts[ts.length - 1] + cad);
+  const steps = Math.max(1, Math.ceil((t1 - t0) / cad));
+  const width = Math.ceil(steps / o.tBins) * cad;
+  const T = Math.max(1, Math.ceil((t1 - t0) / width));
+  const sum = new Float64Array(T * F);
+  const cnt = new Int32Array(T * F);
+  for (let i = 0; i < ts.length; i++) {
+    const v = val[i];
+    const g = bin[i] < nfAll ? groupOf[bin[i]] : -1;
+    if (v !== v || g < 0) continue;
+    const tb = Math.min(T - 1, Math.floor((ts[i] - t0) / width));
+    sum[tb * F + g] += v;
+    cnt[tb * F + g]++;
+  }
+  const values: (number | null)[][] = [];
+  for (let t = 0; t < T; t++) {
+    const row: (number | null)[] = new Array(F);
+    for (let f = 0; f < F; f++) {
+      const c = cnt[t * F + f];
+      const mean = c ? sum[t * F + f] / c : NaN;
+      // Power ≤ 0 has no dB value: null, never -Infinity/NaN (not JSON).
+      row[f] = !(mean === mean) ? null : o.scale === 'db' ? (mean > 0 ? 10 * Math.log10(mean) : null) : mean;
+    }
+    values.push(row);
+  }
+  return { times: Array.from({ length: T }, (_, t) => t0 + t * width), timeBinMs: width, centers, ranges, binIndex, values, cells: ts.length };
+}
+
+/** Cadence in ms of a dataset id part (re-exported for routes). */
+export { cadenceMs };
