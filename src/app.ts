@@ -10,6 +10,8 @@ import { createAvailabilityRouter } from './fdsnws/availability';
 import { createStationRouter } from './fdsnws/station';
 import { createEventRouter } from './fdsnws/event';
 import { createWebRouter } from './webRoutes';
+import { createProductsRouter } from './products/routes';
+import { createAnalysisRouter } from './products/analysisRoutes';
 
 export interface AppContext {
   /** Read connection to the mseedindex-schema SQLite file. */
@@ -38,6 +40,8 @@ export function createApp(ctx: AppContext): express.Express {
   app.use('/fdsnws/availability/1', createAvailabilityRouter(ctx));
   app.use('/fdsnws/station/1', createStationRouter(ctx));
   app.use('/fdsnws/event/1', createEventRouter(ctx));
+  app.use('/products', createProductsRouter(ctx));
+  app.use('/products', createAnalysisRouter(ctx)); // features/anomalies/heatmap/events (analysis)
 
   // The dashboard (static files at /), after every API route so it never shadows one.
   app.use(createWebRouter());

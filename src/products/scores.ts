@@ -1,0 +1,648 @@
+/**
+ * Anomaly scores (`layer=score`): robust z of every feature against a trailing baseline, a
+ * daily per-source score and a flag, always carried together with the storm flag.
+ *
+ *   z = (x − median_W) / (1.4826 · MAD_W)
+ *
+ * Baseline W = the feature's own values in [t − window, t) (default 30 days), keeping only
+ * values that are finite and NOT on an excluded day:
+ *  - disturbed days (`feat/indices/GLOBAL/P1D` column `disturbed` = 1, or the hourly
+ *    `feat/indices/GLOBAL/PT1H` flag for sub-daily rows): storm-time ULF/VLF power is global
+ *    and solar-driven; left in the baseline it inflates the MAD and hides local anomalies for
+ *    the next 30 days (methods doc §2, "Geomagnetic storm exclusion");
+ *  - for AEF, non-fair-weather days (`fair_weather` = 0): rain drives the potential gradient
+ *    negative, which is valid data but no lithospheric signal, so it must not shape the
+ *    fair-weather baseline either.
+ * The current value is never part of its own baseline (trailing, exclusive end), so a strong
+ * anomaly cannot mask itself.
+ *
+ * Minimum baseline: `minValid` values (default 15 of the 30 daily values). For a sub-daily
+ * cadence the count is scaled to the same span of time: minCount = ceil(minValid · 1 d /
+ * cadence), e.g. 360 hourly values = 15 days' worth. For sub-daily cadences the baseline is
+ * refreshed once per UTC day (all rows of a day share the baseline of [dayStart − window,
+ * dayStart)): sorting a 30-day minute window (43,200 values) per row would cost O(n·w log w),
+ * and a day-stable baseline is also what makes the scores of a day reproducible when only later
+ * days are added (incremental runs).
+ *
+ * Degenerate spread: features such as `pg_neg_minutes` are 0 on every fair day, so MAD = 0.
+ * Then the scale falls back to 1.2533 · mean absolute deviation (consistent for a normal
+ * distribution, as in Iglewicz & Hoaglin's modified z); if that is 0 too (a constant baseline),
+ * z = 0 for a value equal to the median and ±Z_CAP otherwise. |z| is capped at Z_CAP so JSON
+ * stays finite.
+ *
+ * Row outputs (score tile `score/<source>/<station>/<cadence>`):
+ *  - `<feature>_z` DOUBLE (null when the baseline is too small or the value is missing);
+ *  - `score` DOUBLE = max |z| over the row's features (the daily per-source score on P1D);
+ *  - `flagged` INT32 = score ≥ threshold (default 3) AND not disturbed AND (AEF) fair weather:
+ *    a storm day is reported with its score and `disturbed` = 1 but is not a local anomaly;
+ *  - `disturbed` INT32 (0 when the indices do not cover the day: unknown is not "storm");
+ *  - `fair_weather` INT32 for AEF (1 when unknown), `baseline_n` INT32 (smallest baseline size
+ *    over the row's features, 0 when no z was computable).
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { cadenceMs as parseCadenceMs, listTiles, readTile, tilePeriod, writeTile, type Layer, type TileColumn, type TileInfo, type ListTilesFilter } from './tiles';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+
+/** |z| cap (also the value of "any deviation from a constant baseline"). */
+export const Z_CAP = 99;
+/** MAD → σ for normal data. */
+export const MAD_SCALE = 1.4826;
+/** Mean absolute deviation → σ for normal data (√(π/2)). */
+export const MEANAD_SCALE = 1.2533141373155001;
+
+export interface ScoreParams {
+  /** Trailing baseline length in ms (default 30 days). */
+  windowMs: number;
+  /** Minimum valid baseline values, in daily values (default 15); scaled for sub-daily cadences. */
+  minValid: number;
+  /** |z| at or above which a row is flagged (default 3). */
+  threshold: number;
+  /**
+   * Coincidence rule: a row is flagged when at least this many of its features reach the
+   * threshold (default 1 = the methods doc's max|z| ≥ 3). Rows with fewer scorable features
+   * need all of them. Why offer it: max|z| over k independent features raises the false-alarm
+   * rate about k-fold, and with 15–30-value baselines each |z| ≥ 3 already happens on ~1 % of
+   * quiet days; a physical anomaly usually moves several features of a source together (ULF
+   * Z power and Z/G; PG median, minimum and negative minutes; both VLF channels).
+   */
+  minFeatures: number;
+  /** Keep disturbed days out of baselines and flags (default true). */
+  excludeDisturbed: boolean;
+  /** AEF: keep non-fair-weather days out of baselines and flags (default true). */
+  excludeNonFairWeather: boolean;
+  /** Columns that are never scored (flags, QC counters). */
+  excludeFeatures: RegExp;
+}
+
+export function defaultScoreParams(): ScoreParams {
+  return {
+    windowMs: 30 * DAY,
+    minValid: 15,
+    threshold: 3,
+    minFeatures: 1,
+    excludeDisturbed: true,
+    excludeNonFairWeather: true,
+    // fair_weather/disturbed are flags; availability/gaps are data-quality counters (a gap is
+    // not a precursor); `_q` are quality bitmasks; `_n` are sample counts.
+    excludeFeatures: /^(fair_weather|disturbed|ts)$|_q$|_n$|^availability_pct_|^gaps_/,
+  };
+}
+
+/** Minimum baseline count for a cadence: minValid daily values, or the same span of sub-daily values. */
+export function minCountFor(params: Pick<ScoreParams, 'minValid'>, cadenceMs: number): number {
+  if (!(cadenceMs > 0) || cadenceMs >= DAY) return params.minValid;
+  return Math.ceil((params.minValid * DAY) / cadenceMs);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Robust statistics
+
+/** Median of the first n values of a (scratch) array; sorts it in place. */
+function medianSorted(a: Float64Array, n: number): number {
+  if (n === 0) return NaN;
+  const h = n >> 1;
+  return n & 1 ? a[h] : (a[h - 1] + a[h]) / 2;
+}
+
+export interface RobustStats {
+  n: number;
+  median: number;
+  mad: number;
+  /** Scale used for z: 1.4826·MAD, else 1.2533·meanAD, else 0. */
+  scale: number;
+}
+
+/** Median, MAD and the z scale of finite values (NaN ignored). */
+export function robustStats(values: ArrayLike<number>): RobustStats {
+  const buf = new Float64Array(values.length);
+  let n = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v === v) buf[n++] = v;
+  }
+  return statsOf(buf, n);
+}
+
+/** Robust stats of buf[0..n) (buf is reordered). */
+function statsOf(buf: Float64Array, n: number): RobustStats {
+  if (n === 0) return { n: 0, median: NaN, mad: NaN, scale: NaN };
+  const view = buf.subarray(0, n);
+  view.sort();
+  const med = medianSorted(view, n);
+  let sumAbs = 0;
+  for (let i = 0; i < n; i++) {
+    const d = view[i] - med;
+    const a = d < 0 ? -d : d;
+    view[i] = a;
+    sumAbs += a;
+  }
+  view.sort();
+  const mad = medianSorted(view, n);
+  let scale = MAD_SCALE * mad;
+  if (!(scale > 0)) scale = MEANAD_SCALE * (sumAbs / n);
+  if (!(scale > 0)) scale = 0;
+  return { n, median: med, mad, scale };
+}
+
+/** z of x against stats (capped; NaN when x or the baseline is missing). */
+export function zOf(x: number, s: RobustStats): number {
+  if (x !== x || s.n === 0 || s.median !== s.median) return NaN;
+  const d = x - s.median;
+  if (s.scale === 0) return d === 0 ? 0 : d > 0 ? Z_CAP : -Z_CAP;
+  const z = d / s.scale;
+  return z > Z_CAP ? Z_CAP : z < -Z_CAP ? -Z_CAP : z;
+}
+
+export interface RobustZOptions {
+  windowMs: number;
+  /** Minimum baseline values (already scaled to the cadence). */
+  minCount: number;
+  /** 1 = keep this sample out of every baseline. */
+  excluded?: ArrayLike<number>;
+  /** Baseline refresh grid in ms: 0 = per row; DAY = per UTC day (sub-daily cadences). */
+  refreshMs?: number;
+}
+
+export interface RobustZResult {
+  z: Float64Array;
+  /** Baseline size per row (0 when no baseline). */
+  n: Int32Array;
+  median: Float64Array;
+  scale: Float64Array;
+}
+
+/**
+ * Trailing robust z of a series: for row i the baseline is the non-excluded finite values with
+ * ts in [anchor − window, anchor), anchor = ts[i] (refreshMs 0) or the start of ts[i]'s refresh
+ * bin. ts must be ascending.
+ */
+export function robustZ(ts: ArrayLike<number>, x: ArrayLike<number>, opts: RobustZOptions): RobustZResult {
+  const len = ts.length;
+  const z = new Float64Array(len).fill(NaN);
+  const nOut = new Int32Array(len);
+  const med = new Float64Array(len).fill(NaN);
+  const scl = new Float64Array(len).fill(NaN);
+  const ex = opts.excluded;
+  const refresh = opts.refreshMs ?? 0;
+  const fl = Math.floor;
+  const scratch = new Float64Array(len);
+  let lo = 0; // first index with ts >= anchor − window
+  let hi = 0; // first index with ts >= anchor
+  let lastAnchor = NaN;
+  let stats: RobustStats = { n: 0, median: NaN, mad: NaN, scale: NaN };
+  for (let i = 0; i < len; i++) {
+    const anchor = refresh > 0 ? fl(ts[i] / refresh) * refresh : ts[i];
+    if (anchor !== lastAnchor) {
+      lastAnchor = anchor;
+      const from = anchor - opts.windowMs;
+      while (lo < len && ts[lo] < from) lo++;
+      while (hi < len && ts[hi] < anchor) hi++;
+      let n = 0;
+      for (let k = lo; k < hi; k++) {
+        const v = x[k];
+        if (v !== v || (ex && ex[k] === 1)) continue;
+        scratch[n++] = v;
+      }
+      stats = n >= opts.minCount && n > 0 ? statsOf(scratch, n) : { n, median: NaN, mad: NaN, scale: NaN };
+    }
+    nOut[i] = stats.n;
+    if (stats.median === stats.median) {
+      med[i] = stats.median;
+      scl[i] = stats.scale;
+      z[i] = zOf(x[i], stats);
+    }
+  }
+  return { z, n: nOut, median: med, scale: scl };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storm flags
+
+export interface StormFlags {
+  /** Day start (ms) → 0/1. */
+  daily: Map<number, number>;
+  /** Hour start (ms) → 0/1. */
+  hourly: Map<number, number>;
+}
+
+async function readFlagTiles(tilesDir: string, cadence: string, filter: Pick<ListTilesFilter, 'startMs' | 'endMs'>): Promise<Map<number, number>> {
+  const out = new Map<number, number>();
+  for (const t of listTiles(tilesDir, { layer: 'feat' as Layer, source: 'indices', station: 'GLOBAL', cadence, ...filter })) {
+    const d = await readTile(t.path).catch(() => null);
+    const col = d?.columns.disturbed;
+    if (!d || !col) continue;
+    for (let i = 0; i < d.rows; i++) {
+      const v = col[i];
+      if (v === v) out.set(d.ts[i], v >= 0.5 ? 1 : 0);
+    }
+  }
+  return out;
+}
+
+/** Disturbed flags from `feat/indices/GLOBAL/P1D` and `PT1H` (empty maps when absent). */
+export async function readStormFlags(tilesDir: string, filter: Pick<ListTilesFilter, 'startMs' | 'endMs'> = {}): Promise<StormFlags> {
+  return { daily: await readFlagTiles(tilesDir, 'P1D', filter), hourly: await readFlagTiles(tilesDir, 'PT1H', filter) };
+}
+
+/** Disturbed state of a row [t, t + cadence): hourly flags when the cadence is sub-daily and they exist, else the day's. */
+export function disturbedAt(flags: StormFlags, t: number, cadenceMs: number): number {
+  if (cadenceMs < DAY && flags.hourly.size > 0) {
+    const h = flags.hourly.get(Math.floor(t / HOUR) * HOUR);
+    if (h !== undefined) return h;
+  }
+  return flags.daily.get(Math.floor(t / DAY) * DAY) ?? 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Scoring one dataset
+
+export interface FeatureSeries {
+  source: string;
+  station: string;
+  cadence: string;
+  ts: Float64Array;
+  /** Feature columns (NaN = null). */
+  columns: Record<string, Float64Array>;
+  /** Station coordinates from the tile metadata (for the score tiles' station_meta). */
+  stationMeta?: Record<string, unknown> | null;
+}
+
+export interface ScoredSeries {
+  source: string;
+  station: string;
+  cadence: string;
+  ts: Float64Array;
+  features: string[];
+  /** `<feature>` → z per row. */
+  z: Record<string, Float64Array>;
+  score: Float64Array;
+  flagged: Int32Array;
+  disturbed: Int32Array;
+  fairWeather: Int32Array;
+  baselineN: Int32Array;
+}
+
+/** Score one feature series (pure: used by computeScores and by the tests directly). */
+export function scoreSeries(series: FeatureSeries, flags: StormFlags, params: ScoreParams = defaultScoreParams()): ScoredSeries {
+  const cad = parseCadenceMs(series.cadence);
+  const cadMs = cad > 0 ? cad : DAY;
+  const n = series.ts.length;
+  const ts = series.ts;
+  const disturbed = new Int32Array(n);
+  const fair = new Int32Array(n).fill(1);
+  const excluded = new Uint8Array(n);
+  const fw = series.columns.fair_weather;
+  for (let i = 0; i < n; i++) {
+    disturbed[i] = disturbedAt(flags, ts[i], cadMs);
+    if (fw && fw[i] === fw[i] && fw[i] < 0.5) fair[i] = 0;
+    if ((params.excludeDisturbed && disturbed[i] === 1) || (params.excludeNonFairWeather && fair[i] === 0)) excluded[i] = 1;
+  }
+  // Sub-daily AEF rows: the day's fair-weather flag (from the daily tile) is not in this
+  // series; excluded days come only from what the series carries.
+  const features = Object.keys(series.columns).filter((c) => !params.excludeFeatures.test(c));
+  const minCount = minCountFor(params, cadMs);
+  const z: Record<string, Float64Array> = {};
+  const score = new Float64Array(n).fill(NaN);
+  const baselineN = new Int32Array(n).fill(-1);
+  const over = new Int32Array(n);
+  const scorable = new Int32Array(n);
+  for (const f of features) {
+    const r = robustZ(ts, series.columns[f], { windowMs: params.windowMs, minCount, excluded, refreshMs: cadMs < DAY ? DAY : 0 });
+    z[f] = r.z;
+    for (let i = 0; i < n; i++) {
+      const a = r.z[i] < 0 ? -r.z[i] : r.z[i];
+      if (a === a) {
+        if (!(score[i] >= a)) score[i] = a;
+        scorable[i]++;
+        if (a >= params.threshold) over[i]++;
+      }
+      if (r.z[i] === r.z[i] && (baselineN[i] < 0 || r.n[i] < baselineN[i])) baselineN[i] = r.n[i];
+    }
+  }
+  const flagged = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    if (baselineN[i] < 0) baselineN[i] = 0;
+    const need = scorable[i] < params.minFeatures ? scorable[i] : params.minFeatures;
+    flagged[i] = score[i] >= params.threshold && over[i] >= need && need > 0 && excluded[i] === 0 ? 1 : 0;
+  }
+  return { source: series.source, station: series.station, cadence: series.cadence, ts, features, z, score, flagged, disturbed, fairWeather: fair, baselineN };
+}
+
+/**
+ * Daily per-source series from a sub-daily score (used when a source has no P1D features): per
+ * UTC day, score = max row score, flagged = any row flagged, disturbed = any row disturbed,
+ * `<feature>_z` = the z of largest magnitude.
+ */
+export function dailyFromSubDaily(s: ScoredSeries, threshold: number): ScoredSeries {
+  const days: number[] = [];
+  const index = new Map<number, number>();
+  for (let i = 0; i < s.ts.length; i++) {
+    const d = Math.floor(s.ts[i] / DAY) * DAY;
+    if (!index.has(d)) {
+      index.set(d, days.length);
+      days.push(d);
+    }
+  }
+  const m = days.length;
+  const z: Record<string, Float64Array> = {};
+  for (const f of s.features) z[f] = new Float64Array(m).fill(NaN);
+  const score = new Float64Array(m).fill(NaN);
+  const flagged = new Int32Array(m);
+  const disturbed = new Int32Array(m);
+  const fair = new Int32Array(m).fill(1);
+  const baselineN = new Int32Array(m);
+  for (let i = 0; i < s.ts.length; i++) {
+    const k = index.get(Math.floor(s.ts[i] / DAY) * DAY)!;
+    for (const f of s.features) {
+      const v = s.z[f][i];
+      const cur = z[f][k];
+      if (v === v && !(Math.abs(cur) >= Math.abs(v))) z[f][k] = v;
+    }
+    if (s.score[i] === s.score[i] && !(score[k] >= s.score[i])) score[k] = s.score[i];
+    if (s.flagged[i]) flagged[k] = 1;
+    if (s.disturbed[i]) disturbed[k] = 1;
+    if (!s.fairWeather[i]) fair[k] = 0;
+    baselineN[k] = Math.max(baselineN[k], s.baselineN[i]);
+  }
+  // A day is flagged from its own max score, with the same storm / weather exclusion.
+  for (let k = 0; k < m; k++) flagged[k] = flagged[k] && score[k] >= threshold ? 1 : 0;
+  return { ...s, cadence: 'P1D', ts: Float64Array.from(days), z, score, flagged, disturbed, fairWeather: fair, baselineN };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tiles
+
+/** Columns of a score tile, in a stable order. */
+export function scoreColumns(s: ScoredSeries, rows?: [number, number]): TileColumn[] {
+  const [a, b] = rows ?? [0, s.ts.length];
+  const cols: TileColumn[] = s.features.map((f) => ({ name: `${f}_z`, type: 'DOUBLE', values: s.z[f].slice(a, b) }));
+  cols.push({ name: 'score', type: 'DOUBLE', values: s.score.slice(a, b) });
+  cols.push({ name: 'flagged', type: 'INT32', values: s.flagged.slice(a, b) });
+  cols.push({ name: 'disturbed', type: 'INT32', values: s.disturbed.slice(a, b) });
+  if (s.source === 'aef') cols.push({ name: 'fair_weather', type: 'INT32', values: s.fairWeather.slice(a, b) });
+  cols.push({ name: 'baseline_n', type: 'INT32', values: s.baselineN.slice(a, b) });
+  return cols;
+}
+
+/** Read every feature tile of one dataset into one series (tiles concatenated in time order). */
+export async function readFeatureSeries(tiles: TileInfo[]): Promise<FeatureSeries | null> {
+  if (tiles.length === 0) return null;
+  const parts = [];
+  for (const t of [...tiles].sort((a, b) => a.startMs - b.startMs)) parts.push(await readTile(t.path));
+  const names = new Set<string>();
+  for (const p of parts) for (const [k, v] of Object.entries(p.columns)) if (v instanceof Float64Array) names.add(k);
+  const total = parts.reduce((n, p) => n + p.rows, 0);
+  const ts = new Float64Array(total);
+  const columns: Record<string, Float64Array> = {};
+  for (const k of names) columns[k] = new Float64Array(total).fill(NaN);
+  let o = 0;
+  for (const p of parts) {
+    ts.set(p.ts, o);
+    for (const k of names) {
+      const c = p.columns[k];
+      if (c instanceof Float64Array) columns[k].set(c, o);
+    }
+    o += p.rows;
+  }
+  let stationMeta: Record<string, unknown> | null = null;
+  const kv = parts[parts.length - 1].kv;
+  if (kv['geonode.station_meta']) {
+    try {
+      stationMeta = JSON.parse(kv['geonode.station_meta']) as Record<string, unknown>;
+    } catch {
+      stationMeta = null;
+    }
+  }
+  const k = tiles[0].key;
+  return { source: k.source, station: k.station, cadence: k.cadence, ts, columns, stationMeta };
+}
+
+export interface ComputeScoresOptions {
+  tilesDir: string;
+  params?: Partial<ScoreParams>;
+  /** Only these sources / stations (default all feature datasets). */
+  sources?: string[];
+  stations?: string[];
+  /** Recompute and rewrite everything (default: only datasets whose inputs changed, and only tile periods from the first changed day on). */
+  force?: boolean;
+  /** Fingerprint store for incremental runs (analyze passes one backed by SQLite). */
+  state?: ScoreState;
+  onProgress?: (p: { done: number; total: number; dataset: string }) => void;
+}
+
+/** Per-dataset fingerprint of the input tiles (path → "mtime:size") plus the params hash. */
+export interface ScoreState {
+  get(dataset: string): { params: string; tiles: Record<string, string> } | undefined;
+  set(dataset: string, value: { params: string; tiles: Record<string, string> }): void;
+}
+
+export interface ComputeScoresSummary {
+  datasets: number;
+  skipped: number;
+  tilesWritten: number;
+  rowsScored: number;
+  flagged: number;
+  /** Days (UTC) rescored, over all datasets. */
+  daysScored: number;
+  written: string[];
+}
+
+function paramsKey(p: ScoreParams): string {
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ ...p, excludeFeatures: p.excludeFeatures.source }))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/** In-memory ScoreState (default when none is given: every run recomputes). */
+export function memoryScoreState(): ScoreState {
+  const m = new Map<string, { params: string; tiles: Record<string, string> }>();
+  return { get: (k) => m.get(k), set: (k, v) => void m.set(k, v) };
+}
+
+/**
+ * Score every feature dataset under tilesDir (`layer=feat`, indices excluded) and write
+ * `layer=score` tiles at the feature cadence; a source/station with only sub-daily features
+ * also gets a P1D score tile (day maxima), so every source has a daily per-source score.
+ *
+ * Incremental: the storm flags and each dataset's input tiles are fingerprinted (mtime, size);
+ * an unchanged dataset is skipped; a changed one is recomputed (the trailing baseline needs the
+ * past) but only the score tiles from the first changed input period on are rewritten.
+ */
+export async function computeScores(opts: ComputeScoresOptions): Promise<ComputeScoresSummary> {
+  const params = { ...defaultScoreParams(), ...(opts.params ?? {}) };
+  const pkey = paramsKey(params);
+  const state = opts.state ?? memoryScoreState();
+  const flags = await readStormFlags(opts.tilesDir);
+  const flagTiles = listTiles(opts.tilesDir, { layer: 'feat' as Layer, source: 'indices' });
+  const flagPrint = flagTiles.map((t) => `${t.path}:${t.mtimeMs}:${t.bytes}`).join('|');
+  const groups = new Map<string, TileInfo[]>();
+  for (const t of listTiles(opts.tilesDir, { layer: 'feat' as Layer })) {
+    if (t.key.source === 'indices') continue;
+    if (opts.sources && !opts.sources.includes(t.key.source)) continue;
+    if (opts.stations && !opts.stations.includes(t.key.station)) continue;
+    const id = `${t.key.source}/${t.key.station}/${t.key.cadence}`;
+    const g = groups.get(id) ?? [];
+    g.push(t);
+    groups.set(id, g);
+  }
+  const summary: ComputeScoresSummary = { datasets: groups.size, skipped: 0, tilesWritten: 0, rowsScored: 0, flagged: 0, daysScored: 0, written: [] };
+  // Sources/stations that have a P1D feature dataset: the others get a P1D from sub-daily rows.
+  const hasDaily = new Set([...groups.keys()].filter((k) => k.endsWith('/P1D')).map((k) => k.slice(0, k.lastIndexOf('/'))));
+  let done = 0;
+  for (const [id, tiles] of groups) {
+    opts.onProgress?.({ done, total: groups.size, dataset: id });
+    done++;
+    const prints: Record<string, string> = { __flags: crypto.createHash('sha256').update(flagPrint).digest('hex').slice(0, 16) };
+    for (const t of tiles) prints[t.path] = `${t.mtimeMs}:${t.bytes}`;
+    const prev = opts.force ? undefined : state.get(id);
+    let changedFrom = -Infinity;
+    if (prev && prev.params === pkey && prev.tiles.__flags === prints.__flags) {
+      const changed = tiles.filter((t) => prev.tiles[t.path] !== prints[t.path]);
+      const removed = Object.keys(prev.tiles).some((p) => p !== '__flags' && !(p in prints));
+      if (changed.length === 0 && !removed) {
+        summary.skipped++;
+        continue;
+      }
+      if (!removed) changedFrom = Math.min(...changed.map((t) => t.startMs));
+    }
+    const series = await readFeatureSeries(tiles);
+    if (!series) continue;
+    const scored = scoreSeries(series, flags, params);
+    const outputs: ScoredSeries[] = [scored];
+    const stationKey = `${series.source}/${series.station}`;
+    if (series.cadence !== 'P1D' && !hasDaily.has(stationKey)) outputs.push(dailyFromSubDaily(scored, params.threshold));
+    for (const out of outputs) {
+      const written = writeScoreTiles(opts.tilesDir, out, series.stationMeta ?? null, params, changedFrom);
+      summary.tilesWritten += written.tiles.length;
+      summary.written.push(...written.tiles);
+      summary.rowsScored += written.rows;
+      summary.flagged += written.flagged;
+      if (out.cadence === 'P1D' || outputs.length === 1) summary.daysScored += written.days;
+    }
+    state.set(id, { params: pkey, tiles: prints });
+  }
+  opts.onProgress?.({ done, total: groups.size, dataset: '' });
+  return summary;
+}
+
+/** Write the score tiles of a scored series (periods ending after `fromMs`). */
+export function writeScoreTiles(
+  tilesDir: string,
+  s: ScoredSeries,
+  stationMeta: Record<string, unknown> | null,
+  params: ScoreParams,
+  fromMs = -Infinity,
+): { tiles: string[]; rows: number; flagged: number; days: number } {
+  const cad = parseCadenceMs(s.cadence);
+  const out = { tiles: [] as string[], rows: 0, flagged: 0, days: 0 };
+  let i = 0;
+  const days = new Set<number>();
+  while (i < s.ts.length) {
+    const per = tilePeriod(cad > 0 ? cad : DAY, s.ts[i]);
+    let j = i;
+    while (j < s.ts.length && s.ts[j] < per.endMs) j++;
+    if (per.endMs > fromMs) {
+      const units: Record<string, string> = { score: 'robust z (max |z|)', flagged: 'bool', disturbed: 'bool', baseline_n: 'count' };
+      for (const f of s.features) units[`${f}_z`] = 'robust z';
+      const w = writeTile(tilesDir, {
+        key: { layer: 'score' as Layer, source: s.source, station: s.station, cadence: s.cadence, period: per.period },
+        ts: s.ts.subarray(i, j),
+        columns: scoreColumns(s, [i, j]),
+        meta: {
+          units,
+          sources: [],
+          params: { ...params, excludeFeatures: params.excludeFeatures.source, method: 'robust z = (x - median)/(1.4826 MAD), trailing window, disturbed/non-fair-weather excluded' },
+          station: stationMeta ? (stationMeta as { name?: string; latitude?: number; longitude?: number; elevation?: number }) : undefined,
+          extra: { features: s.features },
+        },
+      });
+      out.tiles.push(w.path);
+      out.rows += j - i;
+      for (let k = i; k < j; k++) {
+        out.flagged += s.flagged[k];
+        days.add(Math.floor(s.ts[k] / DAY));
+      }
+    }
+    i = j;
+  }
+  out.days = days.size;
+  return out;
+}
+
+/** True when a tile tree has any score tile. */
+export function hasScores(tilesDir: string): boolean {
+  return fs.existsSync(tilesDir) && listTiles(tilesDir, { layer: 'score' as Layer }).length > 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading scores back (routes, association, eval)
+
+export interface ScoreRow {
+  source: string;
+  station: string;
+  cadence: string;
+  /** Row (bin) start, epoch ms. */
+  time: number;
+  /** Bin length in ms (lead times use the bin centre). */
+  cadenceMs: number;
+  score: number | null;
+  flagged: number;
+  disturbed: number;
+  /** Feature with the largest |z| in the row, and that z. */
+  feature: string | null;
+  z: number | null;
+}
+
+export interface ReadScoresFilter {
+  startMs?: number;
+  endMs?: number;
+  source?: string;
+  station?: string;
+  /** Default 'P1D' (the daily per-source score). */
+  cadence?: string;
+}
+
+/** Score rows in [startMs, endMs), sorted by time, source, station. */
+export async function readScoreRows(tilesDir: string, f: ReadScoresFilter = {}): Promise<ScoreRow[]> {
+  const out: ScoreRow[] = [];
+  const cadence = f.cadence ?? 'P1D';
+  for (const t of listTiles(tilesDir, { layer: 'score' as Layer, source: f.source, station: f.station, cadence, startMs: f.startMs, endMs: f.endMs })) {
+    const d = await readTile(t.path, { startMs: f.startMs, endMs: f.endMs });
+    const cad = parseCadenceMs(t.key.cadence);
+    const zCols = Object.keys(d.columns).filter((c) => c.endsWith('_z'));
+    const score = d.columns.score;
+    const flagged = d.columns.flagged;
+    const disturbed = d.columns.disturbed;
+    for (let i = 0; i < d.rows; i++) {
+      let best: string | null = null;
+      let bz = NaN;
+      for (const c of zCols) {
+        const v = d.columns[c][i];
+        if (v === v && !(Math.abs(bz) >= Math.abs(v))) {
+          bz = v;
+          best = c.slice(0, -2);
+        }
+      }
+      const s = score ? score[i] : NaN;
+      out.push({
+        source: t.key.source,
+        station: t.key.station,
+        cadence: t.key.cadence,
+        time: d.ts[i],
+        cadenceMs: cad > 0 ? cad : DAY,
+        score: s === s ? s : null,
+        flagged: flagged ? flagged[i] : 0,
+        disturbed: disturbed ? disturbed[i] : 0,
+        feature: best,
+        z: bz === bz ? bz : null,
+      });
+    }
+  }
+  out.sort((a, b) => a.time - b.time || (a.source < b.source ? -1 : a.source > b.source ? 1 : a.station < b.station ? -1 : a.station > b.station ? 1 : 0));
+  return out;
+}
