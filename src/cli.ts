@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * `geonode <command> [options]` — generate, index, load-metadata, load-events, load-sac, ingest, serve, start.
+ * `geonode <command> [options]` — generate, index, load-metadata, load-events, load-sac, ingest, analyze, serve, start.
  *
  * Settings: flags override environment variables (GEONODE_*), which override defaults
  * (src/config.ts). Exit codes: 0 ok, 1 runtime failure, 2 usage error.
@@ -134,6 +134,7 @@ function configFor(io: CliIo, p: Parsed): NodeConfig {
   cfg.archiveDir = resolveFrom(io, io.env.GEONODE_ARCHIVE ?? 'archive');
   cfg.dbPath = resolveFrom(io, io.env.GEONODE_DB ?? path.join('var', 'geonode.sqlite'));
   cfg.dataRoot = resolveFrom(io, io.env.GEONODE_DATA_ROOT ?? '/');
+  cfg.tilesDir = resolveFrom(io, io.env.GEONODE_TILES ?? path.join('var', 'tiles'));
   const port = int(p, 'port');
   if (port !== undefined) {
     if (port > 65535) throw new UsageError(`--port must be 0..65535, got ${port}`);
@@ -143,6 +144,7 @@ function configFor(io: CliIo, p: Parsed): NodeConfig {
   if (str(p, 'db') !== undefined) cfg.dbPath = resolveFrom(io, str(p, 'db')!);
   if (str(p, 'data-root') !== undefined) cfg.dataRoot = resolveFrom(io, str(p, 'data-root')!);
   if (str(p, 'archive') !== undefined) cfg.archiveDir = resolveFrom(io, str(p, 'archive')!);
+  if (str(p, 'tiles') !== undefined) cfg.tilesDir = resolveFrom(io, str(p, 'tiles')!);
   return cfg;
 }
 
@@ -625,7 +627,7 @@ const COMMANDS: CommandSpec[] = [
       'and skipped (exit 1 when any failed). Tiles: TILES/layer=raw|std/source=…/station=…/cadence=…/date=…/part-0.parquet.',
     async run(p, io) {
       const cfg = configFor(io, p);
-      const tilesDir = str(p, 'tiles') !== undefined ? resolveFrom(io, str(p, 'tiles')!) : path.resolve(io.cwd, io.env.GEONODE_TILES ?? path.join('var', 'tiles'));
+      const tilesDir = cfg.tilesDir;
       const { ingest } = await import('./products/ingest');
       const { loadProductsConfig } = await import('./products/config');
       const config = loadProductsConfig(str(p, 'config') !== undefined ? resolveFrom(io, str(p, 'config')!) : io.env.GEONODE_PRODUCTS_CONFIG);
@@ -661,9 +663,66 @@ const COMMANDS: CommandSpec[] = [
     },
   },
   {
+    name: 'analyze',
+    args: '',
+    summary: 'features → anomaly scores → event association over the product tiles (incremental by day)',
+    minPositionals: 0,
+    maxPositionals: 0,
+    flags: {
+      tiles: { type: 'string', value: 'DIR', help: 'tile root (default: GEONODE_TILES or var/tiles)' },
+      db: { type: 'string', value: 'FILE', help: 'index database with events/metadata; run tables and geonode_associations go here (default: GEONODE_DB or var/geonode.sqlite)' },
+      'data-root': { type: 'string', value: 'DIR', help: 'resolve relative index file names against DIR (seismic features; default: GEONODE_DATA_ROOT or /)' },
+      'skip-features': { type: 'boolean', help: 'score the existing feature tiles only' },
+      threshold: { type: 'string', value: 'Z', help: 'flag |z| at or above Z (default 3)' },
+      'min-features': { type: 'int', value: 'N', help: 'flag only when N features reach the threshold (default 1)' },
+      force: { type: 'boolean', help: 'recompute everything, not only changed days' },
+      help: HELP_FLAG,
+    },
+    details:
+      'Scores: robust z over a trailing 30-day baseline (>= 15 valid days), storm and non-fair-weather days excluded\n' +
+      '(src/products/scores.ts) → TILES/layer=score/…; association of every located catalogue event with the stations\n' +
+      'inside its Dobrovolsky radius → table geonode_associations. Unchanged inputs are skipped.',
+    async run(p, io) {
+      const cfg = configFor(io, p);
+      const tilesDir = cfg.tilesDir;
+      const thr = str(p, 'threshold');
+      if (thr !== undefined && !(Number(thr) > 0)) throw new UsageError('--threshold must be a positive number', 'analyze');
+      const minFeatures = int(p, 'min-features');
+      if (minFeatures !== undefined && minFeatures < 1) throw new UsageError('--min-features must be at least 1', 'analyze');
+      const { analyze } = await import('./products/analyze');
+      fs.mkdirSync(path.dirname(cfg.dbPath), { recursive: true });
+      const bars = { features: new ProgressLine(io.stderr, 'features', 'units'), scores: new ProgressLine(io.stderr, 'scores', 'datasets'), association: new ProgressLine(io.stderr, 'association', 'events') };
+      let stage: keyof typeof bars | null = null;
+      const s = await analyze({
+        tilesDir,
+        db: cfg.dbPath,
+        dataRoot: cfg.dataRoot,
+        force: p.flags.force === true,
+        skipFeatures: p.flags['skip-features'] === true,
+        scoreParams: { ...(thr !== undefined ? { threshold: Number(thr) } : {}), ...(minFeatures !== undefined ? { minFeatures } : {}) },
+        onProgress: (st) => {
+          if (stage !== st.stage) {
+            if (stage) bars[stage].clear();
+            stage = st.stage;
+          }
+          bars[st.stage].update({ done: st.done, total: st.total });
+        },
+      });
+      if (stage) bars[stage as keyof typeof bars].clear();
+      const f = s.features;
+      log(
+        io,
+        `analyze: features ${f.available ? `${f.computed} computed, ${f.skipped} unchanged, ${f.failed} failed` : f.note}; ` +
+          `scores: ${s.scores.datasets} dataset(s), ${s.scores.skipped} unchanged, ${s.scores.tilesWritten} tile(s), ${s.scores.daysScored} day(s) scored, ${s.scores.flagged} flagged; ` +
+          `association: ${s.association.events} event(s), ${s.association.rows} row(s), ${s.association.withAnomalies} with anomalies; ${s.seconds.toFixed(1)} s → ${tilesDir}`,
+      );
+      return f.failed > 0 ? 1 : 0;
+    },
+  },
+  {
     name: 'serve',
     args: '',
-    summary: 'serve the FDSN web services (dataselect, station, event, availability) from an index',
+    summary: 'serve the FDSN web services, /products and the dashboard from an index and product tiles',
     minPositionals: 0,
     maxPositionals: 0,
     flags: {
@@ -671,6 +730,7 @@ const COMMANDS: CommandSpec[] = [
       host: { type: 'string', value: 'H', help: 'listen address (default: GEONODE_HOST or 0.0.0.0)' },
       db: { type: 'string', value: 'FILE', help: 'index database (default: GEONODE_DB or var/geonode.sqlite)' },
       'data-root': { type: 'string', value: 'DIR', help: 'resolve relative file names against DIR (default: GEONODE_DATA_ROOT or /)' },
+      tiles: { type: 'string', value: 'DIR', help: 'product tiles for /products (default: GEONODE_TILES or var/tiles)' },
       workers: { type: 'int', value: 'N', help: 'server processes sharing the port (default: number of CPUs; 1 = single process)' },
       help: HELP_FLAG,
     },
@@ -682,7 +742,7 @@ const COMMANDS: CommandSpec[] = [
   {
     name: 'start',
     args: '',
-    summary: 'first run: generate the demo archive (once), index it, load its StationXML and events, serve it',
+    summary: 'first run: generate the demo archive (once), index it, load its StationXML and events, ingest and analyse its products, serve it',
     minPositionals: 0,
     maxPositionals: 0,
     flags: {
@@ -690,13 +750,16 @@ const COMMANDS: CommandSpec[] = [
       host: { type: 'string', value: 'H', help: 'listen address (default: GEONODE_HOST or 0.0.0.0)' },
       archive: { type: 'string', value: 'DIR', help: 'archive directory (default: GEONODE_ARCHIVE or ./archive)' },
       db: { type: 'string', value: 'FILE', help: 'index database (default: GEONODE_DB or var/geonode.sqlite)' },
+      tiles: { type: 'string', value: 'DIR', help: 'product tiles (default: GEONODE_TILES or var/tiles)' },
       workers: { type: 'int', value: 'N', help: 'server processes sharing the port (default: number of CPUs; 1 = single process)' },
       help: HELP_FLAG,
     },
     details:
       'Generation is skipped when ARCHIVE/truth.json exists; indexing only scans new or changed files.\n' +
       'StationXML files in ARCHIVE (*.xml, e.g. the demo stations.xml) are loaded for fdsnws-station.\n' +
-      'ARCHIVE/events.txt (the demo catalogue, FDSN event text) is loaded for fdsnws-event.',
+      'ARCHIVE/events.txt (the demo catalogue, FDSN event text) is loaded for fdsnws-event.\n' +
+      'ARCHIVE/products (geomag, AEF, VLF inputs) is ingested into the tiles and analysed (as `ingest --seismic`\n' +
+      'then `analyze`), so /products serves data, features, anomaly scores and event associations.',
     async run(p, io) {
       const cfg = configFor(io, p);
       if (fs.existsSync(path.join(cfg.archiveDir, 'truth.json'))) {
@@ -731,10 +794,27 @@ const COMMANDS: CommandSpec[] = [
         log(io, `loading events ${path.basename(eventsFile)} …`);
         await runLoadEvents(io, [eventsFile], cfg.dbPath);
       }
+      // Products: ingest the geomag/AEF/VLF inputs into tiles, then features → scores →
+      // association. Both steps skip unchanged inputs, so later starts are quick.
+      const productsDir = path.join(cfg.archiveDir, 'products');
+      if (fs.existsSync(productsDir)) {
+        const passOn = { db: cfg.dbPath, tiles: cfg.tilesDir, 'data-root': cfg.dataRoot };
+        log(io, `ingesting products ${productsDir} into ${cfg.tilesDir} …`);
+        await commandNamed('ingest').run({ positionals: [productsDir], flags: { ...passOn, seismic: true } }, io);
+        log(io, 'analysing products (features, anomaly scores, event association) …');
+        await commandNamed('analyze').run({ positionals: [], flags: passOn }, io);
+      }
       return serve(io, cfg, workersFor(io, p));
     },
   },
 ];
+
+/** A command of the table above, for `start`, which chains several of them. */
+function commandNamed(name: string): CommandSpec {
+  const c = COMMANDS.find((x) => x.name === name);
+  if (!c) throw new Error(`no command ${name}`);
+  return c;
+}
 
 function commandHelp(c: CommandSpec): string {
   const lines = [`usage: geonode ${c.name}${c.args ? ' ' + c.args : ''} [options]`, '', c.summary, '', 'options:'];

@@ -8,22 +8,18 @@
  *   node dist/bench/events.js [--events N] [--requests N]
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { createApp } from '../app';
 import { defaultConfig } from '../config';
+import { mulberry32 } from '../demo/prng';
 import { createEvent, type CatalogEvent } from '../formats/quakeml';
 import { nsToIso } from '../formats/time';
 import { openIndexDb } from '../index/db';
 import { storeEvents } from '../index/events';
+import { latencySummary, numberArg, printRows, timeRequests, withBenchServer, type BenchRow } from './stats';
 
-export interface EventBenchRow {
-  measure: string;
-  value: string;
-  reference: string;
-}
+export type EventBenchRow = BenchRow;
 
 export interface EventBenchOptions {
   /** Synthetic events in the store (default 100000). */
@@ -32,18 +28,6 @@ export interface EventBenchOptions {
   requests?: number;
   /** Directory for the temporary database (default: os.tmpdir()); removed afterwards. */
   tmpDir?: string;
-}
-
-/** Deterministic PRNG (mulberry32) so every run queries the same catalogue. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const T0 = 1_577_836_800_000_000_000n; // 2020-01-01
@@ -71,23 +55,6 @@ function syntheticEvent(i: number, rnd: () => number): CatalogEvent {
   return ev;
 }
 
-function httpGet(port: number, p: string): Promise<{ status: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: p, agent: keepAlive }, (res) => {
-        let bytes = 0;
-        res.on('data', (c: Buffer) => (bytes += c.length));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-      })
-      .on('error', reject);
-  });
-}
-const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 /** Build the store, time the queries, return table rows (and remove the temporary files). */
 export async function eventBenchRows(opts: EventBenchOptions = {}): Promise<EventBenchRow[]> {
   const n = opts.events ?? 100_000;
@@ -96,7 +63,7 @@ export async function eventBenchRows(opts: EventBenchOptions = {}): Promise<Even
   const db = openIndexDb(path.join(dir, 'events.sqlite'));
   const rows: EventBenchRow[] = [];
   try {
-    const rnd = prng(42);
+    const rnd = mulberry32(42); // deterministic: every run queries the same catalogue
     const t0 = process.hrtime.bigint();
     // Stored in sources of 10,000 events: one transaction each, as a loaded file would be.
     for (let s = 0; s * 10_000 < n; s++) {
@@ -108,12 +75,8 @@ export async function eventBenchRows(opts: EventBenchOptions = {}): Promise<Even
     rows.push({ measure: `event store: load ${n} synthetic events`, value: `${loadS.toFixed(1)} s (${Math.round(n / loadS)} events/s)`, reference: 'QuakeML per event + scalar columns' });
 
     const app = createApp({ db, config: { ...defaultConfig({}), publicBaseUrl: '' } });
-    const server = await new Promise<http.Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const port = (server.address() as AddressInfo).port;
-    try {
-      const qrnd = prng(7);
+    await withBenchServer(app, async (server) => {
+      const qrnd = mulberry32(7);
       const query = (format: string): string => {
         const start = T0 + BigInt(Math.floor(qrnd() * (SPAN_S - 30 * 86400))) * 1_000_000_000n;
         const end = start + 30n * 86400n * 1_000_000_000n;
@@ -125,30 +88,14 @@ export async function eventBenchRows(opts: EventBenchOptions = {}): Promise<Even
         );
       };
       for (const format of ['text', 'xml']) {
-        for (let i = 0; i < 20; i++) await httpGet(port, query(format));
-        const times: number[] = [];
-        let events = 0;
-        let bytes = 0;
-        for (let i = 0; i < requests; i++) {
-          const q = query(format);
-          const a = process.hrtime.bigint();
-          const r = await httpGet(port, q);
-          times.push(Number(process.hrtime.bigint() - a) / 1e6);
-          if (r.status !== 200 && r.status !== 204) throw new Error(`event bench: HTTP ${r.status} for ${q}`);
-          bytes += r.bytes;
-          events++;
-        }
-        times.sort((x, y) => x - y);
+        const t = await timeRequests(server, () => query(format), { warmup: 20, requests, label: 'event bench', ok: (status) => status === 200 || status === 204 });
         rows.push({
           measure: `fdsnws-event query ${format} (30 d window + box + minmag, limit 100, ${n} events)`,
-          value: `p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms (${Math.round(bytes / events / 1024)} KiB avg)`,
+          value: latencySummary(t),
           reference: `${requests} sequential requests`,
         });
       }
-    } finally {
-      keepAlive.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    });
   } finally {
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -157,17 +104,5 @@ export async function eventBenchRows(opts: EventBenchOptions = {}): Promise<Even
 }
 
 if (require.main === module) {
-  const arg = (name: string): number | undefined => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i >= 0 ? Number(process.argv[i + 1]) : undefined;
-  };
-  eventBenchRows({ events: arg('events'), requests: arg('requests') }).then(
-    (rows) => {
-      for (const r of rows) console.log(`${r.measure}: ${r.value} [${r.reference}]`);
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exitCode = 1;
-    },
-  );
+  printRows(eventBenchRows({ events: numberArg('events'), requests: numberArg('requests') }));
 }

@@ -13,21 +13,16 @@
  *   node dist/bench/station.js [--networks N] [--requests N]
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { createApp } from '../app';
 import { defaultConfig } from '../config';
 import { parseStationXml, type Channel, type Inventory, type Network, type Station } from '../formats/stationxml';
 import { openIndexDb } from '../index/db';
 import { loadInventory } from '../index/metadata';
+import { latencySummary, numberArg, printRows, timeRequests, withBenchServer, type BenchRow } from './stats';
 
-export interface StationBenchRow {
-  measure: string;
-  value: string;
-  reference: string;
-}
+export type StationBenchRow = BenchRow;
 
 export interface StationBenchOptions {
   /** Networks (default 100); each has `stations` stations of 6 channels. */
@@ -96,22 +91,6 @@ function buildNetwork(i: number, stations: number, tpl: Channel): Inventory {
   return { schemaVersion: '1.2', source: 'bench', sender: null, module: null, moduleUri: null, createdNs: null, networks: [net] };
 }
 
-function httpGet(keepAlive: http.Agent, port: number, p: string): Promise<{ status: number; bytes: number }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: p, agent: keepAlive }, (res) => {
-        let bytes = 0;
-        res.on('data', (c: Buffer) => (bytes += c.length));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, bytes }));
-      })
-      .on('error', reject);
-  });
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
 /** Build the store, time the queries, return table rows (and remove the temporary files). */
 export async function stationBenchRows(opts: StationBenchOptions = {}): Promise<StationBenchRow[]> {
   const nNet = opts.networks ?? 100;
@@ -133,11 +112,6 @@ export async function stationBenchRows(opts: StationBenchOptions = {}): Promise<
     });
 
     const app = createApp({ db, config: { ...defaultConfig({}), publicBaseUrl: '' } });
-    const server = await new Promise<http.Server>((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
-    });
-    const port = (server.address() as AddressInfo).port;
-    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
     let k = 0;
     const oneNet = () => netCode(k++ % nNet);
     // `*`, `**`, … select the same (everything) but are different requests to the store's
@@ -152,30 +126,16 @@ export async function stationBenchRows(opts: StationBenchOptions = {}): Promise<
       { measure: 'fdsnws-station level=station format=xml, network=* uncached', url: () => `/fdsnws/station/1/query?network=${coldAll()}&level=station&format=xml`, reference: `${nNet * nSta} stations per answer; candidate cache missed every time` },
       { measure: 'fdsnws-station level=response format=xml, one station', url: () => `/fdsnws/station/1/query?network=${oneNet()}&station=S000&level=response&format=xml`, reference: `${CHANNELS.length} channels with responses per answer` },
     ]; // prettier-ignore
-    try {
+    await withBenchServer(app, async (server) => {
       for (const kind of kinds) {
-        for (let i = 0; i < 5; i++) await httpGet(keepAlive, port, kind.url());
-        const times: number[] = [];
-        let bytes = 0;
-        for (let i = 0; i < requests; i++) {
-          const u = kind.url();
-          const a = process.hrtime.bigint();
-          const r = await httpGet(keepAlive, port, u);
-          times.push(Number(process.hrtime.bigint() - a) / 1e6);
-          if (r.status !== 200) throw new Error(`station bench: HTTP ${r.status} for ${u}`);
-          bytes += r.bytes;
-        }
-        times.sort((x, y) => x - y);
+        const t = await timeRequests(server, kind.url, { warmup: 5, requests, label: 'station bench' });
         rows.push({
           measure: `${kind.measure} (${total} channels in store)`,
-          value: `p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms (${Math.round(bytes / requests / 1024)} KiB avg)`,
+          value: latencySummary(t),
           reference: `${kind.reference}; ${requests} sequential requests`,
         });
       }
-    } finally {
-      keepAlive.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    }
+    });
   } finally {
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -184,17 +144,5 @@ export async function stationBenchRows(opts: StationBenchOptions = {}): Promise<
 }
 
 if (require.main === module) {
-  const arg = (name: string): number | undefined => {
-    const i = process.argv.indexOf(`--${name}`);
-    return i >= 0 ? Number(process.argv[i + 1]) : undefined;
-  };
-  stationBenchRows({ networks: arg('networks'), stations: arg('stations'), requests: arg('requests') }).then(
-    (rows) => {
-      for (const r of rows) console.log(`${r.measure}: ${r.value} [${r.reference}]`);
-    },
-    (e: unknown) => {
-      console.error(e);
-      process.exitCode = 1;
-    },
-  );
+  printRows(stationBenchRows({ networks: numberArg('networks'), stations: numberArg('stations'), requests: numberArg('requests') }));
 }

@@ -4,41 +4,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { main, usage, type CliIo } from '../../src/cli';
+import { main, usage } from '../../src/cli';
 import { clearSignalCache } from '../../src/demo/signals';
 import { demoSamples } from '../../src/demo/scenario';
 import { decodeRecord, iterateRecords } from '../../src/formats/mseed';
 import { formatBytes, formatDuration, ProgressLine } from '../../src/progress';
-
-class Sink {
-  text = '';
-  isTTY = false;
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-
-function makeIo(cwd: string, env: NodeJS.ProcessEnv = {}): CliIo & { out: Sink; err: Sink } {
-  const out = new Sink();
-  const err = new Sink();
-  return { stdout: out, stderr: err, out, err, env, cwd, handleSignals: false };
-}
-
-function get(url: string): Promise<{ status: number; body: Buffer }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-      })
-      .on('error', reject);
-  });
-}
+import { httpGet, makeIo, Sink, startListening } from '../helpers/cliIo';
 
 let tmp: string;
 beforeAll(() => {
@@ -129,21 +102,12 @@ describe('generate -> index -> serve', () => {
   });
 
   test('serve answers dataselect with exactly the generated samples, stops on abort', async () => {
-    const ac = new AbortController();
     const io = makeIo(tmp);
-    let base = '';
-    const listening = new Promise<void>((resolve) => {
-      io.onListening = (_url, port) => {
-        base = `http://127.0.0.1:${port}`;
-        resolve();
-      };
-    });
-    io.signal = ac.signal;
-    const done = main(['serve', '--db', db, '--port', '0', '--host', '127.0.0.1'], io);
-    await Promise.race([listening, done.then((code) => Promise.reject(new Error(`serve exited ${code}: ${io.err.text}`)))]);
+    const { port, done, stop } = await startListening(['serve', '--db', db, '--port', '0', '--host', '127.0.0.1'], io);
+    const base = `http://127.0.0.1:${port}`;
     expect(io.out.text).toMatch(/serving http:\/\/127\.0\.0\.1:\d+\/ \(fdsnws dataselect, station, event, availability/);
     try {
-      const res = await get(`${base}/fdsnws/dataselect/1/query?net=JP&sta=JMM&loc=--&cha=BHZ&start=2020-09-12T02:44:00&end=2020-09-12T02:46:00`);
+      const res = await httpGet(`${base}/fdsnws/dataselect/1/query?net=JP&sta=JMM&loc=--&cha=BHZ&start=2020-09-12T02:44:00&end=2020-09-12T02:46:00`);
       expect(res.status).toBe(200);
       clearSignalCache();
       let n = 0;
@@ -155,7 +119,7 @@ describe('generate -> index -> serve', () => {
       }
       expect(n).toBeGreaterThanOrEqual(120 * 20);
     } finally {
-      ac.abort();
+      stop();
     }
     expect(await done).toBe(0);
     expect(io.out.text).toMatch(/shutting down/);
@@ -168,19 +132,9 @@ describe('start', () => {
     const gen = makeIo(tmp);
     expect(await main(['generate', '--out', archive, '--days', '1', '--stations', 'JYT', '--window', '2020-09-12T02:50:00,2020-09-12T02:52:00'], gen)).toBe(0);
     fs.writeFileSync(path.join(archive, 'README.md'), 'sidecar, not data');
-    const ac = new AbortController();
     const io = makeIo(tmp, { GEONODE_ARCHIVE: archive, GEONODE_DB: 'var/start.sqlite', GEONODE_PORT: '1', GEONODE_HOST: '127.0.0.1' });
-    io.signal = ac.signal;
-    let port = -1;
-    const listening = new Promise<void>((resolve) => {
-      io.onListening = (_u, p) => {
-        port = p;
-        resolve();
-      };
-    });
-    const done = main(['start', '--port', '0'], io);
-    await Promise.race([listening, done.then((code) => Promise.reject(new Error(`start exited ${code}: ${io.err.text}`)))]);
-    ac.abort();
+    const { port, done, stop } = await startListening(['start', '--port', '0'], io);
+    stop();
     expect(await done).toBe(0);
     expect(port).toBeGreaterThan(1);
     expect(io.out.text).toContain('already generated');

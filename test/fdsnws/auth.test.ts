@@ -1,19 +1,14 @@
 /**
  * Restricted data + HTTP Digest on /fdsnws/dataselect/1/queryauth, end to end.
  *
- * The Digest client below is written from RFC 7616 §3.4 and from what Python's
- * urllib.request.AbstractDigestAuthHandler.get_authorization sends (ObsPy's only auth path),
- * independently of src/fdsnws/digestAuth.ts:
- *   HA1 = MD5(user:realm:password), HA2 = MD5(method:uri),
- *   response = MD5(HA1:nonce:nc:cnonce:qop:HA2)
- *   Authorization: Digest username="…", realm="…", nonce="…", uri="…", response="…",
- *                  opaque="…", algorithm="MD5", qop=auth, nc=00000001, cnonce="…"
+ * The Digest client (test/helpers/digestClient.ts) is written from RFC 7616 §3.4 and from what
+ * Python's urllib.request.AbstractDigestAuthHandler.get_authorization sends (ObsPy's only auth
+ * path), independently of src/fdsnws/digestAuth.ts.
  *
  * The archive is written with the project's encoder into a temp dir and indexed with the
  * project's indexer: OP (open), XR (restricted network), YY.SECR (restricted station of an
  * otherwise open network), ZZ (restricted to alice only).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,10 +17,12 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { createApp } from '../../src/app';
 import { defaultConfig, type NodeConfig } from '../../src/config';
-import { encodeRecords, parseRecordHeader } from '../../src/formats/mseed';
+import { encodeRecords } from '../../src/formats/mseed';
 import { utcToNs } from '../../src/formats/time';
 import { openIndexDb } from '../../src/index/db';
 import { indexArchive } from '../../src/index/indexer';
+import { authorization, md5, parseChallenge, type ClientState } from '../helpers/digestClient';
+import { binary, records } from '../helpers/mseedResponse';
 
 const QA = '/fdsnws/dataselect/1/queryauth';
 const Q = '/fdsnws/dataselect/1/query';
@@ -40,58 +37,10 @@ const STATIONS = [
   ['ZZ', 'ALC'],
 ] as const;
 
-// ---------------------------------------------------------------- independent Digest client
-const md5 = (s: string) => crypto.createHash('md5').update(s).digest('hex');
-
-/** WWW-Authenticate → scheme + params (like urllib's parse_http_list + parse_keqv_list). */
-function parseChallenge(h: string | undefined): { scheme: string; p: Record<string, string> } {
-  expect(typeof h).toBe('string');
-  const [scheme, ...rest] = (h as string).split(' ');
-  const p: Record<string, string> = {};
-  const re = /([a-zA-Z]+)=("([^"]*)"|[^,\s]+)/g;
-  for (let m = re.exec(rest.join(' ')); m; m = re.exec(rest.join(' '))) p[m[1].toLowerCase()] = m[3] ?? m[2];
-  return { scheme, p };
-}
-
-interface ClientState {
-  lastNonce?: string;
-  nonceCount: number;
-}
-
-/** urllib's get_authorization: the same header layout, nc incremented when the nonce repeats. */
-function authorization(method: string, uri: string, user: string, password: string, chal: Record<string, string>, st: ClientState = { nonceCount: 0 }): string {
-  const { realm, nonce, opaque } = chal;
-  const algorithm = chal.algorithm ?? 'MD5';
-  expect(chal.qop.split(',')).toContain('auth');
-  st.nonceCount = nonce === st.lastNonce ? st.nonceCount + 1 : 1;
-  st.lastNonce = nonce;
-  const nc = st.nonceCount.toString(16).padStart(8, '0');
-  const cnonce = crypto.randomBytes(8).toString('hex');
-  const ha1 = md5(`${user}:${realm}:${password}`);
-  const ha2 = md5(`${method}:${uri}`);
-  const response = md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
-  let h = `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}"`;
-  if (opaque) h += `, opaque="${opaque}"`;
-  h += `, algorithm="${algorithm}", qop=auth, nc=${nc}, cnonce="${cnonce}"`;
-  return h;
-}
-
 // ---------------------------------------------------------------- helpers
-const binary = ((res: NodeJS.ReadableStream, cb: (err: Error | null, body: Buffer) => void): void => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-}) as unknown as Parameters<request.Test['parse']>[0];
-
 /** NET.STA of every record of a miniSEED body, deduplicated and sorted. */
 function stationsOf(body: Buffer): string[] {
-  const s = new Set<string>();
-  for (let off = 0; off < body.length; ) {
-    const h = parseRecordHeader(body, off);
-    s.add(`${h.network}.${h.station}`);
-    off += h.recordLength;
-  }
-  return [...s].sort();
+  return [...new Set(records(body).map((h) => `${h.network}.${h.station}`))].sort();
 }
 
 function expect401(r: Response, stale: boolean): Record<string, string> {

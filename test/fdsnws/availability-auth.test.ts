@@ -2,12 +2,12 @@
  * fdsnws-availability with restricted data: anonymous /query and /extent (includerestricted),
  * /queryauth and /extentauth behind HTTP Digest.
  *
- * The Digest client is the independent one of auth.test.ts (written from RFC 7616 §3.4 and
- * urllib's AbstractDigestAuthHandler, not from src/fdsnws/digestAuth.ts), copied so each test
- * file stands alone. Archive: OP (open), XR (restricted network), YY.SECR (restricted station of
- * an otherwise open network), ZZ (restricted to alice only), written with the project's encoder.
+ * The Digest client is the independent one shared with auth.test.ts
+ * (test/helpers/digestClient.ts: written from RFC 7616 §3.4 and urllib's
+ * AbstractDigestAuthHandler, not from src/fdsnws/digestAuth.ts). Archive: OP (open), XR
+ * (restricted network), YY.SECR (restricted station of an otherwise open network), ZZ
+ * (restricted to alice only), written with the project's encoder.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -21,6 +21,7 @@ import { encodeRecords } from '../../src/formats/mseed';
 import { utcToNs } from '../../src/formats/time';
 import { openIndexDb } from '../../src/index/db';
 import { indexArchive } from '../../src/index/indexer';
+import { authorization, md5, parseChallenge } from '../helpers/digestClient';
 
 const A = '/fdsnws/availability/1';
 const REALM = 'FDSN';
@@ -33,31 +34,6 @@ const STATIONS = [
   ['YY', 'SECR'],
   ['ZZ', 'ALC'],
 ] as const;
-
-// ---------------------------------------------------------------- independent Digest client
-const md5 = (s: string) => crypto.createHash('md5').update(s).digest('hex');
-
-function parseChallenge(h: string | undefined): { scheme: string; p: Record<string, string> } {
-  expect(typeof h).toBe('string');
-  const [scheme, ...rest] = (h as string).split(' ');
-  const p: Record<string, string> = {};
-  const re = /([a-zA-Z]+)=("([^"]*)"|[^,\s]+)/g;
-  for (let m = re.exec(rest.join(' ')); m; m = re.exec(rest.join(' '))) p[m[1].toLowerCase()] = m[3] ?? m[2];
-  return { scheme, p };
-}
-
-function authorization(method: string, uri: string, user: string, password: string, chal: Record<string, string>): string {
-  const { realm, nonce, opaque } = chal;
-  expect(chal.qop.split(',')).toContain('auth');
-  const nc = '00000001';
-  const cnonce = crypto.randomBytes(8).toString('hex');
-  const ha1 = md5(`${user}:${realm}:${password}`);
-  const ha2 = md5(`${method}:${uri}`);
-  const response = md5(`${ha1}:${nonce}:${nc}:${cnonce}:auth:${ha2}`);
-  let h = `Digest username="${user}", realm="${realm}", nonce="${nonce}", uri="${uri}", response="${response}"`;
-  if (opaque) h += `, opaque="${opaque}"`;
-  return h + `, algorithm="${chal.algorithm ?? 'MD5'}", qop=auth, nc=${nc}, cnonce="${cnonce}"`;
-}
 
 /** Data lines of text output as cell arrays (header dropped). */
 const lines = (text: string) =>

@@ -7,18 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { decodeRecord, EncodeOptions, encodeRecords, iterateRecords, RecordHeader, recordEndNs, SeriesSpec } from '../../src/formats/mseed';
 import { nsToIso, utcToNs } from '../../src/formats/time';
-
-/** Small deterministic PRNG (mulberry32) so failures are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from '../../src/demo/prng';
 
 /** Random walk with mostly small steps, some medium and occasional large jumps, crossing zero. */
 function randomWalk(n: number, seed: number, maxJump = 2 ** 20): Int32Array {

@@ -2,38 +2,12 @@
  * `geonode load-events` and the events step of `geonode start`, through main(argv, io).
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { main, type CliIo } from '../../src/cli';
+import { main } from '../../src/cli';
 import { openIndexDb } from '../../src/index/db';
 import { listCatalogs, queryEvents } from '../../src/index/events';
-
-class Sink {
-  text = '';
-  isTTY = false;
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-function makeIo(cwd: string, env: NodeJS.ProcessEnv = {}): CliIo & { out: Sink; err: Sink } {
-  const out = new Sink();
-  const err = new Sink();
-  return { stdout: out, stderr: err, out, err, env, cwd, handleSignals: false };
-}
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get(url, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
+import { httpGetText, makeIo, startListening } from '../helpers/cliIo';
 
 const FDSN_TEXT =
   '#EventID|Time|Latitude|Longitude|Depth/km|Author|Catalog|Contributor|ContributorID|MagType|Magnitude|MagAuthor|EventLocationName\n' +
@@ -90,24 +64,14 @@ describe('geonode start loads ARCHIVE/events.txt', () => {
     fs.mkdirSync(path.join(archive, '2020'), { recursive: true });
     fs.writeFileSync(path.join(archive, 'truth.json'), '{}'); // "already generated"
     fs.writeFileSync(path.join(archive, 'events.txt'), FDSN_TEXT);
-    const ac = new AbortController();
     const io = makeIo(tmp, { GEONODE_ARCHIVE: archive, GEONODE_DB: 'var/start.sqlite', GEONODE_HOST: '127.0.0.1' });
-    io.signal = ac.signal;
-    let port = -1;
-    const listening = new Promise<void>((resolve) => {
-      io.onListening = (_u, p) => {
-        port = p;
-        resolve();
-      };
-    });
-    const done = main(['start', '--port', '0'], io);
-    await Promise.race([listening, done.then((code) => Promise.reject(new Error(`start exited ${code}: ${io.err.text}`)))]);
+    const { port, done, stop } = await startListening(['start', '--port', '0'], io);
     try {
-      const r = await get(`http://127.0.0.1:${port}/fdsnws/event/1/query?format=text&orderby=time-asc`);
+      const r = await httpGetText(`http://127.0.0.1:${port}/fdsnws/event/1/query?format=text&orderby=time-asc`);
       expect(r.status).toBe(200);
       expect(r.body.split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('|')[0])).toEqual(['demo1', 'demo2']);
     } finally {
-      ac.abort();
+      stop();
     }
     expect(await done).toBe(0);
     expect(io.out.text).toMatch(/events: 1 file\(s\) loaded, 0 unchanged, 0 failed; 2 events stored/);

@@ -10,31 +10,18 @@ import os from 'node:os';
 import path from 'node:path';
 import request from 'supertest';
 import { createApp } from '../../src/app';
-import { main, usage, type CliIo } from '../../src/cli';
+import { main, usage } from '../../src/cli';
 import { defaultConfig } from '../../src/config';
 import { writeDemoStationXml } from '../../src/demo/stationxml';
 import { DEMO_STATIONS } from '../../src/demo/stations';
 import { parseStationXml } from '../../src/formats/stationxml';
 import { openIndexDb } from '../../src/index/db';
 import { RestrictionPolicy } from '../../src/index/restrictions';
+import { makeIo } from '../helpers/cliIo';
 import { describeShared, sharedPath } from '../helpers/sharedData';
 
 const XSD = path.join(__dirname, '..', 'fixtures', 'fdsn-station-1.2.xsd');
 const canValidate = spawnSync('xmllint', ['--version']).status === 0 && fs.existsSync(XSD);
-
-class Sink {
-  text = '';
-  isTTY = false;
-  write(s: string): boolean {
-    this.text += s;
-    return true;
-  }
-}
-function makeIo(cwd: string): CliIo & { out: Sink; err: Sink } {
-  const out = new Sink();
-  const err = new Sink();
-  return { stdout: out, stderr: err, out, err, env: {}, cwd, handleSignals: false };
-}
 
 let tmp: string;
 beforeAll(() => {
