@@ -17,10 +17,11 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { createApp } from '../../src/app';
 import { defaultConfig } from '../../src/config';
-import { encodeRecords, parseRecordHeader, type RecordHeader } from '../../src/formats/mseed';
+import { encodeRecords, type RecordHeader } from '../../src/formats/mseed';
 import { nsToIso, parseIsoToNs } from '../../src/formats/time';
 import { openIndexDb } from '../../src/index/db';
 import { indexArchive } from '../../src/index/indexer';
+import { binary, records } from '../helpers/mseedResponse';
 import { describeShared, sharedPath } from '../helpers/sharedData';
 
 const A = '/fdsnws/availability/1';
@@ -76,22 +77,6 @@ function encode(s: Seg): Buffer {
   const spec = { network: 'XX', station: s.sta, location: s.loc, channel: s.cha, quality: s.quality, pubVersion: s.pubVersion, startNs: at(s.startSec), sampleRate: s.rate };
   return Buffer.concat(encodeRecords(spec, samples, s.pubVersion !== undefined ? { formatVersion: 3, encoding: 'steim2', recordLength: 1024 } : { formatVersion: 2, encoding: 'steim2', recordLength: 512 }));
 }
-
-function records(body: Buffer): RecordHeader[] {
-  const out: RecordHeader[] = [];
-  for (let off = 0; off < body.length; ) {
-    const h = parseRecordHeader(body, off);
-    out.push(h);
-    off += h.recordLength;
-  }
-  return out;
-}
-
-const binary = ((res: NodeJS.ReadableStream, cb: (err: Error | null, body: Buffer) => void): void => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-}) as unknown as Parameters<request.Test['parse']>[0];
 
 /** Non-comment lines of a text/request body, split on whitespace. */
 const dataLines = (text: string) =>

@@ -14,6 +14,7 @@ import { createApp } from '../../src/app';
 import { defaultConfig, type NodeConfig } from '../../src/config';
 import { parseRecordHeader, type RecordHeader } from '../../src/formats/mseed';
 import { nsToIso, parseIsoToNs } from '../../src/formats/time';
+import { binary, records } from '../helpers/mseedResponse';
 import { describeShared, sharedPath } from '../helpers/sharedData';
 
 const DIR = sharedPath('tsindex', 'tsindex_data');
@@ -57,24 +58,6 @@ function expected(recs: Rec[], s: bigint, e: bigint, pick: (h: RecordHeader) => 
   sel.sort((a, b) => (key(a.h) < key(b.h) ? -1 : key(a.h) > key(b.h) ? 1 : a.h.startNs < b.h.startNs ? -1 : a.h.startNs > b.h.startNs ? 1 : 0));
   return Buffer.concat(sel.map((r) => r.bytes));
 }
-
-/** Parse a response body into its records. */
-function records(body: Buffer): RecordHeader[] {
-  const out: RecordHeader[] = [];
-  for (let off = 0; off < body.length; ) {
-    const h = parseRecordHeader(body, off);
-    out.push(h);
-    off += h.recordLength;
-  }
-  return out;
-}
-
-/** supertest parser collecting the raw bytes (superagent's Response type lacks the stream API). */
-const binary = ((res: NodeJS.ReadableStream, cb: (err: Error | null, body: Buffer) => void): void => {
-  const chunks: Buffer[] = [];
-  res.on('data', (c: Buffer) => chunks.push(c));
-  res.on('end', () => cb(null, Buffer.concat(chunks)));
-}) as unknown as Parameters<request.Test['parse']>[0];
 
 function expectFdsnError(r: Response, status: number): string {
   expect(r.status).toBe(status);

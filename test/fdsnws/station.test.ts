@@ -4,7 +4,7 @@
  * Truth is independent of the store: expected networks/stations/channels come from the shared
  * StationXML files themselves (distinct codes + start dates over all files, since several files
  * describe IU.ANMO), coordinates filters are recomputed here with their own formulas, the text
- * output is read back with ObsPy's STATIONTXT rules (re-implemented below), XML is validated
+ * output is read back with ObsPy's STATIONTXT rules (test/helpers/obspyStationText.ts), XML is validated
  * with xmllint against the FDSN 1.2 XSD, and data extents come from the raw tsindex rows of two
  * real miniSEED files (IU.ULN.00.LH1 2015, IU.ANMO.00.BHZ 2010) indexed into the same file.
  */
@@ -24,6 +24,7 @@ import { openIndexDb } from '../../src/index/db';
 import { indexArchive } from '../../src/index/indexer';
 import { loadMetadataPaths, loadStationXml } from '../../src/index/metadata';
 import { RestrictionPolicy } from '../../src/index/restrictions';
+import { obspyReadStationText } from '../helpers/obspyStationText';
 import { describeShared, sharedFiles, sharedPath } from '../helpers/sharedData';
 
 const S = '/fdsnws/station/1';
@@ -38,57 +39,15 @@ function xsdErrors(xml: string): string | null {
 }
 
 // ---------------------------------------------------------------------------------------------
-// ObsPy STATIONTXT reader rules (obspy/io/stationtxt/core.py): csv with '|' and quotechar '"',
-// header matched exactly after lstrip('#'), strip(), lower(); '#' rows skipped; a blank line
-// raises; float()/int()/UTCDateTime conversions per column.
+// ObsPy STATIONTXT reader rules (test/helpers/obspyStationText.ts), plus what our own output must
+// never need even where ObsPy would cope: quote characters (csv would start a quoted field) and
+// non-finite numbers.
 
-const OBSPY_HEADERS: Record<'network' | 'station' | 'channel', string[]> = {
-  network: ['network', 'description', 'starttime', 'endtime', 'totalstations'],
-  station: ['network', 'station', 'latitude', 'longitude', 'elevation', 'sitename', 'starttime', 'endtime'],
-  channel: ['network', 'station', 'location', 'channel', 'latitude', 'longitude', 'elevation', 'depth', 'azimuth', 'dip', 'sensordescription', 'scale', 'scalefreq', 'scaleunits', 'samplerate', 'starttime', 'endtime'],
-};
-type Conv = 'str' | 'float' | 'float?' | 'int' | 'time' | 'time?';
-const TYPES: Record<keyof typeof OBSPY_HEADERS, Conv[]> = {
-  network: ['str', 'str', 'time', 'time?', 'int'],
-  station: ['str', 'str', 'float', 'float', 'float', 'str', 'time', 'time?'],
-  channel: ['str', 'str', 'str', 'str', 'float', 'float', 'float', 'float?', 'float?', 'float?', 'str', 'float?', 'float?', 'str', 'float?', 'time', 'time?'],
-};
-
-function readStationTxt(text: string): { level: keyof typeof OBSPY_HEADERS; rows: Array<Array<string | number | null>> } {
+function readStationTxt(text: string): ReturnType<typeof obspyReadStationText> {
   if (text.includes('"')) throw new Error('quote character in output (csv would start a quoted field)');
-  const lines = text.replace(/\n$/, '').split('\n');
-  const header = lines[0].split('|');
-  header[0] = header[0].replace(/^#+/, '');
-  const h = header.map((x) => x.trim().toLowerCase().replace('instrument', 'sensordescription'));
-  const level = (Object.keys(OBSPY_HEADERS) as Array<keyof typeof OBSPY_HEADERS>).find((k) => JSON.stringify(OBSPY_HEADERS[k]) === JSON.stringify(h));
-  if (!level) throw new Error('Unknown type of header.');
-  const rows: Array<Array<string | number | null>> = [];
-  for (const line of lines.slice(1)) {
-    if (line === '') throw new Error('IndexError: blank line');
-    if (line.startsWith('#')) continue;
-    const cells = line.split('|').map((x) => x.trim());
-    if (cells.length < TYPES[level].length) throw new Error(`short row: ${line}`);
-    rows.push(
-      TYPES[level].map((t, i) => {
-        const v = cells[i];
-        if ((t === 'float?' || t === 'time?') && !v) return null;
-        if (t === 'float' || t === 'float?') {
-          if (!/^[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?)$/.test(v)) throw new Error(`could not convert string to float: '${v}'`);
-          return Number(v);
-        }
-        if (t === 'int') {
-          if (!/^\d+$/.test(v)) throw new Error(`invalid literal for int(): '${v}'`);
-          return Number(v);
-        }
-        if (t === 'time' || t === 'time?') {
-          if (!/^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?Z?$/.test(v)) throw new Error(`UTCDateTime cannot parse '${v}'`);
-          return v;
-        }
-        return v;
-      }),
-    );
-  }
-  return { level, rows };
+  const parsed = obspyReadStationText(text);
+  for (const row of parsed.rows) for (const v of row) if (typeof v === 'number' && !Number.isFinite(v)) throw new Error(`could not convert string to float: ${row.join('|')}`);
+  return parsed;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { encodeRecords, parseRecordHeader, type RecordHeader } from '../../src/formats/mseed';
+import { encodeRecords } from '../../src/formats/mseed';
 import { nsToIso, parseIsoToNs } from '../../src/formats/time';
 import { extractRecords, planExtraction, type ExtractItem, type ExtractOptions } from '../../src/index/extract';
 import { selectSections, type TimeWindow } from '../../src/index/select';
@@ -20,69 +20,13 @@ import type { Selection, TsIndexRow } from '../../src/index/types';
 import { createApp } from '../../src/app';
 import { defaultConfig } from '../../src/config';
 import { createDataselectFastPath } from '../../src/fdsnws/dataselect';
+import { DDL, insertRow, parseFile, timeIndexOf, type Rec } from '../helpers/tsindex';
 
 const T = (s: string) => parseIsoToNs(s)!;
 const SEC = 1_000_000_000n;
 
-interface Rec {
-  h: RecordHeader;
-  off: number;
-  bytes: Buffer;
-}
-function parseFile(buf: Buffer): Rec[] {
-  const out: Rec[] = [];
-  for (let off = 0; off < buf.length; ) {
-    const h = parseRecordHeader(buf, off);
-    out.push({ h, off, bytes: buf.subarray(off, off + h.recordLength) });
-    off += h.recordLength;
-  }
-  return out;
-}
-function epochText(ns: bigint): string {
-  return `${ns / SEC}.${((ns % SEC) / 1000n).toString().padStart(6, '0')}`;
-}
-/** mseedindex-style timeindex: first record, then each record crossing the next step. */
-function timeIndexOf(recs: Rec[], stepSec: number, latest: 0 | 1): string {
-  const entries: string[] = [];
-  let next = recs[0].h.startNs;
-  for (const r of recs) {
-    if (r.h.startNs >= next) {
-      entries.push(`${epochText(r.h.startNs)}=>${r.off}`);
-      while (next <= r.h.startNs) next += BigInt(stepSec) * SEC;
-    }
-  }
-  return `${entries.join(',')},latest=>${latest}`;
-}
-
-const DDL =
-  'CREATE TABLE tsindex (network TEXT,station TEXT,location TEXT,channel TEXT,quality TEXT,version INTEGER,starttime TEXT,endtime TEXT,samplerate REAL,filename TEXT,byteoffset INTEGER,bytes INTEGER,hash TEXT,timeindex TEXT,timespans TEXT,timerates TEXT,format TEXT,filemodtime TEXT,updated TEXT,scanned TEXT)';
 function insert(db: Database.Database, r: Partial<TsIndexRow>): void {
-  const full: TsIndexRow = {
-    network: 'XX',
-    station: 'FST',
-    location: '',
-    channel: 'HHZ',
-    quality: 'D',
-    version: 1,
-    starttime: '',
-    endtime: '',
-    samplerate: 20,
-    filename: '',
-    byteoffset: 0,
-    bytes: 0,
-    hash: null,
-    timeindex: null,
-    timespans: null,
-    timerates: null,
-    format: null,
-    filemodtime: '2020-01-01T00:00:00',
-    updated: '2020-01-01T00:00:00',
-    scanned: '2020-01-01T00:00:00',
-    ...r,
-  };
-  db.prepare(
-    'INSERT INTO tsindex VALUES (@network,@station,@location,@channel,@quality,@version,@starttime,@endtime,@samplerate,@filename,@byteoffset,@bytes,@hash,@timeindex,@timespans,@timerates,@format,@filemodtime,@updated,@scanned)',
-  ).run(full);
+  insertRow(db, { station: 'FST', quality: 'D' }, r);
 }
 
 async function collect(items: ExtractItem[], opts: ExtractOptions): Promise<Buffer> {

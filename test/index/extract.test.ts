@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import request from 'supertest';
-import { encodeRecords, parseRecordHeader, type RecordHeader } from '../../src/formats/mseed';
+import { encodeRecords } from '../../src/formats/mseed';
 import { nsToIso, parseIsoToNs } from '../../src/formats/time';
 import { estimateBytes, extractRecords, parseTimeIndex, planExtraction, type ExtractItem } from '../../src/index/extract';
 import { selectSections } from '../../src/index/select';
@@ -17,58 +17,13 @@ import type { Selection, TsIndexRow } from '../../src/index/types';
 import { createApp } from '../../src/app';
 import { defaultConfig } from '../../src/config';
 import { describeShared, sharedPath } from '../helpers/sharedData';
+import { DDL, epochText, insertRow, parseFile, timeIndexOf, type Rec } from '../helpers/tsindex';
 
 const T = (s: string) => parseIsoToNs(s)!;
 const SAMPLE_DIR = sharedPath('tsindex', 'tsindex_data');
 
-interface Rec {
-  h: RecordHeader;
-  bytes: Buffer;
-}
-function parseFile(buf: Buffer): Rec[] {
-  const out: Rec[] = [];
-  for (let off = 0; off < buf.length; ) {
-    const h = parseRecordHeader(buf, off);
-    out.push({ h, bytes: buf.subarray(off, off + h.recordLength) });
-    off += h.recordLength;
-  }
-  return out;
-}
-
-function epochText(ns: bigint): string {
-  return `${ns / 1_000_000_000n}.${((ns % 1_000_000_000n) / 1000n).toString().padStart(6, '0')}`;
-}
-
-const DDL =
-  'CREATE TABLE tsindex (network TEXT,station TEXT,location TEXT,channel TEXT,quality TEXT,version INTEGER,starttime TEXT,endtime TEXT,samplerate REAL,filename TEXT,byteoffset INTEGER,bytes INTEGER,hash TEXT,timeindex TEXT,timespans TEXT,timerates TEXT,format TEXT,filemodtime TEXT,updated TEXT,scanned TEXT)';
-
 function insert(db: Database.Database, r: Partial<TsIndexRow>): void {
-  const full: TsIndexRow = {
-    network: 'XX',
-    station: 'SYN',
-    location: '',
-    channel: 'HHZ',
-    quality: null,
-    version: 1,
-    starttime: '',
-    endtime: '',
-    samplerate: 20,
-    filename: '',
-    byteoffset: 0,
-    bytes: 0,
-    hash: null,
-    timeindex: null,
-    timespans: null,
-    timerates: null,
-    format: null,
-    filemodtime: '2020-01-01T00:00:00',
-    updated: '2020-01-01T00:00:00',
-    scanned: '2020-01-01T00:00:00',
-    ...r,
-  };
-  db.prepare(
-    'INSERT INTO tsindex VALUES (@network,@station,@location,@channel,@quality,@version,@starttime,@endtime,@samplerate,@filename,@byteoffset,@bytes,@hash,@timeindex,@timespans,@timerates,@format,@filemodtime,@updated,@scanned)',
-  ).run(full);
+  insertRow(db, { station: 'SYN' }, r);
 }
 
 async function collect(items: ExtractItem[], opts: Parameters<typeof extractRecords>[1]): Promise<{ body: Buffer; chunks: number; maxChunk: number }> {
@@ -133,26 +88,15 @@ describe('synthetic long section (3 h at 20 Hz, int32, 512-byte records)', () =>
     file = path.join(dir, 'XX.SYN..HHZ.mseed');
     fs.writeFileSync(file, fileBytes);
     recs = parseFile(fileBytes);
-    // Index like mseedindex -si 600: first record, then each record crossing the next 600 s step.
-    const entries: string[] = [];
-    let next = t0;
-    let off = 0;
-    for (const r of recs) {
-      if (r.h.startNs >= next) {
-        entries.push(`${epochText(r.h.startNs)}=>${off}`);
-        while (next <= r.h.startNs) next += 600n * 1_000_000_000n;
-      }
-      off += r.bytes.length;
-    }
     const last = recs[recs.length - 1].h;
     db = new Database(':memory:');
     db.exec(DDL);
     const common = { starttime: nsToIso(t0, 'auto'), endtime: nsToIso(last.endNs, 'auto'), byteoffset: 0, bytes: fileBytes.length };
-    insert(db, { ...common, station: 'SYN', filename: 'XX.SYN..HHZ.mseed', timeindex: `${entries.join(',')},latest=>1` });
+    insert(db, { ...common, station: 'SYN', filename: 'XX.SYN..HHZ.mseed', timeindex: timeIndexOf(recs, 600, 1) }); // like mseedindex -si 600
     // Same file under other station codes would not match the records; use channel variants
     // of the same NSLC instead: identical rows that differ only in their timeindex.
     insert(db, { ...common, station: 'SYN', channel: 'HHZ', filename: 'XX.SYN..HHZ.mseed', timeindex: null, version: 2 });
-    insert(db, { ...common, station: 'SYN', channel: 'HHZ', filename: 'XX.SYN..HHZ.mseed', timeindex: `${entries.join(',')},latest=>0`, version: 3 });
+    insert(db, { ...common, station: 'SYN', channel: 'HHZ', filename: 'XX.SYN..HHZ.mseed', timeindex: timeIndexOf(recs, 600, 0), version: 3 });
   });
   afterAll(() => {
     db.close();
