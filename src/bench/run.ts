@@ -18,6 +18,7 @@ import { decodeRecord, iterateRecords } from '../formats/mseed';
 import { nsToIso, parseIsoToNs } from '../formats/time';
 import { eventBenchRows } from './events';
 import { benchIaga } from './iaga';
+import { productsBenchRows } from './products';
 import { stationBenchRows } from './station';
 
 interface Row {
@@ -289,6 +290,8 @@ async function main(): Promise<void> {
         value: `${(r.rowsPerSec / 1e6).toFixed(2)} M rows/s, ${r.mbPerSec.toFixed(0)} MB/s, peak RSS ${r.peakRssMiB.toFixed(0)} MiB`,
         reference: 'DuckDB read_csv ~3.4 M rows/s; pandas ~1.0 M rows/s',
       },
+      // The same file through the real ingest path (standardize + Parquet tiles).
+      ...(await productsBenchRows(path.join(out, 'iaga'))),
     ];
   });
   printTable(rows);
