@@ -20,7 +20,7 @@ import { parseAefFileName, readAef } from '../formats/aef';
 import { readIseeVlf } from '../formats/iseeVlf';
 import { loadProductsConfig, paramsHash, type ProductsConfig } from './config';
 import { Q_MISSING, Q_NOT_RECORDED, Q_SENTINEL } from './quality';
-import { deriveHD, gridTimes, standardizeSeries, type GridSpec, type StdSeries } from './standardize';
+import { deriveHD, gridMap, gridTimes, standardizeSeries, type GridSpec, type StdSeries } from './standardize';
 import { isoCadence, tilePeriod, writeTile, type TileColumn, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
 
 export type InputSource = 'geomag' | 'aef' | 'vlf';
@@ -201,8 +201,9 @@ function writePeriod(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: Pro
   const params = cfg.sources[ctx.source];
   const std = new Map<string, StdSeries>();
   const counts: Record<string, { outliers: number; interpolated: number; missing: number }> = {};
+  const map = gridMap(s.times, grid); // same stamps for every column
   for (const c of s.columns) {
-    const r = standardizeSeries(s.times, c.values, c.sentinel, grid, params);
+    const r = standardizeSeries(s.times, c.values, c.sentinel, grid, params, map);
     std.set(c.name, r);
     counts[c.name] = { outliers: r.outliers, interpolated: r.interpolated, missing: r.missing };
   }

@@ -30,11 +30,95 @@ export interface StdCounts {
   missing: number;
 }
 
+// Locals for the Math functions used per sample (a property load per call otherwise).
+const mathRound = Math.round;
+const mathAbs = Math.abs;
+const mathAtan2 = Math.atan2;
+const mathSqrt = Math.sqrt;
+const PI = Math.PI;
+
 /** Grid times as a Float64Array. */
 export function gridTimes(g: GridSpec): Float64Array {
   const t = new Float64Array(g.count);
   for (let k = 0; k < g.count; k++) t[k] = g.start + k * g.step;
   return t;
+}
+
+/**
+ * Which sample lands in each grid cell (the rule of toGrid). It depends on the time stamps only,
+ * so the columns of one file share it: `sample[k]` is the winning sample index of cell k or −1,
+ * `resampled[k]` is 1 when that sample was off the grid time.
+ */
+export interface GridMap {
+  grid: GridSpec;
+  sample: Int32Array;
+  resampled: Uint8Array;
+  /** When every cell k holds sample k + dense, on its grid time (a complete, regular period); else −1. */
+  dense: number;
+}
+
+/** The sample → cell assignment of toGrid (nearest within ± step/2, closest stamp wins, first on ties). */
+export function gridMap(times: ArrayLike<number>, grid: GridSpec): GridMap {
+  const { start, step, count } = grid;
+  const sample = new Int32Array(count).fill(-1);
+  const resampled = new Uint8Array(count);
+  const half = step / 2;
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i];
+    const k = mathRound((t - start) / step);
+    if (!(k >= 0 && k < count)) continue; // also drops NaN stamps (toGrid never stored those)
+    const d = mathAbs(t - (start + k * step));
+    if (d > half) continue;
+    const prev = sample[k];
+    // The distance of the current winner, recomputed exactly as it was when it won.
+    if (prev >= 0 && d >= mathAbs(times[prev] - (start + k * step))) continue;
+    sample[k] = i;
+    resampled[k] = d > 0 ? 1 : 0;
+  }
+  let dense = count > 0 && sample[0] >= 0 ? sample[0] : -1;
+  for (let k = 0; dense >= 0 && k < count; k++) if (sample[k] !== k + dense || resampled[k] !== 0) dense = -1;
+  return { grid, sample, resampled, dense };
+}
+
+/** toGrid through a precomputed GridMap; also returns the number of MISSING cells. */
+export function toGridMapped(map: GridMap, values: ArrayLike<number>, sentinel: ArrayLike<number> | null): StdSeries & { missing: number } {
+  const count = map.grid.count;
+  const sample = map.sample;
+  const resampled = map.resampled;
+  const out = new Float64Array(count);
+  const flags = new Int32Array(count);
+  let missing = 0;
+  if (map.dense >= 0 && values instanceof Float64Array) {
+    // Complete regular period: a block copy, then flags only where the value is null.
+    const off = map.dense;
+    out.set(values.subarray(off, off + count));
+    for (let k = 0; k < count; k++) {
+      if (out[k] === out[k]) continue;
+      const s = sentinel ? sentinel[k + off] : 1;
+      flags[k] = Q_MISSING | (s === 2 ? Q_NOT_RECORDED : Q_SENTINEL);
+      missing++;
+    }
+    return { values: out, flags, missing };
+  }
+  for (let k = 0; k < count; k++) {
+    const i = sample[k];
+    if (i < 0) {
+      out[k] = NaN;
+      flags[k] = Q_NO_SAMPLE | Q_MISSING;
+      missing++;
+      continue;
+    }
+    const v = values[i];
+    let f = resampled[k] === 1 ? Q_RESAMPLED : 0;
+    if (v !== v) {
+      const s = sentinel ? sentinel[i] : 1;
+      f |= Q_MISSING | (s === 2 ? Q_NOT_RECORDED : Q_SENTINEL);
+      missing++;
+    }
+    out[k] = v;
+    flags[k] = f;
+  }
+  return { values: out, flags, missing };
 }
 
 /**
@@ -44,27 +128,8 @@ export function gridTimes(g: GridSpec): Float64Array {
  * SENTINEL. Cells without a sample are NO_SAMPLE|MISSING.
  */
 export function toGrid(times: ArrayLike<number>, values: ArrayLike<number>, sentinel: ArrayLike<number> | null, grid: GridSpec): StdSeries {
-  const out = new Float64Array(grid.count).fill(NaN);
-  const flags = new Int32Array(grid.count).fill(Q_NO_SAMPLE | Q_MISSING);
-  const dist = new Float64Array(grid.count).fill(Infinity);
-  const { start, step, count } = grid;
-  for (let i = 0; i < times.length; i++) {
-    const t = times[i];
-    const k = Math.round((t - start) / step);
-    if (k < 0 || k >= count) continue;
-    const d = Math.abs(t - (start + k * step));
-    if (d > step / 2 || d >= dist[k]) continue;
-    dist[k] = d;
-    const v = values[i];
-    let f = d > 0 ? Q_RESAMPLED : 0;
-    if (Number.isNaN(v)) {
-      const s = sentinel ? sentinel[i] : 1;
-      f |= Q_MISSING | (s === 2 ? Q_NOT_RECORDED : Q_SENTINEL);
-    }
-    out[k] = v;
-    flags[k] = f;
-  }
-  return { values: out, flags };
+  const r = toGridMapped(gridMap(times, grid), values, sentinel);
+  return { values: r.values, flags: r.flags };
 }
 
 /**
@@ -73,49 +138,116 @@ export function toGrid(times: ArrayLike<number>, values: ArrayLike<number>, sent
  * med and MAD over the 2w+1 samples centred on it (nulls skipped). Decisions use the input
  * values only, so one replacement does not feed the next window. Outliers are replaced by the
  * median and flagged OUTLIER. In place; returns the number of outliers.
+ *
+ * Sliding implementation: the valid values of the window are kept sorted in a small buffer
+ * (ties in index order, so ±0 sit exactly where a stable sort of the window puts them); each
+ * step replaces the leaving value by the entering one with one O(w) shift. The input values
+ * of the window are kept in a ring of 2w+1, so replacements never feed later windows. The MAD
+ * is the (m>>1)-th smallest |v − med|: the deviations of the sorted buffer grow outwards from
+ * the middle on both sides, so it is a two-pointer merge of ≤ w+1 steps (a generic sort only
+ * when the median lies outside its two middle values, which needs overflow or infinities).
  */
 export function hampel(values: Float64Array, flags: Int32Array, p: HampelParams): number {
   const n = values.length;
   const w = Math.max(1, Math.floor(p.halfWindow));
-  const src = Float64Array.from(values);
-  const win = new Float64Array(2 * w + 1);
-  const dev = new Float64Array(2 * w + 1);
+  const R = 2 * w + 1;
+  const buf = new Float64Array(R); // valid values of the window, sorted
+  const ring = new Float64Array(R).fill(NaN); // input value of index j at slot j % R
+  const dev = new Float64Array(R);
   const kScale = p.k * 1.4826;
+  const minValid = p.minValid;
+  const floor = p.minThreshold;
+  let m = 0;
+  // Prime with indices 0..w−1 (the window of i = 0 is [0, w]; index w enters at step 0).
+  for (let j = 0; j < w && j < n; j++) {
+    const v = values[j];
+    ring[j] = v;
+    if (v !== v) continue;
+    let q = m++;
+    while (q > 0 && buf[q - 1] > v) {
+      buf[q] = buf[q - 1];
+      q--;
+    }
+    buf[q] = v;
+  }
+  let slot = w; // ring slot of index i + w (= that of i − w − 1, which leaves)
   let outliers = 0;
   for (let i = 0; i < n; i++) {
-    const x = src[i];
-    if (Number.isNaN(x)) continue;
-    // Gather valid neighbours with insertion sort (windows are small: O(w²) beats a heap here).
-    let m = 0;
-    const lo = i - w < 0 ? 0 : i - w;
-    const hi = i + w >= n ? n - 1 : i + w;
-    for (let j = lo; j <= hi; j++) {
-      const v = src[j];
-      if (Number.isNaN(v)) continue;
+    const j = i + w;
+    const vin = j < n ? values[j] : NaN; // not yet replaced: j > i
+    const vout = ring[slot];
+    ring[slot] = vin;
+    if (++slot === R) slot = 0;
+    if (vout === vout) {
+      // The leaving value is the oldest of the window, so the first of its ties.
+      let q = 0;
+      while (buf[q] < vout) q++;
+      if (vin === vin) {
+        if (vin >= vout) {
+          while (q + 1 < m && buf[q + 1] <= vin) {
+            buf[q] = buf[q + 1];
+            q++;
+          }
+        } else {
+          while (q > 0 && buf[q - 1] > vin) {
+            buf[q] = buf[q - 1];
+            q--;
+          }
+        }
+        buf[q] = vin;
+      } else {
+        m--;
+        for (; q < m; q++) buf[q] = buf[q + 1];
+      }
+    } else if (vin === vin) {
       let q = m++;
-      while (q > 0 && win[q - 1] > v) {
-        win[q] = win[q - 1];
+      while (q > 0 && buf[q - 1] > vin) {
+        buf[q] = buf[q - 1];
         q--;
       }
-      win[q] = v;
+      buf[q] = vin;
     }
-    if (m < p.minValid) continue;
-    const med = m & 1 ? win[m >> 1] : 0.5 * (win[(m >> 1) - 1] + win[m >> 1]);
-    const d0 = Math.abs(x - med);
+
+    const x = values[i];
+    if (x !== x || m < minValid) continue;
+    const c = m >> 1;
+    const odd = (m & 1) === 1;
+    const med = odd ? buf[c] : 0.5 * (buf[c - 1] + buf[c]);
+    const d0 = mathAbs(x - med);
     // Cheap exit: within the absolute floor, never an outlier (most samples).
-    if (d0 <= p.minThreshold) continue;
-    for (let j = 0; j < m; j++) {
-      const v = Math.abs(win[j] - med);
-      let q = j;
-      while (q > 0 && dev[q - 1] > v) {
-        dev[q] = dev[q - 1];
-        q--;
+    if (d0 <= floor) continue;
+    let mad: number;
+    if (med - med === 0 && (odd || (buf[c - 1] <= med && med <= buf[c]))) {
+      // Merge the left deviations (med − buf[l], growing as l goes down) with the right ones.
+      let l = c - 1;
+      let r = c;
+      let prev = 0;
+      let cur = 0;
+      for (let t = 0; t <= c; t++) {
+        prev = cur;
+        if (r >= m || (l >= 0 && med - buf[l] <= buf[r] - med)) {
+          cur = med - buf[l];
+          l--;
+        } else {
+          cur = buf[r] - med;
+          r++;
+        }
       }
-      dev[q] = v;
+      mad = odd ? cur : 0.5 * (prev + cur);
+    } else {
+      for (let a = 0; a < m; a++) {
+        const v = mathAbs(buf[a] - med);
+        let q = a;
+        while (q > 0 && dev[q - 1] > v) {
+          dev[q] = dev[q - 1];
+          q--;
+        }
+        dev[q] = v;
+      }
+      mad = odd ? dev[c] : 0.5 * (dev[c - 1] + dev[c]);
     }
-    const mad = m & 1 ? dev[m >> 1] : 0.5 * (dev[(m >> 1) - 1] + dev[m >> 1]);
-    const thr = Math.max(kScale * mad, p.minThreshold);
-    if (d0 > thr) {
+    // d0 > max(k·1.4826·MAD, floor), NaN-for-NaN like Math.max.
+    if (d0 > kScale * mad && d0 > floor) {
       values[i] = med;
       flags[i] |= Q_OUTLIER;
       outliers++;
@@ -158,20 +290,43 @@ export function fillGaps(values: Float64Array, flags: Int32Array, maxGap: number
   return filled;
 }
 
-/** The whole chain for one component: grid → Hampel → gap fill. */
+/**
+ * The whole chain for one component: grid → Hampel → gap fill. `map` (gridMap of the same times
+ * and grid) lets the columns of one file share the sample → cell assignment.
+ */
 export function standardizeSeries(
   times: ArrayLike<number>,
   values: ArrayLike<number>,
   sentinel: ArrayLike<number> | null,
   grid: GridSpec,
   params: SourceParams,
+  map?: GridMap,
 ): StdSeries & StdCounts {
-  const s = toGrid(times, values, sentinel, grid);
+  const g = toGridMapped(map ?? gridMap(times, grid), values, sentinel);
+  const s: StdSeries = { values: g.values, flags: g.flags };
   const outliers = params.hampel ? hampel(s.values, s.flags, params.hampel) : 0;
   const interpolated = fillGaps(s.values, s.flags, params.maxGapSamples);
-  let missing = 0;
-  for (let k = 0; k < s.flags.length; k++) if (s.flags[k] & Q_MISSING) missing++;
-  return { ...s, outliers, interpolated, missing };
+  // MISSING is set exactly on the null cells of the grid; Hampel never changes which cells are
+  // null, and gap filling clears MISSING on exactly the cells it fills.
+  const missing = g.missing - interpolated;
+  return { values: s.values, flags: s.flags, outliers, interpolated, missing };
+}
+
+/**
+ * Math.hypot for two arguments, bit for bit: V8's builtin normalises by the larger magnitude and
+ * sums the squares with Kahan compensation, which for two terms is exactly √((a/m)² + (b/m)²)·m
+ * (the compensation term stays 0); ∞ wins over NaN. Inline here: the builtin call allocates.
+ */
+function hypot2(a: number, b: number): number {
+  const x = a < 0 ? -a : a;
+  const y = b < 0 ? -b : b;
+  if (x === Infinity || y === Infinity) return Infinity;
+  if (x !== x || y !== y) return NaN;
+  const max = x > y ? x : y;
+  if (max === 0) return 0;
+  const n1 = x / max;
+  const n2 = y / max;
+  return mathSqrt(n1 * n1 + n2 * n2) * max;
 }
 
 /**
@@ -181,15 +336,19 @@ export function standardizeSeries(
  */
 export function deriveHD(x: StdSeries, y: StdSeries): { H: StdSeries; D: StdSeries } {
   const n = x.values.length;
+  const xv = x.values;
+  const yv = y.values;
+  const xf = x.flags;
+  const yf = y.flags;
   const h = new Float64Array(n);
   const d = new Float64Array(n);
   const f = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const a = x.values[i];
-    const b = y.values[i];
-    h[i] = Math.hypot(a, b);
-    d[i] = (Math.atan2(b, a) * 180 * 60) / Math.PI;
-    f[i] = x.flags[i] | y.flags[i];
+    const a = xv[i];
+    const b = yv[i];
+    h[i] = hypot2(a, b);
+    d[i] = (mathAtan2(b, a) * 180 * 60) / PI;
+    f[i] = xf[i] | yf[i];
   }
-  return { H: { values: h, flags: f }, D: { values: d, flags: Int32Array.from(f) } };
+  return { H: { values: h, flags: f }, D: { values: d, flags: f.slice() } };
 }

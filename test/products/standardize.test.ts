@@ -1,0 +1,308 @@
+/**
+ * The optimised standardization (sliding sorted window Hampel, shared grid map, fused counts,
+ * inline hypot) against the previous straightforward implementation, kept here as the reference:
+ * results must be identical bit for bit (±0 and NaN included), on random series with nulls,
+ * constant runs, spikes, zeros of both signs, infinities, several windows / k / floors.
+ */
+import type { HampelParams, SourceParams } from '../../src/products/config';
+import { Q_INTERPOLATED, Q_MISSING, Q_NO_SAMPLE, Q_NOT_RECORDED, Q_OUTLIER, Q_RESAMPLED, Q_SENTINEL } from '../../src/products/quality';
+import { deriveHD, fillGaps, gridMap, hampel, standardizeSeries, toGrid, type GridSpec, type StdSeries } from '../../src/products/standardize';
+
+// ---------------------------------------------------------------------------------------------
+// Reference: the implementation before the optimisation (verbatim logic).
+
+function refToGrid(times: ArrayLike<number>, values: ArrayLike<number>, sentinel: ArrayLike<number> | null, grid: GridSpec): StdSeries {
+  const out = new Float64Array(grid.count).fill(NaN);
+  const flags = new Int32Array(grid.count).fill(Q_NO_SAMPLE | Q_MISSING);
+  const dist = new Float64Array(grid.count).fill(Infinity);
+  const { start, step, count } = grid;
+  for (let i = 0; i < times.length; i++) {
+    const t = times[i];
+    const k = Math.round((t - start) / step);
+    if (k < 0 || k >= count) continue;
+    const d = Math.abs(t - (start + k * step));
+    if (d > step / 2 || d >= dist[k]) continue;
+    dist[k] = d;
+    const v = values[i];
+    let f = d > 0 ? Q_RESAMPLED : 0;
+    if (Number.isNaN(v)) {
+      const s = sentinel ? sentinel[i] : 1;
+      f |= Q_MISSING | (s === 2 ? Q_NOT_RECORDED : Q_SENTINEL);
+    }
+    out[k] = v;
+    flags[k] = f;
+  }
+  return { values: out, flags };
+}
+
+function refHampel(values: Float64Array, flags: Int32Array, p: HampelParams): number {
+  const n = values.length;
+  const w = Math.max(1, Math.floor(p.halfWindow));
+  const src = Float64Array.from(values);
+  const win = new Float64Array(2 * w + 1);
+  const dev = new Float64Array(2 * w + 1);
+  const kScale = p.k * 1.4826;
+  let outliers = 0;
+  for (let i = 0; i < n; i++) {
+    const x = src[i];
+    if (Number.isNaN(x)) continue;
+    let m = 0;
+    const lo = i - w < 0 ? 0 : i - w;
+    const hi = i + w >= n ? n - 1 : i + w;
+    for (let j = lo; j <= hi; j++) {
+      const v = src[j];
+      if (Number.isNaN(v)) continue;
+      let q = m++;
+      while (q > 0 && win[q - 1] > v) {
+        win[q] = win[q - 1];
+        q--;
+      }
+      win[q] = v;
+    }
+    if (m < p.minValid) continue;
+    const med = m & 1 ? win[m >> 1] : 0.5 * (win[(m >> 1) - 1] + win[m >> 1]);
+    const d0 = Math.abs(x - med);
+    if (d0 <= p.minThreshold) continue;
+    for (let j = 0; j < m; j++) {
+      const v = Math.abs(win[j] - med);
+      let q = j;
+      while (q > 0 && dev[q - 1] > v) {
+        dev[q] = dev[q - 1];
+        q--;
+      }
+      dev[q] = v;
+    }
+    const mad = m & 1 ? dev[m >> 1] : 0.5 * (dev[(m >> 1) - 1] + dev[m >> 1]);
+    const thr = Math.max(kScale * mad, p.minThreshold);
+    if (d0 > thr) {
+      values[i] = med;
+      flags[i] |= Q_OUTLIER;
+      outliers++;
+    }
+  }
+  return outliers;
+}
+
+function refStandardize(times: ArrayLike<number>, values: ArrayLike<number>, sentinel: ArrayLike<number> | null, grid: GridSpec, params: SourceParams) {
+  const s = refToGrid(times, values, sentinel, grid);
+  const outliers = params.hampel ? refHampel(s.values, s.flags, params.hampel) : 0;
+  const interpolated = fillGaps(s.values, s.flags, params.maxGapSamples);
+  let missing = 0;
+  for (let k = 0; k < s.flags.length; k++) if (s.flags[k] & Q_MISSING) missing++;
+  return { ...s, outliers, interpolated, missing };
+}
+
+function refDeriveHD(x: StdSeries, y: StdSeries): { H: StdSeries; D: StdSeries } {
+  const n = x.values.length;
+  const h = new Float64Array(n);
+  const d = new Float64Array(n);
+  const f = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const a = x.values[i];
+    const b = y.values[i];
+    h[i] = Math.hypot(a, b);
+    d[i] = (Math.atan2(b, a) * 180 * 60) / Math.PI;
+    f[i] = x.flags[i] | y.flags[i];
+  }
+  return { H: { values: h, flags: f }, D: { values: d, flags: Int32Array.from(f) } };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/** Deterministic PRNG (LCG) so a failure is reproducible. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+/** First index where two float arrays differ bitwise (Object.is: ±0 apart, NaN = NaN), or −1. */
+function firstDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return -2;
+  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return i;
+  return -1;
+}
+
+interface Series {
+  values: Float64Array;
+  sentinel: Uint8Array;
+}
+
+/**
+ * Random series mixing the awkward cases: quantised random walk (MAD often 0), constant runs,
+ * single and double spikes, null runs of every length (sentinel 1 or 2), ±0 and near-zero
+ * values, optional infinities.
+ */
+function randomSeries(r: () => number, n: number, withInfinity: boolean): Series {
+  const values = new Float64Array(n);
+  const sentinel = new Uint8Array(n);
+  let level = (r() - 0.5) * 200;
+  const quantum = [0, 0.01, 0.1, 1][Math.floor(r() * 4)];
+  for (let i = 0; i < n; i++) {
+    const mode = r();
+    if (mode < 0.02) {
+      // constant run
+      const len = 1 + Math.floor(r() * 20);
+      for (let k = 0; k < len && i < n; k++, i++) values[i] = level;
+      i--;
+      continue;
+    }
+    level += (r() - 0.5) * 2;
+    let v = quantum ? Math.round(level / quantum) * quantum : level;
+    if (mode < 0.06) v += (r() < 0.5 ? -1 : 1) * (5 + r() * 5000); // spike
+    else if (mode < 0.08) v = r() < 0.5 ? 0 : -0;
+    else if (mode < 0.09) v = (r() - 0.5) * 1e-300;
+    else if (withInfinity && mode < 0.1) v = r() < 0.5 ? Infinity : -Infinity;
+    values[i] = v;
+  }
+  // null runs
+  const runs = Math.floor(r() * (n / 20));
+  for (let k = 0; k < runs; k++) {
+    const at = Math.floor(r() * n);
+    const len = 1 + Math.floor(r() * (r() < 0.8 ? 4 : 30));
+    const code = r() < 0.7 ? 1 : 2;
+    for (let i = at; i < at + len && i < n; i++) {
+      values[i] = NaN;
+      sentinel[i] = code;
+    }
+  }
+  return { values, sentinel };
+}
+
+const WINDOWS = [1, 2, 3, 3.7, 5, 8];
+const KS = [0, 1, 3, 6];
+const FLOORS = [0, 0.005, 1, 5];
+const MIN_VALID = [0, 1, 3, 5, 7, 12];
+
+function randomParams(r: () => number): HampelParams {
+  const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)];
+  return { halfWindow: pick(WINDOWS), k: pick(KS), minThreshold: pick(FLOORS), minValid: pick(MIN_VALID) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+describe('Hampel: sliding sorted window = per-window sort (bit for bit)', () => {
+  test('random series with nulls, constant runs, spikes, ±0; several windows, k, floors', () => {
+    const r = rng(20240601);
+    let outliers = 0;
+    for (let trial = 0; trial < 400; trial++) {
+      const n = trial < 40 ? trial : 50 + Math.floor(r() * 1500);
+      const s = randomSeries(r, n, false);
+      const p = randomParams(r);
+      const a = Float64Array.from(s.values);
+      const b = Float64Array.from(s.values);
+      const fa = new Int32Array(n).fill(3);
+      const fb = new Int32Array(n).fill(3);
+      const oa = refHampel(a, fa, p);
+      const ob = hampel(b, fb, p);
+      outliers += oa;
+      const at = firstDiff(a, b);
+      if (at !== -1 || oa !== ob) throw new Error(`trial ${trial} (n ${n}, ${JSON.stringify(p)}): values differ at ${at}, outliers ${oa} vs ${ob}`);
+      expect(firstDiff(fa, fb)).toBe(-1);
+    }
+    expect(outliers).toBeGreaterThan(1000); // the spikes were exercised
+  });
+
+  test('infinities and extreme magnitudes (generic MAD path)', () => {
+    const r = rng(7);
+    for (let trial = 0; trial < 150; trial++) {
+      const n = 20 + Math.floor(r() * 400);
+      const s = randomSeries(r, n, true);
+      if (trial % 3 === 0) for (let i = 0; i < n; i += 1 + Math.floor(r() * 5)) if (s.values[i] === s.values[i]) s.values[i] = (r() < 0.5 ? -1 : 1) * 1.7e308;
+      const p = randomParams(r);
+      const a = Float64Array.from(s.values);
+      const b = Float64Array.from(s.values);
+      const fa = new Int32Array(n);
+      const fb = new Int32Array(n);
+      expect(hampel(b, fb, p)).toBe(refHampel(a, fa, p));
+      expect(firstDiff(a, b)).toBe(-1);
+      expect(firstDiff(fa, fb)).toBe(-1);
+    }
+  });
+
+  test('window of 7 (default geomag): isolated spike replaced by the median of its window', () => {
+    const v = Float64Array.from([1, 2, 3, 4, 100, 5, 6, 7, 8]);
+    const f = new Int32Array(v.length);
+    expect(hampel(v, f, { halfWindow: 3, k: 6, minThreshold: 1, minValid: 5 })).toBe(1);
+    expect(v[4]).toBe(5); // median of the window {2, 3, 4, 100, 5, 6, 7}
+    expect(f[4]).toBe(Q_OUTLIER);
+  });
+});
+
+describe('grid, full chain and H/D = reference (bit for bit)', () => {
+  test('toGrid: irregular, duplicate, off-grid and out-of-range stamps', () => {
+    const r = rng(99);
+    for (let trial = 0; trial < 100; trial++) {
+      const step = [1000, 60000, 7][Math.floor(r() * 3)];
+      const count = 1 + Math.floor(r() * 500);
+      const start = Math.floor(r() * 1e6) * step;
+      const times: number[] = [];
+      let t = start - step * Math.floor(r() * 5);
+      while (t < start + (count + 3) * step) {
+        times.push(t);
+        const u = r();
+        t += u < 0.6 ? step : u < 0.75 ? Math.floor(r() * step) : u < 0.85 ? 0 : step * (1 + Math.floor(r() * 5)) + (r() < 0.5 ? step / 2 : 0);
+      }
+      const s = randomSeries(r, times.length, false);
+      const sent = r() < 0.3 ? null : s.sentinel;
+      const grid = { start, step, count };
+      const a = refToGrid(times, s.values, sent, grid);
+      const b = toGrid(times, s.values, sent, grid);
+      expect(firstDiff(a.values, b.values)).toBe(-1);
+      expect(firstDiff(a.flags, b.flags)).toBe(-1);
+    }
+  });
+
+  test('standardizeSeries (with and without a shared grid map): values, flags and counts', () => {
+    const r = rng(4242);
+    for (let trial = 0; trial < 120; trial++) {
+      const step = 1000;
+      const n = 10 + Math.floor(r() * 2000);
+      const times: number[] = [];
+      // Every third series is complete and regular (the block-copy path of a full period).
+      const regular = trial % 3 === 0;
+      let t = 0;
+      for (let i = 0; i < n; i++) {
+        times.push(t);
+        t += regular || r() < 0.97 ? step : r() < 0.5 ? step * (2 + Math.floor(r() * 10)) : 400;
+      }
+      const off = Math.floor(r() * 5);
+      const grid = regular ? { start: off * step, step, count: n - off - Math.floor(r() * 3) } : { start: 0, step, count: Math.ceil(t / step) + Math.floor(r() * 10) };
+      const s = randomSeries(r, n, trial % 10 === 0);
+      const params: SourceParams = { hampel: r() < 0.85 ? randomParams(r) : null, maxGapSamples: Math.floor(r() * 7) };
+      const a = refStandardize(times, s.values, s.sentinel, grid, params);
+      const map = gridMap(times, grid);
+      if (regular) expect(map.dense).toBe(off);
+      for (const b of [standardizeSeries(times, s.values, s.sentinel, grid, params), standardizeSeries(times, s.values, s.sentinel, grid, params, map)]) {
+        expect(firstDiff(a.values, b.values)).toBe(-1);
+        expect(firstDiff(a.flags, b.flags)).toBe(-1);
+        expect([b.outliers, b.interpolated, b.missing]).toEqual([a.outliers, a.interpolated, a.missing]);
+      }
+    }
+  });
+
+  test('deriveHD: H = Math.hypot and D bit for bit, incl. ±0, NaN, ±∞, subnormal and huge values', () => {
+    const r = rng(5);
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, -1e-310, 1.7976931348623157e308, -1e308, 1, -1];
+    const n = 20000;
+    const x: StdSeries = { values: new Float64Array(n), flags: new Int32Array(n) };
+    const y: StdSeries = { values: new Float64Array(n), flags: new Int32Array(n) };
+    for (let i = 0; i < n; i++) {
+      const mode = i % 4;
+      x.values[i] = mode === 0 ? special[i % special.length] : mode === 1 ? 29800 + (r() - 0.5) * 40 : (r() - 0.5) * 10 ** (r() * 600 - 300);
+      y.values[i] = mode === 0 ? special[(i * 7 + 3) % special.length] : mode === 1 ? -3600 + (r() - 0.5) * 20 : (r() - 0.5) * 10 ** (r() * 40 - 20);
+      x.flags[i] = Math.floor(r() * 128);
+      y.flags[i] = Math.floor(r() * 128);
+    }
+    const a = refDeriveHD(x, y);
+    const b = deriveHD(x, y);
+    for (const k of ['H', 'D'] as const) {
+      expect(firstDiff(a[k].values, b[k].values)).toBe(-1);
+      expect(firstDiff(a[k].flags, b[k].flags)).toBe(-1);
+    }
+    expect(b.D.flags).not.toBe(b.H.flags); // separate arrays, as before
+  });
+});
