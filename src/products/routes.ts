@@ -33,6 +33,7 @@ import {
   type ResolvedDataset,
 } from './query';
 import { QUALITY_BITS } from './quality';
+import { hasScores, readScoreRows } from './scores';
 import { encodeTile, type TileColumn } from './tiles';
 
 /** With maxPoints the answer is small, but the read is not: cap it at this many budgets. */
@@ -549,6 +550,19 @@ async function stations(ctx: AppContext, root: string): Promise<{ type: 'Feature
       if (f.geometry) f.properties.elevation = elev;
     }
     if (!f.properties.name && sm?.name) f.properties.name = sm.name;
+  }
+  // Latest daily anomaly score (layer=score, P1D) of each station: the newest non-null score and
+  // the disturbed flag of the newest scored day (what the map colours by); null without scores.
+  if (hasScores(root)) {
+    for (const r of await readScoreRows(root, { cadence: 'P1D' })) {
+      const f = feats.get(`${r.source}:${r.station}`);
+      if (!f) continue;
+      f.properties.disturbed = r.disturbed === 1;
+      if (r.score !== null) {
+        f.properties.score = r.score;
+        f.properties.scoreTime = iso(r.time);
+      }
+    }
   }
   const features = [...feats.values()].sort((a, b) => a.id.localeCompare(b.id));
   return { type: 'FeatureCollection', features };

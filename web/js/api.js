@@ -7,15 +7,17 @@
 
 export class ApiError extends Error {
   /** @param {string} url @param {number} status @param {string} message */
-  constructor(url, status, message) {
+  constructor(url, status, message, routeAnswered = false) {
     super(message);
     this.name = 'ApiError';
     this.url = url;
     this.status = status;
+    /** The route itself answered (a JSON error of the /products API), so a 404 means "no such thing", not "no such route". */
+    this.routeAnswered = routeAnswered;
   }
-  /** A product route that this node does not serve (yet). */
+  /** A product route that this node does not serve (yet): a 404 that is not an answer of an existing /products route. */
   get notAvailable() {
-    return this.status === 404 && /^\/products\//.test(new URL(this.url, location.href).pathname);
+    return this.status === 404 && !this.routeAnswered && /^\/products\//.test(new URL(this.url, location.href).pathname);
   }
 }
 
@@ -47,23 +49,32 @@ async function request(u, init) {
     } catch {
       /* ignore */
     }
-    throw new ApiError(u, res.status, errorMessage(res.status, text));
+    const { message, routeAnswered } = errorInfo(res.status, text);
+    throw new ApiError(u, res.status, message, routeAnswered);
   }
   return res;
 }
 
-/** The server's error text: FDSN plain text, HAPI-style JSON {status:{message}}, or HTML. @param {number} status @param {string} body */
-function errorMessage(status, body) {
+/**
+ * The server's error text: FDSN plain text, the /products JSON ({error:{status, message}} and/or
+ * HAPI {status:{code, message}}), or HTML. `routeAnswered`: a /products route answered with its
+ * own JSON error (not the catch-all "no product route" 404).
+ * @param {number} status @param {string} body
+ */
+function errorInfo(status, body) {
   let msg = '';
+  let routeAnswered = false;
   try {
     const j = JSON.parse(body);
-    msg = j?.status?.message ?? j?.error ?? j?.message ?? j?.metadata?.error ?? '';
+    const e = j?.error;
+    msg = (typeof e === 'object' && e ? e.message : e) ?? j?.status?.message ?? j?.message ?? j?.metadata?.error ?? '';
+    routeAnswered = typeof msg === 'string' && msg !== '' && !/^no product route/i.test(msg);
   } catch {
     const pre = /<pre>([\s\S]*?)<\/pre>/i.exec(body);
     msg = (pre ? pre[1] : body).replace(/<[^>]*>/g, ' ');
   }
   msg = String(msg).replace(/\s+/g, ' ').trim().slice(0, 300);
-  return `HTTP ${status}${msg ? `: ${msg}` : ''}`;
+  return { message: `HTTP ${status}${msg ? `: ${msg}` : ''}`, routeAnswered };
 }
 
 /** @param {string} u @returns {Promise<any>} JSON, or null for 204 */
@@ -110,7 +121,8 @@ export function parseFdsnText(text) {
 
 /**
  * @typedef {{ network: string, station: string, latitude: number, longitude: number,
- *   elevation: number, siteName: string, source: string, score: number|null, disturbed: boolean|null, fromProducts: boolean }} Station
+ *   elevation: number, siteName: string, source: string, score: number|null, disturbed: boolean|null, fromProducts: boolean,
+ *   scoreTime?: string|null, datasets?: string[] }} Station
  * @typedef {{ id: string, timeMs: number, time: string, latitude: number, longitude: number,
  *   depthKm: number, magnitude: number, magType: string, region: string }} QuakeEvent
  */
@@ -189,7 +201,9 @@ export async function fetchProductStations() {
         siteName: p.name ?? p.siteName ?? '',
         source: p.source ?? 'unknown',
         score: score === null || score === undefined ? null : Number(score),
+        scoreTime: p.scoreTime ?? null,
         disturbed: p.disturbed ?? null,
+        datasets: Array.isArray(p.datasets) ? p.datasets : [],
         fromProducts: true,
       };
     });

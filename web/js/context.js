@@ -52,3 +52,59 @@ export async function focusEvent() {
   const pool = inSpan.length ? inSpan : evs;
   return pool.reduce((/** @type {any} */ best, e) => (!best || e.magnitude > best.magnitude ? e : best), null);
 }
+
+/**
+ * @typedef {{ id: string, title: string, source: string, station: string, layer: string, cadence: string,
+ *   startMs: number, stopMs: number, spectral: boolean }} ProductDataset
+ */
+
+/** The datasets of /products/catalog (layer/source/station/cadence, span, spectra or not). @returns {Promise<ProductDataset[]>} */
+export const catalog = () =>
+  once('catalog', async () => {
+    const cat = await getJson('/products/catalog');
+    const list = cat?.catalog ?? cat?.datasets ?? (Array.isArray(cat) ? cat : []);
+    return list.map((/** @type {any} */ d) => (typeof d === 'string' ? { id: d } : d)).map((/** @type {any} */ d) => {
+      const [layer = '', source = '', station = '', cadence = ''] = String(d.id).split('/');
+      return {
+        id: String(d.id),
+        title: d.title ?? '',
+        source: d.source ?? source,
+        station: d.station ?? station,
+        layer: d.layer ?? layer,
+        cadence: d.cadence ?? cadence,
+        startMs: parseUtc(d.startDate),
+        stopMs: parseUtc(d.stopDate),
+        // Spectra (one row per time and frequency bin): the spectrogram's, not /products/timeseries'.
+        spectral: d.x_layout === 'long',
+      };
+    });
+  });
+
+const DAY = 86_400_000;
+
+/**
+ * Default window of the product views: the span of the catalogue's datasets of `layer` (all
+ * layers when none has it), in whole UTC days, at most `maxDays` ending at the newest data;
+ * else the waveform span; else the last 3 days.
+ * @param {{ layer?: string, maxDays?: number }} [opts] @returns {Promise<{start: number, end: number}>}
+ */
+export async function productWindow(opts = {}) {
+  const maxDays = opts.maxDays ?? 31;
+  const cat = await catalog().catch(() => /** @type {ProductDataset[]} */ ([]));
+  const ok = cat.filter((d) => Number.isFinite(d.startMs) && Number.isFinite(d.stopMs));
+  const pool = ok.filter((d) => !opts.layer || d.layer === opts.layer);
+  const use = pool.length ? pool : ok;
+  let lo;
+  let hi;
+  if (use.length) {
+    lo = Math.min(...use.map((d) => d.startMs));
+    hi = Math.max(...use.map((d) => d.stopMs));
+  } else {
+    const span = await dataSpan();
+    lo = span?.startMs ?? Date.now() - 3 * DAY;
+    hi = span?.endMs ?? Date.now();
+  }
+  const end = Math.ceil(hi / DAY) * DAY;
+  const start = Math.max(Math.floor(lo / DAY) * DAY, end - maxDays * DAY);
+  return { start: Math.min(start, end - DAY), end };
+}

@@ -25,7 +25,8 @@ export function render(root, id) {
   void runPanel(head, async () => {
     const ev = (await events()).find((e) => e.id === id);
     if (!ev) throw new Error(`event ${id} not found in fdsnws-event`);
-    const win = { start: Math.floor(ev.timeMs / DAY) * DAY - 3 * DAY, end: Math.floor(ev.timeMs / DAY) * DAY + 2 * DAY };
+    // The association's daily window: 30 days before the origin to the day after it.
+    const win = { start: Math.floor(ev.timeMs / DAY) * DAY - 30 * DAY, end: Math.floor(ev.timeMs / DAY) * DAY + 2 * DAY };
     const ex = await extents().catch(() => []);
     // Nearest station with a vertical channel covering the origin time.
     const cover = ex.filter((e) => e.earliestMs <= ev.timeMs && e.latestMs >= ev.timeMs && /Z$/.test(e.channel));

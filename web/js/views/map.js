@@ -38,16 +38,23 @@ export async function association(ev, stations) {
   try {
     const a = await getJson(`/products/events/${encodeURIComponent(ev.id)}/association`);
     const radiusKm = Number(a?.radiusKm ?? a?.radius_km ?? a?.dobrovolskyKm ?? dobrovolskyKm(ev.magnitude));
-    const linked = (a?.stations ?? []).map((/** @type {any} */ s) => ({
-      station: s.station ?? s.code ?? s.id,
-      network: s.network ?? '',
-      source: s.source ?? 'unknown',
-      latitude: Number(s.latitude ?? s.lat),
-      longitude: Number(s.longitude ?? s.lon),
-      distanceKm: Number(s.distanceKm ?? s.distance_km ?? s.distance),
-      score: s.score ?? s.maxScore ?? null,
-    }));
-    return { radiusKm, linked, from: 'products', raw: a };
+    const linked = (a?.stations ?? []).map((/** @type {any} */ s) => {
+      const network = s.network ?? '';
+      const code = String(s.station ?? s.code ?? s.id);
+      return {
+        // Seismic tile stations are NET.STA already.
+        station: network && code.startsWith(`${network}.`) ? code.slice(network.length + 1) : code,
+        network,
+        source: s.source ?? 'unknown',
+        latitude: Number(s.latitude ?? s.lat),
+        longitude: Number(s.longitude ?? s.lon),
+        distanceKm: Number(s.distanceKm ?? s.distance_km ?? s.distance),
+        score: s.maxScore ?? s.score ?? null,
+        flaggedCount: s.flaggedCount ?? null,
+        leadTimeHours: s.leadTimeHours ?? null,
+      };
+    });
+    return { radiusKm, radiusRule: a?.radiusRule ?? '', windows: a?.windows ?? null, linked, from: 'products', raw: a };
   } catch (e) {
     if (!(e instanceof ApiError && e.notAvailable)) throw e;
   }
@@ -56,7 +63,7 @@ export async function association(ev, stations) {
     .map((s) => ({ ...s, distanceKm: distanceKm(ev.latitude, ev.longitude, s.latitude, s.longitude) }))
     .filter((s) => s.distanceKm <= radiusKm)
     .sort((a, b) => a.distanceKm - b.distanceKm);
-  return { radiusKm, linked, from: 'browser', raw: null };
+  return { radiusKm, radiusRule: '', windows: null, linked, from: 'browser', raw: null };
 }
 
 /**
@@ -111,7 +118,8 @@ export async function drawMap(p, opts = {}) {
           tooltip: {
             formatter: (/** @type {any} */ q) =>
               `${q.data.station.network ? q.data.station.network + '.' : ''}${q.name} (${src})<br>${q.data.station.siteName ?? ''}<br>` +
-              `${q.value[1].toFixed(3)}°N ${q.value[0].toFixed(3)}°E<br>latest score: ${q.value[2] ?? 'n/a'}`,
+              `${q.value[1].toFixed(3)}°N ${q.value[0].toFixed(3)}°E<br>latest daily score: ${q.value[2] === null || q.value[2] === undefined ? 'n/a' : `${Number(q.value[2]).toFixed(2)}${q.data.station.scoreTime ? ` (${String(q.data.station.scoreTime).slice(0, 10)})` : ''}`}` +
+              `${q.data.station.disturbed ? '<br>geomagnetically disturbed day' : ''}`,
           },
         })),
         {
@@ -120,7 +128,8 @@ export async function drawMap(p, opts = {}) {
           type: 'scatter',
           coordinateSystem: 'geo',
           z: 3,
-          data: evs.map((e) => ({ name: e.id, value: [e.longitude, e.latitude, e.magnitude], symbolSize: magSize(e.magnitude), event: e })),
+          // Largest first, so smaller events are drawn on top and stay clickable.
+          data: [...evs].sort((a, b) => b.magnitude - a.magnitude).map((e) => ({ name: e.id, value: [e.longitude, e.latitude, e.magnitude], symbolSize: magSize(e.magnitude), event: e })),
           itemStyle: { color: 'rgba(37, 99, 235, 0.35)', borderColor: '#1d4ed8', borderWidth: 1.2 },
           emphasis: { scale: 1.2 },
           tooltip: { formatter: (/** @type {any} */ q) => `${q.data.event.id}<br>${fmtUtc(q.data.event.timeMs)}<br>${q.data.event.magType} ${q.data.event.magnitude}, ${q.data.event.depthKm} km<br>${q.data.event.region}<br><i>click: association</i>` },
@@ -152,11 +161,22 @@ export async function drawMap(p, opts = {}) {
         h('p', {
           text:
             `Dobrovolsky radius R = 10^(0.43·M) = ${a.radiusKm.toFixed(0)} km; ${a.linked.length} linked station(s)` +
-            (a.from === 'browser' ? ' (computed in the browser: /products/events/{id}/association not available yet).' : '.'),
+            (a.from === 'browser'
+              ? ' (computed in the browser: /products/events/{id}/association not available yet).'
+              : ` (server association${a.windows ? `: scores ${a.windows.beforeDailyDays ?? '?'} d (daily) / ${a.windows.beforeSubDailyHours ?? '?'} h (sub-daily) before, ${a.windows.afterHours ?? '?'} h after` : ''}).`),
         }),
         h('table', { class: 'linked' }, [
-          h('thead', {}, [h('tr', {}, [h('th', { text: 'Station' }), h('th', { text: 'Source' }), h('th', { text: 'Distance (km)' }), h('th', { text: 'Score' })])]),
-          h('tbody', {}, a.linked.map((/** @type {any} */ s) => h('tr', {}, [h('td', { text: `${s.network ? s.network + '.' : ''}${s.station}` }), h('td', { text: s.source }), h('td', { text: s.distanceKm.toFixed(0) }), h('td', { text: s.score ?? '—' })]))),
+          h('thead', {}, [h('tr', {}, [h('th', { text: 'Station' }), h('th', { text: 'Source' }), h('th', { text: 'Distance (km)' }), h('th', { text: 'Max score' }), h('th', { text: 'Flagged' }), h('th', { text: 'Lead (h)' })])]),
+          h('tbody', {}, a.linked.map((/** @type {any} */ s) =>
+            h('tr', { 'data-source': s.source }, [
+              h('td', { text: `${s.network ? s.network + '.' : ''}${s.station}` }),
+              h('td', { text: s.source }),
+              h('td', { text: Number.isFinite(s.distanceKm) ? s.distanceKm.toFixed(0) : '—' }),
+              h('td', { text: s.score === null || s.score === undefined ? '—' : Number(s.score).toFixed(2) }),
+              h('td', { text: s.flaggedCount ?? '—' }),
+              h('td', { text: s.leadTimeHours === null || s.leadTimeHours === undefined ? '—' : Number(s.leadTimeHours).toFixed(1) }),
+            ]),
+          )),
         ]),
       );
       opts.onSelect?.(ev);
@@ -175,7 +195,7 @@ export async function drawMap(p, opts = {}) {
     stations,
     events: evs,
     select,
-    message: `${stations.length} stations (${sources.join(', ')}), ${evs.length} events. Colour: latest anomaly score (green 0 → red ≥ 5, grey = none).${note ? ' ' + note + '.' : ''}`,
+    message: `${stations.length} stations (${sources.join(', ')}), ${evs.length} events. Colour: latest daily anomaly score (green 0 → red ≥ 5, grey = none).${note ? ' ' + note + '.' : ''}`,
   };
 }
 

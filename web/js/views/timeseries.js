@@ -1,12 +1,13 @@
 // @ts-check
 /**
- * Time series of any product dataset and parameter (/products/catalog, /products/info,
- * /products/timeseries with maxPoints: downsampled by the server), flagged samples highlighted,
- * nulls drawn as gaps; plus the waveform panel for a seismic channel.
+ * Time series of any non-spectral product dataset and parameter (/products/catalog, /products/info,
+ * /products/timeseries with maxPoints: downsampled by the server), quality-flagged samples and
+ * flagged anomalies (/products/anomalies, score datasets) highlighted, nulls drawn as gaps; plus
+ * the waveform panel for a seismic channel. VLF spectra are drawn by the spectrogram view.
  */
 import { getJson, isoUtc, parseUtc, url } from '../api.js';
-import { dataSpan } from '../context.js';
-import { baseOption, chartOf, field, fromInput, h, panel, runPanel, select, timeAxis, toInput, valueAxis } from '../ui.js';
+import { catalog, dataSpan } from '../context.js';
+import { baseOption, chartOf, field, fmtUtc, fromInput, h, panel, runPanel, select, timeAxis, toInput, valueAxis } from '../ui.js';
 import { waveformPanel } from './waveform.js';
 
 export const MAX_POINTS = 2000;
@@ -49,29 +50,70 @@ export function normaliseTimeseries(j) {
   throw new Error('unexpected /products/timeseries response (neither times/values nor parameters/data)');
 }
 
-/** Draw a normalised series set into a panel's chart. @param {import('../ui.js').Panel} p @param {ReturnType<typeof normaliseTimeseries>} ts @param {string} title */
-export function drawTimeseries(p, ts, title) {
-  const units = [...new Set(ts.series.map((s) => s.units))];
+/** Quality bits of /products/timeseries flags (x_qualityBits of /products/info). */
+const QUALITY = /** @type {Record<number, string>} */ ({ 1: 'missing', 2: 'sentinel', 4: 'not recorded', 8: 'interpolated', 16: 'outlier', 32: 'no sample', 64: 'resampled' });
+/** @param {number} f */
+const flagNames = (f) => Object.entries(QUALITY).filter(([b]) => f & Number(b)).map(([, n]) => n).join(', ') || String(f);
+
+/**
+ * Draw a normalised series set into a panel's chart: lines with nulls as gaps, quality-flagged
+ * samples as red points, and (for score datasets) the server's flagged anomalies as red diamonds.
+ * @param {import('../ui.js').Panel} p @param {ReturnType<typeof normaliseTimeseries>} ts @param {string} title
+ * @param {{ anomalies?: { timeMs: number, score: number, feature: string }[], note?: string }} [extra]
+ */
+export function drawTimeseries(p, ts, title, extra = {}) {
+  const units = [...new Set(ts.series.map((s) => s.units).filter(Boolean))];
   const chart = chartOf(p);
-  const flagged = ts.series.flatMap((s) => (s.flags ? ts.times.flatMap((t, i) => (s.flags?.[i] && s.values[i] !== null ? [[t, s.values[i]]] : [])) : []));
+  const flagged = ts.series.flatMap((s) => (s.flags ? ts.times.flatMap((t, i) => (s.flags?.[i] && s.values[i] !== null ? [{ value: [t, s.values[i]], flag: s.flags[i], name: s.name }] : [])) : []));
+  const anomalies = extra.anomalies ?? [];
+  const names = ts.series.map((s) => s.name).join(', ');
   chart.setOption(
     {
       ...baseOption(),
       title: { text: title, left: 'center', top: 4, textStyle: { fontSize: 13 } },
       legend: { bottom: 0 },
       xAxis: timeAxis(),
-      yAxis: valueAxis(units.filter(Boolean).length ? `${ts.series.map((s) => s.name).join(', ')} (${units.join(', ')})` : ts.series.map((s) => s.name).join(', ')),
+      yAxis: valueAxis(units.length ? `${names} (${units.join(', ')})` : names),
       dataZoom: [{ type: 'inside' }],
       series: [
         ...ts.series.map((s) => ({ name: s.name, type: 'line', showSymbol: false, connectNulls: false, lineStyle: { width: 1 }, data: ts.times.map((t, i) => [t, s.values[i]]) })),
-        { name: 'flagged', type: 'scatter', symbolSize: 6, itemStyle: { color: '#d6332a' }, data: flagged },
+        {
+          name: 'quality-flagged',
+          type: 'scatter',
+          symbolSize: 6,
+          itemStyle: { color: '#d6332a' },
+          tooltip: { trigger: 'item', formatter: (/** @type {any} */ q) => `${fmtUtc(q.value[0])}<br>${q.data.name} = ${q.value[1]}<br>flags: ${flagNames(q.data.flag)}` },
+          data: flagged,
+        },
+        ...(anomalies.length
+          ? [{
+              name: 'flagged anomaly',
+              type: 'scatter',
+              symbol: 'diamond',
+              symbolSize: 12,
+              z: 5,
+              itemStyle: { color: '#d6332a', borderColor: '#7f1d1d', borderWidth: 1 },
+              tooltip: { trigger: 'item', formatter: (/** @type {any} */ q) => `flagged anomaly ${fmtUtc(q.value[0])}<br>score ${Number(q.value[1]).toFixed(2)} (${q.data.feature ?? '?'})` },
+              data: anomalies.map((a) => ({ value: [a.timeMs, a.score], feature: a.feature })),
+            }]
+          : []),
       ],
     },
     { notMerge: true },
   );
   const gaps = ts.series.reduce((n, s) => n + s.values.filter((v) => v === null).length, 0);
-  return `${ts.times.length} points per parameter; ${flagged.length} flagged (red); ${gaps} null value(s) drawn as gaps.`;
+  return (
+    `${ts.times.length} points per parameter${extra.note ? ` (${extra.note})` : ''}; ${flagged.length} quality-flagged (red dots); ` +
+    `${anomalies.length ? `${anomalies.length} flagged anomal${anomalies.length === 1 ? 'y' : 'ies'} (red diamonds); ` : ''}${gaps} null value(s) drawn as gaps.`
+  );
 }
+
+/** Order of layers in the dataset list (the standardized series first). */
+const LAYER_ORDER = ['std', 'raw', 'feat', 'score'];
+/** @param {string} l */
+const layerRank = (l) => (LAYER_ORDER.includes(l) ? LAYER_ORDER.indexOf(l) : LAYER_ORDER.length);
+/** Default dataset: standardized 1-minute geomagnetic data, else the first listed. @param {import('../context.js').ProductDataset[]} list */
+const defaultDataset = (list) => list.find((d) => d.layer === 'std' && d.source === 'geomag' && d.cadence === 'PT1M') ?? list.find((d) => d.layer === 'std') ?? list[0];
 
 /** @param {HTMLElement} root */
 export function productTimeseriesPanel(root) {
@@ -79,10 +121,12 @@ export function productTimeseriesPanel(root) {
   root.append(p.el);
   let plot = /** @type {null | (() => Promise<void>)} */ (null);
   void runPanel(p, async () => {
-    const cat = await getJson('/products/catalog');
-    const list = (cat?.catalog ?? cat?.datasets ?? (Array.isArray(cat) ? cat : [])).map((/** @type {any} */ d) => (typeof d === 'string' ? { id: d } : d));
-    if (list.length === 0) return { empty: 'The product catalogue is empty.' };
-    const dsSel = select(list.map((/** @type {any} */ d) => ({ value: d.id, label: d.title ? `${d.id} — ${d.title}` : d.id })), list[0].id, 'dataset');
+    // Spectra (VLF) are not time series: /products/timeseries answers 400; the spectrogram view draws them.
+    const list = (await catalog())
+      .filter((d) => !d.spectral)
+      .sort((a, b) => layerRank(a.layer) - layerRank(b.layer) || a.id.localeCompare(b.id));
+    if (list.length === 0) return { empty: 'The product catalogue has no time-series datasets.' };
+    const dsSel = select(list.map((d) => ({ value: d.id, label: d.title ? `${d.id} — ${d.title}` : d.id })), defaultDataset(list).id, 'dataset');
     const parSel = select([], undefined, 'parameter');
     const startIn = /** @type {HTMLInputElement} */ (h('input', { type: 'text', size: 19, spellcheck: 'false', placeholder: 'YYYY-MM-DDTHH:MM:SS', name: 'start' }));
     const stopIn = /** @type {HTMLInputElement} */ (h('input', { type: 'text', size: 19, spellcheck: 'false', placeholder: 'YYYY-MM-DDTHH:MM:SS', name: 'stop' }));
@@ -91,7 +135,9 @@ export function productTimeseriesPanel(root) {
     const loadInfo = async () => {
       const info = await getJson(url('/products/info', { dataset: dsSel.value }));
       const params = (info?.parameters ?? []).filter((/** @type {any} */ q) => q.type !== 'isotime' && !/^(time|ts)$/i.test(q.name));
-      parSel.replaceChildren(...params.map((/** @type {any} */ q) => h('option', { value: q.name, text: q.units ? `${q.name} (${q.units})` : q.name })));
+      // Score datasets: the overall score first (the per-feature z columns after it).
+      const pref = params.find((/** @type {any} */ q) => q.name === 'score') ?? params.find((/** @type {any} */ q) => q.name === 'H') ?? params[0];
+      parSel.replaceChildren(...params.map((/** @type {any} */ q) => h('option', { value: q.name, text: q.units ? `${q.name} (${q.units})` : q.name, selected: q === pref })));
       const span = await dataSpan();
       const stop = parseUtc(info?.stopDate) || span?.endMs || Date.now();
       const start = Math.max(parseUtc(info?.startDate) || stop - 86_400_000, stop - 3 * 86_400_000);
@@ -100,12 +146,27 @@ export function productTimeseriesPanel(root) {
     };
     plot = () =>
       runPanel(p, async () => {
-        const j = await getJson(url('/products/timeseries', { dataset: dsSel.value, parameters: parSel.value, start: isoUtc(fromInput(startIn.value)) + 'Z', stop: isoUtc(fromInput(stopIn.value)) + 'Z', format: 'json', maxPoints: MAX_POINTS }));
+        const ds = list.find((d) => d.id === dsSel.value);
+        const q = { start: isoUtc(fromInput(startIn.value)) + 'Z', stop: isoUtc(fromInput(stopIn.value)) + 'Z' };
+        const [j, an] = await Promise.all([
+          getJson(url('/products/timeseries', { dataset: dsSel.value, parameters: parSel.value, ...q, format: 'json', maxPoints: MAX_POINTS })),
+          // Score datasets: the server's flagged anomalies of the same station and cadence.
+          ds?.layer === 'score' && parSel.value === 'score'
+            ? getJson(url('/products/anomalies', { ...q, source: ds.source, station: ds.station, cadence: ds.cadence, flagged: 'true' })).catch(() => null)
+            : Promise.resolve(null),
+        ]);
         if (!j) return { empty: 'No data in this window (HTTP 204).' };
-        return drawTimeseries(p, normaliseTimeseries(j), `${dsSel.value} ${parSel.value}`);
+        const ts = normaliseTimeseries(j);
+        if (ts.times.length === 0) return { empty: `No data of ${dsSel.value} in this window.` };
+        const ds_ = j?.metadata?.downsampling;
+        const note = ds_ ? `${ds_.inputRows} rows downsampled to ${ds_.outputRows} by ${ds_.method}` : '';
+        const anomalies = (an?.anomalies ?? []).map((/** @type {any} */ a) => ({ timeMs: parseUtc(a.time), score: Number(a.score), feature: a.feature }));
+        const name = j?.metadata?.stationMeta?.name;
+        return drawTimeseries(p, ts, `${dsSel.value}${name ? ` (${name})` : ''} — ${parSel.value}`, { anomalies, note });
       });
     const doPlot = plot;
     dsSel.addEventListener('change', () => void loadInfo().then(doPlot, (e) => runPanel(p, () => Promise.reject(e))));
+    parSel.addEventListener('change', () => void doPlot());
     go.addEventListener('click', () => void doPlot());
     await loadInfo();
     return '';
