@@ -16,6 +16,7 @@ import http from 'node:http';
 import Database from 'better-sqlite3';
 import { decodeRecord, iterateRecords } from '../formats/mseed';
 import { nsToIso, parseIsoToNs } from '../formats/time';
+import { analysisBenchRows } from './analysis';
 import { eventBenchRows } from './events';
 import { benchIaga } from './iaga';
 import { productsBenchRows } from './products';
@@ -258,11 +259,11 @@ async function main(): Promise<void> {
   if (process.argv.includes('--help')) {
     console.log(
       'usage: npm run bench -- [--size small|large|both] [--out DIR] [--skip-load] [--seconds N]\n' +
-        '                        [--only seismic,station,event,products]  (default: all groups)',
+        '                        [--only seismic,station,event,products,analysis]  (default: all groups)',
     );
     return;
   }
-  const groups = new Set(arg('only', 'seismic,station,event,products').split(','));
+  const groups = new Set(arg('only', 'seismic,station,event,products,analysis').split(','));
   const size = arg('size', 'small');
   const out = path.resolve(arg('out', path.join('bench', 'out')));
   const seconds = Number(arg('seconds', '10'));
@@ -294,6 +295,8 @@ async function main(): Promise<void> {
       ...(await productsBenchRows(path.join(out, 'iaga'))),
     ];
   });
+  // Issue 5: full analysis of 30 days × 3 geomag stations (input generated once under out/analysis).
+  await group('analysis', () => analysisBenchRows(path.join(out, 'analysis')));
   printTable(rows);
 }
 
