@@ -16,30 +16,12 @@ import { fillGaps, hampel, standardizeSeries, toGrid } from '../../src/products/
 import { listTiles, readTile, tileCatalog, tilePath } from '../../src/products/tiles';
 import { describeShared, sharedPath } from '../helpers/sharedData';
 import { readIndependent } from './parquetIndependent';
+import { parseIaga } from '../helpers/iagaText';
 
 const tmp = () => fs.mkdtempSync(path.join(os.tmpdir(), 'geonode-products-'));
 const sha = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(f)).digest('hex');
 const i64 = (b: Buffer | undefined) => (b ? Number(b.readBigInt64LE(0)) : NaN);
 
-/** Independent IAGA-2002 data parser for the test (whitespace split, ≥ 88888 → null). */
-function parseIagaText(file: string): { elements: string[]; times: number[]; values: (number | null)[][] } {
-  const lines = fs.readFileSync(file, 'latin1').split(/\r?\n/);
-  const di = lines.findIndex((l) => l.startsWith('DATE'));
-  const names = lines[di].replace('|', '').trim().split(/\s+/).slice(3);
-  const elements = names.map((n) => (n.length > 3 ? n.slice(3) : n));
-  const times: number[] = [];
-  const values: (number | null)[][] = elements.map(() => []);
-  for (const l of lines.slice(di + 1)) {
-    if (!/^\d{4}-/.test(l)) continue;
-    const p = l.trim().split(/\s+/);
-    times.push(Date.parse(`${p[0]}T${p[1]}Z`));
-    for (let k = 0; k < elements.length; k++) {
-      const v = Number(p[3 + k]);
-      values[k].push(Math.abs(v) >= 88888 ? null : v);
-    }
-  }
-  return { elements, times, values };
-}
 
 describe('standardization on signals with known answers', () => {
   const p = defaultProductsConfig().sources.geomag;
@@ -106,7 +88,7 @@ describeShared('ingest of the shared IAGA-2002 files, read back independently', 
     expect(row.sha256).toBe(sha(file));
     const tiles = (JSON.parse(row.tiles) as string[]).map((t) => path.join(root, 'tiles', t));
     const raws = tiles.filter((t) => t.includes('layer=raw'));
-    const truth = parseIagaText(file);
+    const truth = parseIaga(file);
     let o = 0;
     for (const t of raws) {
       const r = readIndependent(t);
