@@ -183,6 +183,11 @@ function generateOptions(p: Parsed): GenerateOptions {
   const workers = int(p, 'workers');
   if (workers !== undefined) opts.workers = Math.max(1, workers);
   if (p.flags['no-products'] === true) opts.products = false;
+  const lead = int(p, 'products-lead-days');
+  if (lead !== undefined) {
+    if (lead < 0 || lead > 366) throw new UsageError('--products-lead-days must be 0..366', 'generate');
+    opts.productsLeadDays = lead;
+  }
   return opts;
 }
 
@@ -492,12 +497,15 @@ const COMMANDS: CommandSpec[] = [
       window: { type: 'string', value: 'START,END', help: 'testing: only samples in this time window' },
       workers: { type: 'int', value: 'N', help: 'worker threads (default 2 on a multi-core machine)' },
       'no-products': { type: 'boolean', help: 'demo: skip the products inputs (DIR/products: geomag, AEF, VLF)' },
+      'products-lead-days': { type: 'int', value: 'N', help: 'demo: products start N days before the seismic days (default 21: the anomaly scores need 15 baseline days)' },
       help: HELP_FLAG,
     },
     details:
       'The demo mirrors the stations II.ERM (00 at 20 Hz, 10 at 40 Hz) and JP.JKA, JMM, JSD, JTM, JYT\n' +
       '(20 Hz) with BHZ/BHN/BHE, synthetic noise and earthquakes including the 2020-09-12 M6.2 off\n' +
-      'Miyagi, a few gaps and one overlap. DIR/truth.json lists all of it; DIR/events.txt is the catalogue.',
+      'Miyagi, a few gaps and one overlap. DIR/truth.json lists all of it; DIR/events.txt is the catalogue.\n' +
+      'Products (DIR/products): 1 s + 1 min geomagnetic (KAK, KNY, MMB), AEF and VLF inputs from 21 days before the\n' +
+      'seismic days to their end, with 7 injected anomalies, a storm and rain; DIR/products/truth.json lists them.',
     async run(p, io) {
       const cfg = configFor(io, p);
       const dir = str(p, 'out') !== undefined ? resolveFrom(io, str(p, 'out')!) : cfg.archiveDir;
@@ -674,7 +682,7 @@ const COMMANDS: CommandSpec[] = [
       'data-root': { type: 'string', value: 'DIR', help: 'resolve relative index file names against DIR (seismic features; default: GEONODE_DATA_ROOT or /)' },
       'skip-features': { type: 'boolean', help: 'score the existing feature tiles only' },
       threshold: { type: 'string', value: 'Z', help: 'flag |z| at or above Z (default 3)' },
-      'min-features': { type: 'int', value: 'N', help: 'flag only when N features reach the threshold (default 1)' },
+      'min-features': { type: 'int', value: 'N', help: 'flag only when N features of a row reach the threshold (default 2; 1 = bare max|z|)' },
       force: { type: 'boolean', help: 'recompute everything, not only changed days' },
       help: HELP_FLAG,
     },

@@ -22,7 +22,7 @@ import { DEMO_GAPS, DEMO_OVERLAP, STATION_NOISE, defaultDemoStartDay, demoArriva
 import { blockLength, samplePeriodNs, synthesize, type SignalSource } from './signals';
 import { DEMO_STATIONS, findDemoStream, streamId, type DemoStation } from './stations';
 import { writeDemoStationXml } from './stationxml';
-import { generateProductsDemo, type ProductsSummary } from './products';
+import { generateProductsDemo, PRODUCTS_LEAD_DAYS, type ProductsSummary } from './products';
 
 export type ArchiveSize = 'demo' | 'bench-small' | 'bench-large';
 export const ARCHIVE_SIZES: readonly ArchiveSize[] = ['demo', 'bench-small', 'bench-large'];
@@ -31,6 +31,12 @@ export const RECORD_LENGTH = 512;
 const DAY_NS = 86_400_000_000_000n;
 /** Signal block length in files mode (files hold 120 s each). */
 const FILES_BLOCK_SECONDS = 120;
+
+/** Products range of a demo of `days` seismic days: `lead` days before them, then the same days. */
+export function productsRange(days: number, lead: number): { days: number; firstDay: bigint } {
+  if (!Number.isInteger(lead) || lead < 0 || lead > 366) throw new GenerateError(`products lead-in must be an integer 0..366 days, got ${lead}`);
+  return { days: days + lead, firstDay: defaultDemoStartDay(days) - BigInt(lead) * DAY_NS };
+}
 
 export interface GenerateOptions {
   /** Demo: number of days, centred on the 2020-09-12 mainshock (default 3). Bench: overrides the layout's days. */
@@ -53,6 +59,13 @@ export interface GenerateOptions {
    * the same days. Default: on for the full demo, off with --stations/--window (test subsets).
    */
   products?: boolean;
+  /**
+   * Demo products only: days of products written BEFORE the seismic demo days (default
+   * PRODUCTS_LEAD_DAYS = 21). Anomaly scores need a trailing baseline of ≥ 15 valid days (30-day
+   * window, products-methods §6); the lead-in gives the demo 15 baseline days before its first
+   * scored day, so the detector can be evaluated on the demo itself (`npm run eval`).
+   */
+  productsLeadDays?: number;
 }
 
 export interface GenerateProgress {
@@ -537,7 +550,7 @@ export async function generateDemoArchive(dir: string, opts: GenerateOptions = {
   if (plan.events.length > 0) fs.writeFileSync(path.join(root, 'events.txt'), eventsText(plan.events));
   // The demo's inventory beside its data: `geonode start` loads it for fdsnws-station.
   if (plan.size === 'demo') writeDemoStationXml(root, plan.tasks);
-  const products = plan.size === 'demo' && (opts.products ?? (!opts.window && !opts.stations?.length)) ? await generateProductsDemo(root, { days: plan.days }) : undefined;
+  const products = plan.size === 'demo' && (opts.products ?? (!opts.window && !opts.stations?.length)) ? await generateProductsDemo(root, productsRange(plan.days, opts.productsLeadDays ?? PRODUCTS_LEAD_DAYS)) : undefined;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const summary: GenerateSummary = {
     dir: root,

@@ -3,7 +3,7 @@
  * VLF products, written beside the seismic SDS tree by `geonode generate` (demo size):
  *
  *   products/geomag/{KAK,KNY,MMB}/iagYYYYMMDDvsec.sec, iagYYYYMMDDvmin.min   IAGA-2002
- *   products/aef/KAK/kakYYYYMMDDdaef.min (demo days), kakYYYYMMdaef.hor (whole months)
+ *   products/aef/KAK/kakYYYYMMDDdaef.min (from the first month's start), kakYYYYMMdaef.hor (whole months)
  *   products/vlf/MOS/YYYY/MM/isee_vlf_mos_YYYYMMDDhh_v01.cdf   (reduced: 10-s frames, 256 bins)
  *   products/truth.json   stations, what was injected where and when, every file written
  *
@@ -27,6 +27,12 @@ export { DEFAULT_PRODUCTS_SCENARIO, GEOMAG_STATIONS, AEF_STATION, VLF_STATION, r
 export type { ProductsScenario, ProductSource, ProductFileTruth };
 
 export const PRODUCTS_DIR = 'products';
+/**
+ * Days of products written before the seismic demo days by `geonode generate` (demo): 15
+ * baseline days (the scores' minimum) + 6 scored days before the seismic days, which hold
+ * most of the scenario's injected anomalies (see scenario.ts).
+ */
+export const PRODUCTS_LEAD_DAYS = 21;
 export const PRODUCTS_TRUTH = 'truth.json';
 
 export interface ProductsOptions {
@@ -122,7 +128,7 @@ export async function generateProductsDemo(dir: string, opts: ProductsOptions = 
       'SYNTHETIC data in the real file formats; values are realistic in level and cadence, not observations.',
       'Times are UTC; intervals are [start, end). Items of the scenario outside the generated days are not injected and not listed.',
       'Geomag: 1-second values per UTC day and their 1-minute boxcar means over [t-30 s, t+29 s]; a minute with > 10 % missing seconds is 99999 (88888 when the element was not recorded).',
-      'AEF: PG in the Z column (V/m), X/Y/F = 88888. Minute files for the demo days; the monthly hourly file covers the whole month (hourly means stamped hh:30, > 10 % missing minutes = 99999). Negative PG under rain is valid data (see weather).',
+      'AEF: PG in the Z column (V/m), X/Y/F = 88888. Minute files from the start of the first month to the last demo day; the monthly hourly file covers the whole month (hourly means stamped hh:30, > 10 % missing minutes = 99999). Negative PG under rain is valid data (see weather).',
       `VLF: REDUCED vs real ISEE files to keep the demo small: one frame per ${VLF_FRAME_SECONDS} s (real ≈ ${VLF_REAL.frameSeconds} s, ≈ ${VLF_REAL.framesPerHour} frames/hour) and ${VLF_BINS} bins (every 4th of the real ${VLF_REAL.bins}-bin axis 10 + 19.53125·k Hz). Same variables, types and attributes otherwise; ch1/ch2 GZIP-compressed.`,
       'Values depend on absolute time and fixed seeds only: runs are byte-identical, and a shorter run writes the same files for the days it shares with a longer one (except truth.json).',
     ],

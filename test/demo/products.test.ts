@@ -98,11 +98,12 @@ beforeAll(async () => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('truth.json and the file tree', () => {
-  test('3 geomag stations × 3 days × (sec + min), 3 AEF minute files + 1 monthly hour file, 71 VLF hour files', () => {
+  test('3 geomag stations × 3 days × (sec + min), 13 AEF minute files (from the start of the month) + 1 monthly hour file, 71 VLF hour files', () => {
     expect(truth.days).toBe(3);
     expect(truth.range).toEqual({ start: '2020-09-11T00:00:00.000Z', end: '2020-09-14T00:00:00.000Z' });
     const count = (s: string, c?: string) => truth.files.filter((f) => f.source === s && (!c || f.cadence === c)).length;
-    expect([count('geomag', 'PT1S'), count('geomag', 'PT1M'), count('aef', 'PT1M'), count('aef', 'PT1H'), count('vlf')]).toEqual([9, 9, 3, 1, 71]);
+    // AEF minute files from the first month's start (09-01) to the last day (the scores' baseline).
+    expect([count('geomag', 'PT1S'), count('geomag', 'PT1M'), count('aef', 'PT1M'), count('aef', 'PT1H'), count('vlf')]).toEqual([9, 9, 13, 1, 71]);
     expect(truth.vlf.missingFiles).toEqual(['products/vlf/MOS/2020/09/isee_vlf_mos_2020091221_v01.cdf']);
     expect(summary.files).toBe(truth.files.length);
     const names = truth.files.map((f) => f.path);
@@ -404,7 +405,7 @@ describe('determinism', () => {
     const t1 = fs.readFileSync(path.join(one, 'products/truth.json'));
     expect(fs.readFileSync(path.join(two, 'products/truth.json')).equals(t1)).toBe(true);
     const files = (JSON.parse(t1.toString('utf8')) as Truth).files;
-    expect(files.length).toBe(6 + 2 + 23); // 3 × (sec + min), AEF min + hor, 24 VLF hours minus the missing one
+    expect(files.length).toBe(6 + 13 + 23); // 3 × (sec + min), AEF min 09-01..09-12 + hor, 24 VLF hours minus the missing one
     for (const f of files) expect([f.path, fs.readFileSync(path.join(two, f.path)).equals(fs.readFileSync(path.join(one, f.path)))]).toEqual([f.path, true]);
   });
 

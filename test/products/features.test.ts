@@ -2,11 +2,11 @@
  * Feature layer (issue 5): every feature on signals with known answers.
  */
 import { aefDayFeatures } from '../../src/products/features/aef';
-import { bandPower, bandpassRuns, classicStaLta, fillMasked, mainsMask, spectralPeak, welch } from '../../src/products/features/dsp';
+import { bandPower, bandpassRuns, classicStaLta, fillMasked, mainsMask, median, spectralPeak, welch } from '../../src/products/features/dsp';
 import { dbdtPerMinute, dbdtSeries, geomagDayFeatures, ulfPowers, type DaySeries } from '../../src/products/features/geomag';
 import { channelAvailability, energyRatios, seismicDayFeatures } from '../../src/products/features/seismic';
 import { coherentDbdt, parseDst, parseKp, stormDayFeatures } from '../../src/products/features/storm';
-import { vlfAxis, vlfDayFeatures, vlfSpectrumFeatures } from '../../src/products/features/vlf';
+import { hourlyMedianMax, vlfAxis, vlfDayFeatures, vlfSpectrumFeatures } from '../../src/products/features/vlf';
 import type { Section } from '../../src/index/types';
 
 const { sin, PI, sqrt, log, cos } = Math;
@@ -254,6 +254,21 @@ describe('VLF features', () => {
     expect(vlfDayFeatures(DAY, { ts: rows.ts.subarray(0, 2 * nb), bin: rows.bin.subarray(0, 2 * nb), freq: rows.freq.subarray(0, 2 * nb), ch1: rows.ch1.subarray(0, 2 * nb), ch2: rows.ch2.subarray(0, 2 * nb) }).daily.columns.peak_freq_ns[0]).toBeNaN();
     expect(f.daily.columns.peak_freq_ns[0]).toBe(5010);
     expect(f.daily.columns.bp_3000_10000_ew[0]).toBeCloseTo(1e-12 * 312.5 * 22, 15);
+    // 61 minutes = hour 0 (60) + 1 minute of hour 1 (< 30 valid): hmax = hour 0's median.
+    expect(f.daily.columns.bp_3000_10000_ew_hmax[0]).toBeCloseTo(1e-12 * 312.5 * 22, 15);
+  });
+
+  test('hourly-median maximum: a 2-hour burst sets it, the daily median and single loud minutes do not', () => {
+    const day = new Float64Array(1440).fill(1);
+    for (let m = 600; m < 720; m++) day[m] = 20; // 10:00–12:00, 10× (+10 dB)
+    for (const m of [100, 200, 300, 1000]) day[m] = 1000; // sferic-rich minutes
+    for (let m = 1300; m < 1340; m++) day[m] = NaN; // gap: hour 21 has 20 valid minutes only
+    day[1320] = 5000; // inside the short hour: ignored
+    expect(hourlyMedianMax(day)).toBe(20);
+    expect(median(day)).toBe(1);
+    const quiet = Float64Array.from(day, (v, m) => (m >= 600 && m < 720 ? 1 : v));
+    expect(hourlyMedianMax(quiet)).toBe(1);
+    expect(hourlyMedianMax(new Float64Array(1440).fill(NaN))).toBeNaN();
   });
 });
 

@@ -56,6 +56,47 @@ describe('robust statistics', () => {
     for (let i = 0; i < 10; i++) expect(Number.isNaN(r.z[i])).toBe(true);
   });
 
+  test('median and MAD (selection, not sorting) equal the full-sort reference on random data with ties, odd and even n', () => {
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+    const med = (a: number[]) => {
+      const q = [...a].sort((x, y) => x - y);
+      return q.length % 2 ? q[(q.length - 1) / 2] : (q[q.length / 2 - 1] + q[q.length / 2]) / 2;
+    };
+    for (const n of [1, 2, 3, 4, 5, 10, 11, 100, 101, 1000, 4321]) {
+      for (const kind of ['continuous', 'ties', 'sorted', 'reversed', 'constant']) {
+        let v = Array.from({ length: n }, () => (kind === 'ties' ? Math.floor(rnd() * 5) : rnd() * 100 - 50));
+        if (kind === 'sorted') v.sort((x, y) => x - y);
+        if (kind === 'reversed') v.sort((x, y) => y - x);
+        if (kind === 'constant') v = v.map(() => 3);
+        const m = med(v);
+        const s = robustStats(v);
+        expect([n, kind, s.median]).toEqual([n, kind, m]);
+        expect([n, kind, s.mad]).toEqual([n, kind, med(v.map((x) => Math.abs(x - m)))]);
+      }
+    }
+  });
+
+  test('strata: a value only meets baseline values of its own stratum (AEF minute vs hourly days)', () => {
+    // 20 hourly-based days (level 50) then 20 minute-based days (level 10, spread 1): a
+    // minute-based day at 10 is ordinary among its kind, an outlier against the hourly ones.
+    const n = 40;
+    const ts = Array.from({ length: n }, (_, i) => T0 + i * DAY);
+    const x = Array.from({ length: n }, (_, i) => (i < 20 ? 50 + (i % 3) : 9 + (i % 3)));
+    const res = Array.from({ length: n }, (_, i) => (i < 20 ? 60 : 1));
+    const mixed = robustZ(ts, x, { windowMs: 30 * DAY, minCount: 15 });
+    const strat = robustZ(ts, x, { windowMs: 30 * DAY, minCount: 15, stratum: res });
+    expect(Math.abs(mixed.z[20])).toBeGreaterThan(3); // first minute day against hourly days
+    expect(strat.n[20]).toBe(0); // no minute-based baseline yet
+    expect(Number.isNaN(strat.z[20])).toBe(true);
+    expect(strat.n[39]).toBe(19);
+    expect(strat.z[39]).toBeCloseTo(naiveZ(x[39], x.slice(20, 39)), 10);
+    // The scorer never scores the stratum column itself, nor the QC counters.
+    const s = scoreSeries({ source: 'aef', station: 'KAK', cadence: 'P1D', ts: Float64Array.from(ts), columns: { pg_min: Float64Array.from(x), resolution_minutes: Float64Array.from(res), valid_minutes: Float64Array.from(res, (r) => 1440 / r) } }, noFlags());
+    expect(s.features).toEqual(['pg_min']);
+    expect(s.z.pg_min[39]).toBeCloseTo(naiveZ(x[39], x.slice(20, 39)), 10);
+  });
+
   test('NaN values are not baseline values; a NaN row has no z', () => {
     const ts = Array.from({ length: 6 }, (_, i) => T0 + i * DAY);
     const r = robustZ(ts, [1, NaN, 3, 5, 7, NaN], { windowMs: 30 * DAY, minCount: 3 });
@@ -168,8 +209,12 @@ describe('score tiles', () => {
     // zg_ratio 5 against days 1..29 (day 30 disturbed)
     expect(day31.feature).toBe('zg_ratio');
     expect(day31.score!).toBeCloseTo(naiveZ(2, zg.slice(1, 30)), 6);
-    expect(day31.flagged).toBe(1);
+    // One feature over the threshold: the default coincidence rule (2 features) does not flag it…
+    expect(day31.flagged).toBe(0);
     expect(rows[0].score).toBeNull();
+    // …the bare max|z| rule of the methods doc does.
+    await computeScores({ tilesDir: dir, params: { minFeatures: 1 }, force: true });
+    expect((await readScoreRows(dir))[31]).toMatchObject({ feature: 'zg_ratio', flagged: 1 });
   });
 
   test('incremental: unchanged inputs are skipped; a new day rewrites only from its period on', async () => {

@@ -1,6 +1,7 @@
 /**
  * Synthetic Kakioka atmospheric electric field (potential gradient, V/m): daily 1-minute files
- * `kakYYYYMMDDdaef.min` for the demo days, and the monthly hourly file `kakYYYYMMdaef.hor` for
+ * `kakYYYYMMDDdaef.min` from the first month's start to the last demo day, and the monthly
+ * hourly file `kakYYYYMMdaef.hor` for
  * every month they touch, covering the whole month (a 30-day AEF baseline, as the robust-z
  * scores of products-methods.md §6 need).
  *
@@ -111,7 +112,7 @@ const comments = (what: string) => [
   ' Injected weather and anomalies: see products/truth.json.',
 ];
 
-/** Minute files for the demo days and hourly month files for the months they touch. */
+/** Minute files from the first month's start to the last demo day; hourly files for whole months. */
 export function writeAefFiles(root: string, scenario: ProductsScenario, firstDayMs: number, days: number): AefResult {
   const first = new Date(firstDayMs);
   const monthStart = Date.UTC(first.getUTCFullYear(), first.getUTCMonth(), 1);
@@ -124,8 +125,11 @@ export function writeAefFiles(root: string, scenario: ProductsScenario, firstDay
     const s = countSentinels(sent, 0, sent.length);
     return { ...w, source: 'aef', station: AEF_STATION.code, cadence, first: isoMs(times[0]), last: isoMs(times[times.length - 1]), rows: times.length, elements: ['X', 'Y', 'Z', 'F'], ...(s ? { sentinels: { Z: s } } : {}) };
   };
-  for (let d = 0; d < days; d++) {
-    const dayMs = firstDayMs + d * DAY_MS;
+  // Minute files from the first month's start (not only the demo days): the AEF scores need
+  // 15 fair-weather days of minute-based daily values, and about a third of the days have rain.
+  const minuteDays = (firstDayMs - monthStart) / DAY_MS + days;
+  for (let d = 0; d < minuteDays; d++) {
+    const dayMs = monthStart + d * DAY_MS;
     const a = (dayMs - monthStart) / 60_000;
     const times = Float64Array.from({ length: 1440 }, (_, k) => dayMs + k * 60_000);
     const buf = writeAef(times, pg.subarray(a, a + 1440), sentinel.subarray(a, a + 1440), { intervalType: '1-minute', header: { comments: comments('1-minute values') } });

@@ -160,6 +160,10 @@ export const DEFAULT_PRODUCTS_SCENARIO: ProductsScenario = {
   storms: [
     { id: 'storm20200913', ssc: '2020-09-13T04:52:00Z', sscNt: 28, sscRiseSeconds: 12, mainPhaseHours: 7, minNt: -125, recoveryHours: 14, pc5Nt: 4, pc34Nt: 0.8, pulsationHours: 10, vlfChorusDb: 12, vlfHours: 12 },
   ],
+  // Scored days of the default demo (21-day lead-in): 2020-09-05 .. 09-13. Each anomaly lies
+  // inside one UTC day (the evaluation unit), on a day with fair weather at KAK and no storm.
+  // ULF anomalies sit in the Z/G night (20–04 JST = 11–19 UTC); AEF bays are short enough
+  // (< 5 % of the day below zero) for the day to stay "fair" under the doc's proxy.
   anomalies: [
     {
       id: 'anom-geomag-kak-ulf',
@@ -176,16 +180,53 @@ export const DEFAULT_PRODUCTS_SCENARIO: ProductsScenario = {
       note: 'KAK is ~340 km from the M6.2 epicentre (inside the Dobrovolsky radius 10^(0.43 M) ≈ 465 km); KNY and MMB stay quiet',
     },
     {
+      id: 'anom-geomag-kak-ulf-2',
+      source: 'geomag',
+      station: 'KAK',
+      kind: 'ulf-z-enhancement',
+      start: '2020-09-07T12:30:00Z',
+      end: '2020-09-07T17:30:00Z',
+      amplitude: 0.8,
+      units: 'nT RMS (Z, 10-50 mHz)',
+      bandHz: [0.01, 0.05],
+      relatedEvent: MAIN,
+      note: 'an earlier ULF night at KAK, ~4.5 days before the mainshock (inside the 30-day window of daily features)',
+    },
+    {
+      id: 'anom-geomag-mmb-ulf',
+      source: 'geomag',
+      station: 'MMB',
+      kind: 'ulf-z-enhancement',
+      start: '2020-09-09T13:00:00Z',
+      end: '2020-09-09T18:00:00Z',
+      amplitude: 1.0,
+      units: 'nT RMS (Z, 10-50 mHz)',
+      bandHz: [0.01, 0.05],
+      note: 'no related event: MMB is ~600 km from the M6.2 epicentre, outside its Dobrovolsky radius. The detector must find it; the event association must not link it',
+    },
+    {
       id: 'anom-aef-kak-bay',
       source: 'aef',
       station: 'KAK',
       kind: 'aef-negative-bay',
-      start: { event: MAIN, offsetHours: -7 },
-      end: { event: MAIN, offsetHours: -4.5 },
-      amplitude: -260,
+      start: { event: MAIN, offsetHours: -6.5 },
+      end: { event: MAIN, offsetHours: -5.25 },
+      amplitude: -300,
       units: 'V/m',
       relatedEvent: MAIN,
-      note: 'fair-weather negative bay (no rain in the weather table at that time)',
+      note: 'fair-weather negative bay, ≈ 45 min below zero (no rain in the weather table at that time)',
+    },
+    {
+      id: 'anom-aef-kak-bay-2',
+      source: 'aef',
+      station: 'KAK',
+      kind: 'aef-negative-bay',
+      start: '2020-09-08T13:00:00Z',
+      end: '2020-09-08T14:15:00Z',
+      amplitude: -300,
+      units: 'V/m',
+      relatedEvent: MAIN,
+      note: 'fair-weather negative bay, ≈ 45 min below zero, ~3.5 days before the mainshock',
     },
     {
       id: 'anom-vlf-mos-band',
@@ -200,9 +241,24 @@ export const DEFAULT_PRODUCTS_SCENARIO: ProductsScenario = {
       relatedEvent: MAIN,
       note: 'both channels; +12 dB on the natural emission in the band, ≈ 8 dB in the total PSD (which also holds sferics and mains); Moshiri is ~620 km from the epicentre',
     },
+    {
+      id: 'anom-vlf-mos-band-2',
+      source: 'vlf',
+      station: 'MOS',
+      kind: 'vlf-band-enhancement',
+      start: '2020-09-09T09:00:00Z',
+      end: '2020-09-09T11:30:00Z',
+      amplitude: 12,
+      units: 'dB',
+      bandHz: [3000, 8000],
+      relatedEvent: MAIN,
+      note: 'both channels, 3–8 kHz, ~2.7 days before the mainshock',
+    },
   ],
   weather: [
-    { station: 'KAK', kind: 'shower', start: '2020-09-12T08:20:00Z', end: '2020-09-12T09:05:00Z', depthVm: -180 },
+    // Rain on the mainshock day: negative PG for hours, valid data and no anomaly (the day is
+    // not fair weather under the proxy, so it is neither flagged nor part of a baseline).
+    { station: 'KAK', kind: 'rain', start: '2020-09-12T08:20:00Z', end: '2020-09-12T10:50:00Z', depthVm: -320 },
     { station: 'KAK', kind: 'rain', start: '2020-09-13T03:10:00Z', end: '2020-09-13T07:40:00Z', depthVm: -350 },
   ],
   gaps: [

@@ -16,12 +16,13 @@
  *  - 50 Hz mains harmonics (Hokkaido grid; odd harmonics strongest, more load by day, EW > NS);
  *  - sferics: a Poisson number per frame (more at night and in the local afternoon), each with a
  *    random arrival azimuth splitting its energy between NS and EW, spectrum peaking ≈6 kHz;
+ *  - day-to-day levels (see dayLevel): background ±1.5 dB, sferic rate ±25 %, mains ±8 % (1σ);
  *  - ±1.2 dB (1σ) estimation noise per value.
  * The calibration tables are plausible search-coil gains (V/T), not Moshiri's.
  */
 import { CdfType, TT2000_FILL, unixMsToTt2000, writeCdf } from '../../formats/cdf';
 import { writeProductFile, type ProductFileTruth } from './common';
-import { hash3, seedOf, smoothstep, taper, uniformAt } from './noise';
+import { gaussAt, hash3, seedOf, smoothstep, taper, uniformAt } from './noise';
 import { isoMs, resolveTime, VLF_STATION, type ProductsScenario } from './scenario';
 
 const M = Math; // see noise.ts
@@ -115,13 +116,29 @@ function noiseFactor(seed: number, i: number): number {
   return NOISE_TABLE[(h & 255) + ((h >>> 8) & 255) + ((h >>> 16) & 255) + (h >>> 24)];
 }
 
+/**
+ * Slow day-to-day level (unit-σ Gaussian values at each UTC noon, linearly interpolated): real
+ * ELF/VLF levels change from day to day with D-region conditions, global thunderstorm activity
+ * and grid load; without it every daily median would repeat to a fraction of a dB and any
+ * small shift would look anomalous.
+ */
+function dayLevel(seed: number, t: number): number {
+  const x = t / 86400 - 0.5;
+  const d = M.floor(x);
+  const f = x - d;
+  return (1 - f) * gaussAt(seed, d) + f * gaussAt(seed, d + 1);
+}
+const sLevelBg = seedOf('vlf', 'day-level', 'background');
+const sLevelSf = seedOf('vlf', 'day-level', 'sferics');
+const sLevelMains = seedOf('vlf', 'day-level', 'mains');
+
 /** Spectra of one frame (epoch s) into ch1/ch2 at offset o: a function of t alone. */
 function synthFrame(p: Profiles, inj: Injections, t: number, ch1: Float32Array, ch2: Float32Array, o: number): void {
   const n = p.freq.length;
   const fi = M.round(t / VLF_FRAME_SECONDS); // absolute frame number: the noise stream index
   const { lt, night } = nightWeight(t);
   // Sferics: Poisson count, exponential energies, azimuth splits NS/EW.
-  const lambda = 3 + 5 * night + 4 * M.exp(-(((lt - 15) / 2.5) ** 2));
+  const lambda = (3 + 5 * night + 4 * M.exp(-(((lt - 15) / 2.5) ** 2))) * M.exp(0.25 * dayLevel(sLevelSf, t));
   let count = 0;
   for (let prod = uniformAt(sS, fi * 64); prod > M.exp(-lambda) && count < 60; count++) prod *= uniformAt(sS, fi * 64 + count + 1);
   let e1 = 0;
@@ -132,7 +149,8 @@ function synthFrame(p: Profiles, inj: Injections, t: number, ch1: Float32Array, 
     e1 += e * M.cos(az) ** 2;
     e2 += e * M.sin(az) ** 2;
   }
-  const load = 1 + 0.3 * (1 - night);
+  const load = (1 + 0.3 * (1 - night)) * (1 + 0.08 * dayLevel(sLevelMains, t));
+  const level = M.exp(1.5 * dayLevel(sLevelBg, t) * LN10_10); // ±1.5 dB (1σ) background
   // Chorus centre drifts (rising/falling elements averaged over a frame).
   let chorusDb = 0;
   for (const s of inj.storms) chorusDb += s.db * taper(t, s.start, s.end, 1800);
@@ -143,7 +161,7 @@ function synthFrame(p: Profiles, inj: Injections, t: number, ch1: Float32Array, 
     let gDb = hissDb * p.hiss[b];
     if (chorusDb > 0) gDb += chorusDb * M.exp(-0.5 * ((M.log10(p.freq[b]) - M.log10(fc)) / 0.25) ** 2);
     for (let j = 0; j < inj.bands.length; j++) if (bandEnv[j] !== 0) gDb += bandEnv[j] * inj.bands[j].mask[b];
-    let natural = p.bg[b] * (1 + (p.nightGain[b] - 1) * night);
+    let natural = level * p.bg[b] * (1 + (p.nightGain[b] - 1) * night);
     if (gDb !== 0) natural *= M.exp(gDb * LN10_10);
     const idx = fi * n + b;
     ch1[o + b] = (natural + load * p.mains[b] + e1 * p.sferic[b]) * noiseFactor(s1, idx);

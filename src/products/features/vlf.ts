@@ -18,7 +18,9 @@
  *   peak — masking every bin up to 3 kHz would hide the natural ELF/VLF emissions there.
  * - Peak frequency = the highest local maximum of the masked spectrum, with its prominence in dB
  *   (scipy.signal.peak_prominences on 10·log10 S), per channel.
- * Daily P1D: `bp_<band>_<ch>` and `peak_freq_<ch>` are medians over the day's minutes.
+ * Daily P1D: `bp_<band>_<ch>` and `peak_freq_<ch>` are medians over the day's minutes (the
+ *   background level); `bp_<band>_<ch>_hmax` is the largest hourly median of the day (bursts of
+ *   an hour or more, see hourlyMedianMax).
  */
 import { bandPower, binWidths, fillMasked, mainsMask, median, spectralPeak } from './dsp';
 import { emptyTable, gridTs, MINUTE_MS, type FeatureTable } from './common';
@@ -114,7 +116,10 @@ export function vlfDayFeatures(
   }
   const minute = emptyTable(gridTs(day, MINUTE_MS, 1440), names, units);
   const dailyNames = names.filter((n) => !n.startsWith('peak_prom_'));
-  const daily = emptyTable(Float64Array.of(day), dailyNames, units);
+  const bpNames = names.filter((n) => n.startsWith('bp_'));
+  const dailyUnits: Record<string, string> = { ...units };
+  for (const n of bpNames) dailyUnits[`${n}_hmax`] = units[n];
+  const daily = emptyTable(Float64Array.of(day), [...dailyNames, ...bpNames.map((n) => `${n}_hmax`)], dailyUnits);
   const n = rows.ts.length;
   let axis: VlfAxis | null = null;
   let nb = 0;
@@ -159,5 +164,25 @@ export function vlfDayFeatures(
     for (let k = 0; k < col.length; k++) if (col[k] === col[k]) c++;
     daily.columns[name][0] = c >= 60 ? median(col) : NaN;
   }
+  for (const name of bpNames) daily.columns[`${name}_hmax`][0] = hourlyMedianMax(minute.columns[name]);
   return { minute, daily, axis };
+}
+
+/**
+ * Largest hourly median of a day of minute values (hours with ≥ 30 valid minutes; NaN when
+ * none). The daily median is the background level and hardly moves for an emission lasting an
+ * hour or two (Hayakawa-type ELF/VLF bursts last tens of minutes to hours); the hourly median
+ * keeps single sferic-rich minutes out, the maximum over hours catches such a burst.
+ */
+export function hourlyMedianMax(col: Float64Array): number {
+  let best = NaN;
+  const buf = new Float64Array(60);
+  for (let h = 0; h * 60 < col.length; h++) {
+    let k = 0;
+    for (let m = h * 60; m < h * 60 + 60 && m < col.length; m++) if (col[m] === col[m]) buf[k++] = col[m];
+    if (k < 30) continue;
+    const v = median(buf.subarray(0, k));
+    if (!(best >= v)) best = v;
+  }
+  return best;
 }
