@@ -688,7 +688,8 @@ const COMMANDS: CommandSpec[] = [
     },
     details:
       'Scores: robust z over a trailing 30-day baseline (>= 15 valid days), storm and non-fair-weather days excluded\n' +
-      '(src/products/scores.ts) → TILES/layer=score/…; association of every located catalogue event with the stations\n' +
+      '(src/products/scores.ts); a row is flagged when >= 2 of its features reach |z| >= 3 → TILES/layer=score/…;\n' +
+      'association of every located catalogue event with the stations\n' +
       'inside its Dobrovolsky radius → table geonode_associations. Unchanged inputs are skipped.',
     async run(p, io) {
       const cfg = configFor(io, p);
