@@ -1,8 +1,9 @@
 /**
  * Products benchmark: IAGA-2002 1 s → Parquet tiles (raw + std) on the generated 30-day file of
- * bench/iaga.ts (2 592 000 rows, ~184 MB), through the real `ingest` path (sha256, stream parse,
- * standardization, Parquet encode with the project's own encoder src/formats/parquet.ts, atomic
- * write), plus tile write time per station-day.
+ * bench/iaga.ts (2 592 000 rows, ~184 MB), through the real `ingest` path (read + sha256 + stream
+ * parse in the main thread, standardization, Parquet encode with the project's own encoder
+ * src/formats/parquet.ts and atomic write in the tile workers), with the default worker count and
+ * in one thread, plus tile write time per station-day.
  * Reference: DuckDB read_csv → Parquet ~3.4 M rows/s, pandas read_csv ~1.0 M rows/s (parse only).
  *
  *   node dist/bench/products.js [DIR]
@@ -19,35 +20,49 @@ export interface BenchRow {
   reference: string;
 }
 
+/** One forced ingest of the file into a fresh tile tree: summary, CPU seconds (all threads) and peak RSS. */
+async function timedIngest(file: string, work: string, name: string, workers?: number) {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage.rss());
+  }, 20);
+  const c0 = process.cpuUsage();
+  const s = await ingest([file], { tilesDir: path.join(work, name), db: path.join(work, `${name}.sqlite`), force: true, workers });
+  const cu = process.cpuUsage(c0);
+  clearInterval(timer);
+  peak = Math.max(peak, process.memoryUsage.rss());
+  if (s.failed.length) throw new Error(`ingest failed: ${s.failed.map((f) => f.reason).join('; ')}`);
+  return { s, cpu: (cu.user + cu.system) / 1e6, peakMiB: peak / 2 ** 20 };
+}
+
 export async function productsBenchRows(dir: string): Promise<BenchRow[]> {
   fs.mkdirSync(dir, { recursive: true });
   // Generates the 30-day file once (and measures the bare parse, reported by bench/run's IAGA row).
   const parse = await benchIaga(dir);
   const work = fs.mkdtempSync(path.join(dir, 'products-'));
   try {
-    let peak = process.memoryUsage.rss();
-    const timer = setInterval(() => {
-      peak = Math.max(peak, process.memoryUsage.rss());
-    }, 20);
-    const c0 = process.cpuUsage();
-    const s = await ingest([parse.file], { tilesDir: path.join(work, 'tiles'), db: path.join(work, 'inputs.sqlite'), force: true });
-    const cu = process.cpuUsage(c0);
-    clearInterval(timer);
-    peak = Math.max(peak, process.memoryUsage.rss());
-    if (s.failed.length) throw new Error(`ingest failed: ${s.failed.map((f) => f.reason).join('; ')}`);
+    // Default: main thread (read, sha256, parse) + one tile worker per CPU (standardize, encode, write).
+    const pool = await timedIngest(parse.file, work, 'tiles');
+    const one = await timedIngest(parse.file, work, 'tiles-1', 0);
+    const s = pool.s;
     const days = s.rawTiles;
-    const again = await ingest([parse.file], { tilesDir: path.join(work, 'tiles'), db: path.join(work, 'inputs.sqlite') });
+    const again = await ingest([parse.file], { tilesDir: path.join(work, 'tiles'), db: path.join(work, 'tiles.sqlite') });
+    const size = `${(s.inputRows / 1e6).toFixed(2)} M rows, ${(s.inputBytes / 1e6).toFixed(0)} MB`;
+    const rate = (x: typeof s) => `${(x.inputRows / x.seconds / 1e6).toFixed(2)} M rows/s, ${(x.inputBytes / 1e6 / x.seconds).toFixed(0)} MB/s`;
     return [
       {
-        measure: `IAGA-2002 1 s ingest → Parquet raw+std, 30 days (${(s.inputRows / 1e6).toFixed(2)} M rows, ${(s.inputBytes / 1e6).toFixed(0)} MB)`,
-        value:
-          `${(s.inputRows / s.seconds / 1e6).toFixed(2)} M rows/s, ${(s.inputBytes / 1e6 / s.seconds).toFixed(0)} MB/s ` +
-          `(${s.seconds.toFixed(1)} s, ${((cu.user + cu.system) / 1e6).toFixed(1)} CPU-s), peak RSS ${(peak / 2 ** 20).toFixed(0)} MiB, ${(s.tileBytes / 1e6).toFixed(0)} MB of tiles`,
+        measure: `IAGA-2002 1 s ingest → Parquet raw+std, 30 days (${size}), main thread + ${s.workers} tile workers`,
+        value: `${rate(s)} (${s.seconds.toFixed(2)} s, ${pool.cpu.toFixed(1)} CPU-s), peak RSS ${pool.peakMiB.toFixed(0)} MiB, ${(s.tileBytes / 1e6).toFixed(0)} MB of tiles`,
         reference: 'DuckDB read_csv → Parquet ~3.4 M rows/s; pandas read_csv ~1.0 M rows/s',
       },
       {
+        measure: `IAGA-2002 1 s ingest → Parquet raw+std, 30 days, one thread (workers: 0)`,
+        value: `${rate(one.s)} (${one.s.seconds.toFixed(2)} s, ${one.cpu.toFixed(1)} CPU-s), peak RSS ${one.peakMiB.toFixed(0)} MiB`,
+        reference: '',
+      },
+      {
         measure: 'tile write per station-day, 1 s, 4 components (raw + std, encode + write)',
-        value: `${(s.tileWriteMs / days).toFixed(0)} ms (${days} days, ${(s.tileBytes / s.tilesWritten / 1e6).toFixed(2)} MB per tile)`,
+        value: `${(one.s.tileWriteMs / days).toFixed(0)} ms in one thread, ${(s.tileWriteMs / days).toFixed(0)} ms with ${s.workers} workers at once (${days} days, ${(s.tileBytes / s.tilesWritten / 1e6).toFixed(2)} MB per tile)`,
         reference: 'encoder src/formats/parquet.ts, SNAPPY; hyparquet-writer before it took ~256 ms per station-day (products-methods §4)',
       },
       { measure: 're-ingest, input unchanged (sha256 + skip)', value: `${again.seconds.toFixed(2)} s`, reference: '' },

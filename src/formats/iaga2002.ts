@@ -452,6 +452,11 @@ class RowParser {
         if (!this.grow) return pos;
         this.growTo(this.cap * 2);
       }
+      if (this.fixed) {
+        pos = this.fixedRun(b, pos, end);
+        if (pos >= end) break;
+        if (this.len === this.cap) continue;
+      }
       // Line bounds: the standard record is 70 bytes + LF/CRLF, checked without a search.
       let le: number;
       let next: number;
@@ -486,6 +491,100 @@ class RowParser {
       pos = next;
     }
     return pos > end ? end : pos;
+  }
+
+  /**
+   * Consecutive standard records (70 characters + LF/CRLF, 4 columns) in one tight loop, the bulk
+   * of any real file: the date is decoded only when its bytes or the DOY's differ from the
+   * previous record's, and values of the common shapes are read at fixed offsets. Stops at the end of the batch or of the
+   * complete lines, and at the first record it does not take, which parse() then reads through
+   * fixedRow/looseRow (they accept a superset; checks run in fixedRow's order, so values, times
+   * and warnings are the same either way). Returns the position after the last record taken.
+   */
+  private fixedRun(b: Uint8Array, pos: number, end: number): number {
+    const times = this.times;
+    const vals = this.vals;
+    const sent = this.sent;
+    const cap = this.cap;
+    let row = this.len;
+    let prev = -1; // start of the previous record taken, in b
+    let dayMs = this.dayMs;
+    while (row < cap) {
+      const p = pos;
+      const p70 = p + 70;
+      let next: number;
+      if (p70 < end && b[p70] === 10) next = p70 + 1;
+      else if (p70 + 1 < end && b[p70] === 13 && b[p70 + 1] === 10) next = p70 + 2;
+      else break;
+      if (b[p + 4] !== 45 || b[p + 7] !== 45 || b[p + 10] !== 32 || b[p + 13] !== 58 || b[p + 16] !== 58 || b[p + 19] !== 46 || b[p + 23] !== 32 || b[p + 27] !== 32 || b[p + 28] !== 32 || b[p + 29] !== 32) break;
+      const h0 = b[p + 11] - 48, h1 = b[p + 12] - 48, i0 = b[p + 14] - 48, i1 = b[p + 15] - 48;
+      const c0 = b[p + 17] - 48, c1 = b[p + 18] - 48, f0 = b[p + 20] - 48, f1 = b[p + 21] - 48, f2 = b[p + 22] - 48;
+      if ((h0 | (9 - h0) | h1 | (9 - h1) | i0 | (9 - i0) | i1 | (9 - i1) | c0 | (9 - c0) | c1 | (9 - c1) | f0 | (9 - f0) | f1 | (9 - f1) | f2 | (9 - f2)) < 0) break;
+      const sameDay =
+        prev >= 0 &&
+        b[p] === b[prev] && b[p + 1] === b[prev + 1] && b[p + 2] === b[prev + 2] && b[p + 3] === b[prev + 3] &&
+        b[p + 5] === b[prev + 5] && b[p + 6] === b[prev + 6] && b[p + 8] === b[prev + 8] && b[p + 9] === b[prev + 9] &&
+        b[p + 24] === b[prev + 24] && b[p + 25] === b[prev + 25] && b[p + 26] === b[prev + 26];
+      if (!sameDay) {
+        if (!this.runDay(b, p)) break;
+        dayMs = this.dayMs;
+      }
+      const hh = h0 * 10 + h1, mi = i0 * 10 + i1, ss = c0 * 10 + c1;
+      if ((hh > 23 || mi > 59 || ss > 60) && !(hh === 24 && mi === 0 && ss === 0 && f0 === 0 && f1 === 0 && f2 === 0)) break;
+      // Values: the common shapes at fixed offsets (`  ddddd.dd`, ` -ddddd.dd`, `  -dddd.dd`,
+      // `   dddd.dd`): the same integer of hundredths and single division as field(), so the same
+      // double (and parseFloat's); field() for any other shape. A rejected record may leave
+      // values in this row's slots: whichever path takes the record overwrites them.
+      let c = 0;
+      for (; c < 4; c++) {
+        const i = p + 30 + 10 * c;
+        const c1 = b[i + 1], c2 = b[i + 2];
+        const d3 = b[i + 3] - 48, d4 = b[i + 4] - 48, d5 = b[i + 5] - 48, d6 = b[i + 6] - 48, e1 = b[i + 8] - 48, e2 = b[i + 9] - 48;
+        let x = NaN;
+        if (b[i] === 32 && b[i + 7] === 46 && (d3 | (9 - d3) | d4 | (9 - d4) | d5 | (9 - d5) | d6 | (9 - d6) | e1 | (9 - e1) | e2 | (9 - e2)) >= 0) {
+          const low = d3 * 100000 + d4 * 10000 + d5 * 1000 + d6 * 100 + e1 * 10 + e2;
+          const d2 = c2 - 48;
+          if (d2 >= 0 && d2 <= 9) {
+            if (c1 === 32) x = (d2 * 1000000 + low) / 100;
+            else if (c1 === 45) x = -(d2 * 1000000 + low) / 100;
+          } else if (c1 === 32) {
+            if (c2 === 45) x = -low / 100;
+            else if (c2 === 32) x = low / 100;
+          }
+        }
+        if (x !== x) {
+          x = field(b, i);
+          if (x !== x) break;
+        }
+        if (x >= FILL_THRESHOLD || x <= -FILL_THRESHOLD) {
+          sent[c][row] = sentinelOf(x);
+          vals[c][row] = NaN;
+        } else {
+          sent[c][row] = 0;
+          vals[c][row] = x;
+        }
+      }
+      if (c < 4) break;
+      times[row] = dayMs + hh * 3_600_000 + mi * 60_000 + ss * 1000 + f0 * 100 + f1 * 10 + f2;
+      row++;
+      this.line++;
+      prev = p;
+      pos = next;
+    }
+    this.len = row;
+    return pos;
+  }
+
+  /** Date and DOY of a standard record at p, as fixedRow checks them (kept out of fixedRun's loop). */
+  private runDay(b: Uint8Array, p: number): boolean {
+    const y0 = b[p] - 48, y1 = b[p + 1] - 48, y2 = b[p + 2] - 48, y3 = b[p + 3] - 48;
+    const m0 = b[p + 5] - 48, m1 = b[p + 6] - 48, d0 = b[p + 8] - 48, d1 = b[p + 9] - 48;
+    const a0 = b[p + 24] - 48, a1 = b[p + 25] - 48, a2 = b[p + 26] - 48;
+    if ((y0 | (9 - y0) | y1 | (9 - y1) | y2 | (9 - y2) | y3 | (9 - y3) | m0 | (9 - m0) | m1 | (9 - m1) | d0 | (9 - d0) | d1 | (9 - d1) | a0 | (9 - a0) | a1 | (9 - a1) | a2 | (9 - a2)) < 0) return false;
+    const y = y0 * 1000 + y1 * 100 + y2 * 10 + y3;
+    const mo = m0 * 10 + m1;
+    const d = d0 * 10 + d1;
+    return y * 10000 + mo * 100 + d === this.dayKey || this.day(y, mo, d, a0 * 100 + a1 * 10 + a2);
   }
 
   /** Fast path for a standard 70-character record with 4 columns; false → use the tokenizer. */

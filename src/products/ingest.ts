@@ -10,18 +10,24 @@
  * Incremental: each input's sha256 (and the parameter hash) is kept in the SQLite table
  * `geonode_product_inputs`; an unchanged input is skipped. A bad file is reported as
  * {file, reason} and skipped; the run goes on. Later inputs replace tiles of the same key.
+ *
+ * IAGA-2002 files: the main thread reads each file once (sha256 of the same bytes unless an
+ * earlier row asks for the skip decision first), parses it and cuts it into tile periods; the
+ * periods (independent: no state crosses a UTC day) are standardized, encoded and written by a
+ * pool of tile workers (tilePool.ts), at most two per worker in flight.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { iagaStream, SENTINEL_MISSING, SENTINEL_NOT_RECORDED, type IagaHeader } from '../formats/iaga2002';
+import { iagaStream, type IagaHeader } from '../formats/iaga2002';
 import { parseAefFileName, readAef } from '../formats/aef';
 import { readIseeVlf } from '../formats/iseeVlf';
 import { loadProductsConfig, paramsHash, type ProductsConfig } from './config';
-import { Q_MISSING, Q_NOT_RECORDED, Q_SENTINEL } from './quality';
-import { deriveHD, gridMap, gridTimes, standardizeSeries, type GridSpec, type StdSeries } from './standardize';
-import { isoCadence, tilePeriod, writeTile, type TileColumn, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
+import { writePeriod, type PeriodSeries, type SeriesContext } from './periodTiles';
+import { Q_MISSING, Q_SENTINEL } from './quality';
+import { defaultTileWorkers, inProcessRunner, startTilePool, type PeriodRunner } from './tilePool';
+import { commitTile, discardTile, isoCadence, tilePeriod, writeTile, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
 
 export type InputSource = 'geomag' | 'aef' | 'vlf';
 
@@ -42,6 +48,13 @@ export interface IngestOptions {
   /** Re-process inputs even when unchanged. */
   force?: boolean;
   onProgress?: (p: IngestProgress) => void;
+  /**
+   * Tile worker threads for IAGA-2002 files (tilePool.ts): default one per CPU when running from
+   * compiled JS, 0 (everything in this thread) from .ts sources.
+   */
+  workers?: number;
+  /** Worker entry (compiled tileWorker.js); default: the one beside tilePool.js. */
+  workerScript?: string;
 }
 
 export interface IngestFailure {
@@ -65,8 +78,10 @@ export interface IngestSummary {
   inputRows: number;
   inputBytes: number;
   tileBytes: number;
-  /** Total tile encode+write time, ms. */
+  /** Total tile encode+write time, ms (summed over threads). */
   tileWriteMs: number;
+  /** Tile worker threads used for IAGA-2002 files (0: all in the calling thread). */
+  workers: number;
   seconds: number;
 }
 
@@ -138,115 +153,20 @@ function walk(p: string, out: string[]): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Series → tiles (geomag and AEF)
-
-interface SeriesColumn {
-  name: string;
-  units: string;
-  values: Float64Array;
-  sentinel: Uint8Array;
-}
-
-interface PeriodSeries {
-  times: Float64Array;
-  columns: SeriesColumn[];
-}
-
-interface SeriesContext {
-  source: 'geomag' | 'aef';
-  station: string;
-  cadenceMs: number;
-  stampOffsetMs: number;
-  header: IagaHeader;
-  file: TileSourceFile;
-}
-
-function rawFlags(sentinel: Uint8Array): Int32Array {
-  const f = new Int32Array(sentinel.length);
-  for (let i = 0; i < f.length; i++) {
-    const s = sentinel[i];
-    if (s === SENTINEL_MISSING) f[i] = Q_MISSING | Q_SENTINEL;
-    else if (s === SENTINEL_NOT_RECORDED) f[i] = Q_MISSING | Q_NOT_RECORDED;
-  }
-  return f;
-}
+// Series → tiles (geomag and AEF; the tiles of a period: periodTiles.ts)
 
 const GEOMAG_UNITS: Record<string, string> = { D: 'arcmin', I: 'arcmin' };
 
-/** Write the raw and std tiles of one station-period. */
-function writePeriod(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: ProductsConfig): WrittenTile[] {
-  if (s.times.length === 0) return [];
-  const cadence = isoCadence(ctx.cadenceMs);
-  const per = tilePeriod(ctx.cadenceMs, s.times[0]);
-  const base = { source: ctx.source, station: ctx.station, cadence, period: per.period };
-  const h = ctx.header;
-  const station = { name: h.stationName, latitude: h.latitude, longitude: h.longitude, elevation: h.elevation };
-  const units: Record<string, string> = {};
-  for (const c of s.columns) units[c.name] = c.units;
-  const extra = { time_stamp_offset_ms: ctx.stampOffsetMs, data_type: h.dataType ?? '', interval_type: h.intervalType ?? '' };
-
-  // raw: the file's rows as read (fill values → null, flagged).
-  const rawCols: TileColumn[] = [];
-  for (const c of s.columns) {
-    rawCols.push({ name: c.name, type: 'DOUBLE', values: c.values });
-    rawCols.push({ name: `${c.name}_q`, type: 'INT32', values: rawFlags(c.sentinel) });
-  }
-  const out: WrittenTile[] = [];
-  out.push(writeTile(root, { key: { layer: 'raw', ...base }, ts: s.times, columns: rawCols, meta: { units, sources: [ctx.file], station, extra } }, { codec: cfg.codec }));
-
-  // std: regular grid over the whole period, stamps at the file's offset inside the cadence.
-  const step = ctx.cadenceMs;
-  const start = per.startMs + ctx.stampOffsetMs;
-  const grid: GridSpec = { start, step, count: Math.max(1, Math.ceil((per.endMs - start) / step)) };
-  const params = cfg.sources[ctx.source];
-  const std = new Map<string, StdSeries>();
-  const counts: Record<string, { outliers: number; interpolated: number; missing: number }> = {};
-  const map = gridMap(s.times, grid); // same stamps for every column
-  for (const c of s.columns) {
-    const r = standardizeSeries(s.times, c.values, c.sentinel, grid, params, map);
-    std.set(c.name, r);
-    counts[c.name] = { outliers: r.outliers, interpolated: r.interpolated, missing: r.missing };
-  }
-  const stdUnits = { ...units };
-  // XYZ files get derived H (nT) and D (arcmin) in std (products need H/D; data-formats §1.2).
-  if (ctx.source === 'geomag' && std.has('X') && std.has('Y') && !std.has('H') && !std.has('D')) {
-    const { H, D } = deriveHD(std.get('X')!, std.get('Y')!);
-    std.set('H', H);
-    std.set('D', D);
-    stdUnits.H = 'nT';
-    stdUnits.D = 'arcmin';
-  }
-  const stdCols: TileColumn[] = [];
-  for (const [name, r] of std) {
-    stdCols.push({ name, type: 'DOUBLE', values: r.values });
-    stdCols.push({ name: `${name}_q`, type: 'INT32', values: r.flags });
-  }
-  out.push(
-    writeTile(
-      root,
-      {
-        key: { layer: 'std', ...base },
-        ts: gridTimes(grid),
-        columns: stdCols,
-        meta: { units: stdUnits, sources: [ctx.file], station, params, extra: { ...extra, counts, derived: std.has('H') && !units.H ? ['H', 'D'] : [] } },
-      },
-      { codec: cfg.codec },
-    ),
-  );
-  return out;
-}
-
-/** Accumulates rows of one period at a time; flushes when the period changes. */
+/**
+ * Cuts a row stream into tile periods. A finished period is copied into fresh arrays (its own
+ * buffers, so it can be transferred to a tile worker) and waits in `take()`.
+ */
 class PeriodAccumulator {
   private parts: PeriodSeries[] = [];
   private periodEnd = -Infinity;
   private periodStart = Infinity;
-  readonly written: WrittenTile[] = [];
-  constructor(
-    private readonly root: string,
-    private readonly ctx: SeriesContext,
-    private readonly cfg: ProductsConfig,
-  ) {}
+  private ready: PeriodSeries[] = [];
+  constructor(private readonly cadenceMs: number) {}
 
   add(s: PeriodSeries): void {
     let i = 0;
@@ -255,7 +175,7 @@ class PeriodAccumulator {
       const t = s.times[i];
       if (t < this.periodStart || t >= this.periodEnd) {
         this.flush();
-        const p = tilePeriod(this.ctx.cadenceMs, t);
+        const p = tilePeriod(this.cadenceMs, t);
         this.periodStart = p.startMs;
         this.periodEnd = p.endMs;
       }
@@ -281,7 +201,14 @@ class PeriodAccumulator {
       o += p.times.length;
     }
     this.parts = [];
-    this.written.push(...writePeriod(this.root, this.ctx, { times, columns: cols }, this.cfg));
+    this.ready.push({ times, columns: cols });
+  }
+
+  /** Finished periods since the last call, in time order. */
+  take(): PeriodSeries[] {
+    const r = this.ready;
+    this.ready = [];
+    return r;
   }
 }
 
@@ -291,35 +218,127 @@ function stationCode(header: IagaHeader, file: string): string {
   return code;
 }
 
-/** Geomag: stream the file, one tile period in memory at a time. Returns tiles and rows read. */
-export async function ingestIaga(file: string, src: TileSourceFile, root: string, cfg: ProductsConfig): Promise<{ tiles: WrittenTile[]; rows: number }> {
+const READ_CHUNK = 2 << 20;
+
+/** The file in fresh 2 MiB chunks (one read ahead), each fed to `hash` as it is handed out. */
+async function* hashedChunks(file: string, hash: crypto.Hash, read: { bytes: number }): AsyncGenerator<Uint8Array> {
+  const fh = await fs.promises.open(file, 'r');
+  try {
+    const next = () => {
+      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      const p = fh.read(buf, 0, READ_CHUNK, null).then((r) => buf.subarray(0, r.bytesRead));
+      p.catch(() => {}); // awaited below, unless the consumer stops first
+      return p;
+    };
+    let pending = next();
+    for (;;) {
+      const buf = await pending;
+      if (buf.length === 0) break;
+      pending = next();
+      hash.update(buf);
+      read.bytes += buf.length;
+      yield buf;
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Hash the bytes of a file from `from` to its end (after a parse stopped early). */
+async function hashRest(file: string, hash: crypto.Hash, from: number): Promise<void> {
+  for await (const c of fs.createReadStream(file, { start: from, highWaterMark: 4 << 20 })) hash.update(c as Buffer);
+}
+
+/**
+ * Geomag: stream the file and hand each finished tile period to `runner` (in this thread or a tile
+ * worker), with at most 2 periods per worker queued: memory stays bounded whatever the file length.
+ * `src.sha256 === ''` means "not hashed yet": the file is hashed from the same bytes as it is
+ * parsed, its tiles are written pending (a random placeholder where the hash goes, tiles.ts
+ * commitTile) and committed once the whole file is hashed; src.sha256 then holds the hash, also
+ * when the file fails. As before, tiles of periods finished before an error are kept.
+ */
+export async function ingestIaga(file: string, src: TileSourceFile, root: string, cfg: ProductsConfig, runner: PeriodRunner = inProcessRunner()): Promise<{ tiles: WrittenTile[]; rows: number }> {
+  const hash = src.sha256 === '' ? crypto.createHash('sha256') : null;
+  const read = { bytes: 0 };
+  const placeholder = hash ? crypto.randomBytes(32).toString('hex') : undefined;
+  const jobs: Promise<{ tiles?: WrittenTile[]; error?: unknown }>[] = [];
+  const limit = Math.max(1, 2 * runner.workers);
+  let awaited = 0;
+  let jobError: { error: unknown } | null = null;
   let acc: PeriodAccumulator | null = null;
+  let ctx: SeriesContext | null = null;
   let rows = 0;
   let keep: number[] = [];
-  for await (const b of iagaStream(file, { fileName: file, batchRows: 65536 })) {
-    if (!acc) {
-      const h = b.header;
-      if (b.cadence.ms === null || !(b.cadence.ms > 0)) throw new Error('cannot determine the cadence');
-      const seen = new Set<string>();
-      keep = [];
-      h.elements.forEach((e, i) => {
-        // NUL columns are placeholders (data-formats §1.2); duplicates would clash.
-        if (e === 'NUL' || !/^[A-Za-z][A-Za-z0-9]*$/.test(e) || seen.has(e)) return;
-        seen.add(e);
-        keep.push(i);
-      });
-      if (keep.length === 0) throw new Error(`no usable element columns (${h.elements.join(',')})`);
-      acc = new PeriodAccumulator(root, { source: 'geomag', station: stationCode(h, file), cadenceMs: b.cadence.ms, stampOffsetMs: b.cadence.stampOffsetMs ?? 0, header: h, file: src }, cfg);
+  let last = -Infinity;
+  let failure: unknown = null;
+  const dispatch = async () => {
+    for (const series of acc!.take()) {
+      while (jobs.length - awaited >= limit) await jobs[awaited++];
+      if (jobError) throw jobError.error; // a period failed: stop reading, as a direct call would
+      jobs.push(
+        runner.run({ root, ctx: ctx!, series, cfg, hashPlaceholder: placeholder }).then(
+          (tiles) => ({ tiles }),
+          (error: unknown) => {
+            jobError ??= { error };
+            return { error };
+          },
+        ),
+      );
     }
-    rows += b.times.length;
-    if (b.times.length === 0) continue;
-    for (let i = 1; i < b.times.length; i++) if (!(b.times[i] > b.times[i - 1])) throw new Error(`time stamps not increasing at data row ${b.firstRow + i + 1}`);
-    acc.add({ times: b.times, columns: keep.map((i) => ({ name: b.columns[i].element, units: GEOMAG_UNITS[b.columns[i].element] ?? 'nT', values: b.columns[i].values, sentinel: b.columns[i].sentinel })) });
+  };
+  try {
+    for await (const b of iagaStream(hash ? hashedChunks(file, hash, read) : file, { fileName: file, batchRows: 65536 })) {
+      if (!acc) {
+        const h = b.header;
+        if (b.cadence.ms === null || !(b.cadence.ms > 0)) throw new Error('cannot determine the cadence');
+        const seen = new Set<string>();
+        keep = [];
+        h.elements.forEach((e, i) => {
+          // NUL columns are placeholders (data-formats §1.2); duplicates would clash.
+          if (e === 'NUL' || !/^[A-Za-z][A-Za-z0-9]*$/.test(e) || seen.has(e)) return;
+          seen.add(e);
+          keep.push(i);
+        });
+        if (keep.length === 0) throw new Error(`no usable element columns (${h.elements.join(',')})`);
+        ctx = { source: 'geomag', station: stationCode(h, file), cadenceMs: b.cadence.ms, stampOffsetMs: b.cadence.stampOffsetMs ?? 0, header: h, file: src };
+        acc = new PeriodAccumulator(b.cadence.ms);
+      }
+      const t = b.times;
+      rows += t.length;
+      if (t.length === 0) continue;
+      if (!(t[0] > last)) throw new Error(`time stamps not increasing at data row ${b.firstRow + 1}`);
+      for (let i = 1; i < t.length; i++) if (!(t[i] > t[i - 1])) throw new Error(`time stamps not increasing at data row ${b.firstRow + i + 1}`);
+      last = t[t.length - 1];
+      acc.add({ times: t, columns: keep.map((i) => ({ name: b.columns[i].element, units: GEOMAG_UNITS[b.columns[i].element] ?? 'nT', values: b.columns[i].values, sentinel: b.columns[i].sentinel })) });
+      await dispatch();
+    }
+    if (!acc) throw new Error('no IAGA-2002 header');
+    if (rows === 0) throw new Error('no data records');
+    acc.flush();
+    await dispatch();
+  } catch (e) {
+    failure = e;
   }
-  if (!acc) throw new Error('no IAGA-2002 header');
-  if (rows === 0) throw new Error('no data records');
-  acc.flush();
-  return { tiles: acc.written, rows };
+  const tiles: WrittenTile[] = [];
+  let periodError: { error: unknown } | null = null;
+  for (const r of await Promise.all(jobs)) {
+    if (r.tiles) tiles.push(...r.tiles);
+    else periodError ??= { error: r.error };
+  }
+  // The first failing period comes before any parse error (it would have stopped a direct call).
+  if (periodError) failure = periodError.error;
+  if (hash) {
+    try {
+      if (failure) await hashRest(file, hash, read.bytes);
+      src.sha256 = hash.digest('hex');
+    } catch (e) {
+      for (const t of tiles) discardTile(t);
+      throw failure ?? e;
+    }
+    for (const t of tiles) commitTile(t, src.sha256);
+  }
+  if (failure) throw failure;
+  return { tiles, rows };
 }
 
 /** AEF: whole file (a day of minutes or a month of hours), PG only. */
@@ -329,10 +348,13 @@ export function ingestAef(file: string, buf: Buffer, src: TileSourceFile, root: 
   if (f.cadence.ms === null || !(f.cadence.ms > 0)) throw new Error('cannot determine the cadence');
   for (let i = 1; i < f.times.length; i++) if (!(f.times[i] > f.times[i - 1])) throw new Error(`time stamps not increasing at data row ${i + 1}`);
   const station = (f.station || 'KAK').toUpperCase();
-  const acc = new PeriodAccumulator(root, { source: 'aef', station, cadenceMs: f.cadence.ms, stampOffsetMs: f.cadence.stampOffsetMs ?? 0, header: f.header, file: src }, cfg);
+  const ctx: SeriesContext = { source: 'aef', station, cadenceMs: f.cadence.ms, stampOffsetMs: f.cadence.stampOffsetMs ?? 0, header: f.header, file: src };
+  const acc = new PeriodAccumulator(f.cadence.ms);
   acc.add({ times: f.times, columns: [{ name: 'pg', units: 'V/m', values: f.pg, sentinel: f.sentinel }] });
   acc.flush();
-  return { tiles: acc.written, rows: f.times.length };
+  const tiles: WrittenTile[] = [];
+  for (const s of acc.take()) tiles.push(...writePeriod(root, ctx, s, cfg));
+  return { tiles, rows: f.times.length };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -473,6 +495,8 @@ interface Candidate {
   source: InputSource;
   bytes: number;
   sha256?: string;
+  /** Hashed while it is processed (no earlier row to compare with, or forced). */
+  hashInline?: boolean;
   /** VLF group key `station/day`. */
   group?: string;
 }
@@ -492,7 +516,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
   const db = typeof opts.db === 'string' ? new Database(opts.db) : opts.db;
   const ownDb = typeof opts.db === 'string';
   const root = path.resolve(opts.tilesDir);
-  const summary: IngestSummary = { files: 0, processed: 0, skipped: 0, failed: [], tilesWritten: 0, rawTiles: 0, stdTiles: 0, rows: 0, inputRows: 0, inputBytes: 0, tileBytes: 0, tileWriteMs: 0, seconds: 0 };
+  const summary: IngestSummary = { files: 0, processed: 0, skipped: 0, failed: [], tilesWritten: 0, rawTiles: 0, stdTiles: 0, rows: 0, inputRows: 0, inputBytes: 0, tileBytes: 0, tileWriteMs: 0, workers: 0, seconds: 0 };
   try {
     ensureProductSchema(db);
     const getRow = db.prepare('SELECT * FROM geonode_product_inputs WHERE path = ?');
@@ -543,8 +567,14 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
       summary.inputRows += rows;
     };
 
-    // Hash everything first (the skip decision for a VLF group needs all of its members).
+    // Hash first what may be skipped: VLF groups (the decision needs all members), small AEF
+    // files, and geomag files with a row from an earlier run. Other geomag files cannot be
+    // unchanged, so they are hashed from the same bytes as they are parsed (one read, not two).
     for (const c of cands) {
+      if (c.source === 'geomag' && (opts.force || !getRow.get(c.path))) {
+        c.hashInline = true;
+        continue;
+      }
       try {
         c.sha256 = await sha256File(c.path);
       } catch (e) {
@@ -554,29 +584,43 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
     const vlfGroups = new Map<string, Candidate[]>();
     for (const c of cands) if (c.source === 'vlf' && c.sha256) vlfGroups.set(c.group!, [...(vlfGroups.get(c.group!) ?? []), c]);
 
-    for (const c of cands) {
-      if (!c.sha256 || c.source === 'vlf') continue;
-      progress(c.path);
-      const prev = unchanged(c);
-      if (prev) {
-        if (prev.status === 'ok') summary.skipped++;
-        else summary.failed.push({ file: c.path, reason: prev.reason ?? 'failed before' });
-      } else {
-        const src: TileSourceFile = { name: path.basename(c.path), sha256: c.sha256, bytes: c.bytes };
-        try {
-          const r = c.source === 'geomag' ? await ingestIaga(c.path, src, root, cfg) : ingestAef(c.path, fs.readFileSync(c.path), src, root, cfg);
-          account(r.tiles, r.rows);
-          summary.inputBytes += c.bytes;
-          summary.processed++;
-          record(c, 'ok', null, relTiles(root, r.tiles));
-        } catch (e) {
-          summary.failed.push({ file: c.path, reason: errorText(e) });
-          record(c, 'error', errorText(e), '[]');
+    // Station-periods of IAGA-2002 files go to tile workers, started with the first such file.
+    const workerCount = opts.workers ?? defaultTileWorkers(opts.workerScript);
+    let runner: PeriodRunner | null = null;
+    const periodRunner = (): PeriodRunner => {
+      runner ??= workerCount > 0 ? startTilePool(workerCount, opts.workerScript) : inProcessRunner();
+      summary.workers = runner.workers;
+      return runner;
+    };
+    try {
+      for (const c of cands) {
+        if ((!c.sha256 && !c.hashInline) || c.source === 'vlf') continue;
+        progress(c.path);
+        const prev = c.hashInline ? null : unchanged(c);
+        if (prev) {
+          if (prev.status === 'ok') summary.skipped++;
+          else summary.failed.push({ file: c.path, reason: prev.reason ?? 'failed before' });
+        } else {
+          const src: TileSourceFile = { name: path.basename(c.path), sha256: c.sha256 ?? '', bytes: c.bytes };
+          try {
+            const r = c.source === 'geomag' ? await ingestIaga(c.path, src, root, cfg, periodRunner()) : ingestAef(c.path, fs.readFileSync(c.path), src, root, cfg);
+            c.sha256 = src.sha256;
+            account(r.tiles, r.rows);
+            summary.inputBytes += c.bytes;
+            summary.processed++;
+            record(c, 'ok', null, relTiles(root, r.tiles));
+          } catch (e) {
+            c.sha256 = src.sha256;
+            summary.failed.push({ file: c.path, reason: errorText(e) });
+            record(c, 'error', errorText(e), '[]');
+          }
         }
+        done++;
+        doneBytes += c.bytes;
+        progress(c.path);
       }
-      done++;
-      doneBytes += c.bytes;
-      progress(c.path);
+    } finally {
+      await (runner as PeriodRunner | null)?.close();
     }
 
     for (const group of vlfGroups.values()) {

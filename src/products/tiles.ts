@@ -16,17 +16,24 @@
  *
  * Writer: the own flat-schema encoder (src/formats/parquet.ts; hyparquet-writer as fallback);
  * reader: hyparquet. Files are written to a temp name and
- * renamed, so a reader never sees a half-written tile.
+ * renamed, so a reader never sees a half-written tile (ingest may hold the rename until the source
+ * file is hashed: WriteTileOptions.hashPlaceholder, commitTile).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { ByteWriter, parquetWrite } from 'hyparquet-writer';
 import type { ColumnSource, SchemaElement } from 'hyparquet-writer';
-import { parquetMetadataAsync, parquetRead } from 'hyparquet';
 import { encodeParquet, type ParquetColumnSpec } from '../formats/parquet';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { PIPELINE_VERSION } from './config';
 import { QUALITY_BITS } from './quality';
+
+// hyparquet and hyparquet-writer (ESM) are loaded on first use: loading them costs ~50 ms per
+// thread, and the ingest tile workers only write, with the own encoder.
+/* eslint-disable @typescript-eslint/no-require-imports */
+let hyparquetModule: typeof import('hyparquet') | null = null;
+const hyparquet = (): typeof import('hyparquet') => (hyparquetModule ??= require('hyparquet') as typeof import('hyparquet'));
+const hyparquetWriter = (): typeof import('hyparquet-writer') => require('hyparquet-writer') as typeof import('hyparquet-writer');
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 export type Layer = 'raw' | 'std' | 'feat' | 'score';
 
@@ -79,6 +86,12 @@ export interface WriteTileInput {
 
 export interface WriteTileOptions {
   codec?: 'SNAPPY' | 'UNCOMPRESSED';
+  /**
+   * A 64-character stand-in for a source sha256 that is not known yet (ingest hashes a file while
+   * it is processed): the tile stays under a temporary name, with the offsets of the stand-in in
+   * `pending`, until commitTile writes the real hash there and renames it.
+   */
+  hashPlaceholder?: string;
 }
 
 export interface WrittenTile {
@@ -88,6 +101,8 @@ export interface WrittenTile {
   bytes: number;
   /** Encode + write time in ms. */
   ms: number;
+  /** Written with WriteTileOptions.hashPlaceholder: the temporary file and the stand-in's offsets. */
+  pending?: { tmp: string; at: number[] };
 }
 
 export interface TileInfo {
@@ -225,11 +240,13 @@ export function tileKvMetadata(key: TileKey, meta: TileMetaInput, columns: TileC
 
 /** Parquet schema of a tile for the own encoder (src/formats/parquet.ts). */
 function tileParquetSchema(columns: TileColumn[]): ParquetColumnSpec[] {
-  // DELTA_BINARY_PACKED for the (regular) time stamps and the mostly-zero quality flags,
-  // BYTE_STREAM_SPLIT for floats (better SNAPPY ratio on measurement noise).
+  // DELTA_BINARY_PACKED for the (regular) time stamps; RLE_DICTIONARY for INT32 columns such as
+  // the mostly-zero quality flags (runs of a few values: a fraction of DELTA's size and time; the
+  // encoder falls back to DELTA_BINARY_PACKED for other INT32 columns); BYTE_STREAM_SPLIT for
+  // floats (better SNAPPY ratio on measurement noise).
   const schema: ParquetColumnSpec[] = [{ name: 'ts', type: 'INT64', logical: 'TIMESTAMP_MILLIS', encoding: 'DELTA_BINARY_PACKED' }];
   for (const c of columns) {
-    if (c.type === 'INT32') schema.push({ name: c.name, type: 'INT32', encoding: 'DELTA_BINARY_PACKED' });
+    if (c.type === 'INT32') schema.push({ name: c.name, type: 'INT32', encoding: 'RLE_DICTIONARY' });
     else schema.push({ name: c.name, type: c.type, repetition: 'OPTIONAL', encoding: 'BYTE_STREAM_SPLIT' });
   }
   return schema;
@@ -260,6 +277,7 @@ function encodeTileHyparquet(input: WriteTileInput, opts: WriteTileOptions): Uin
       columnData.push({ name: c.name, data: nullable(c.values as Float64Array) as ColumnSource['data'], encoding: 'BYTE_STREAM_SPLIT' });
     }
   }
+  const { ByteWriter, parquetWrite } = hyparquetWriter();
   const writer = new ByteWriter();
   parquetWrite({
     writer,
@@ -294,7 +312,7 @@ export function encodeTile(input: WriteTileInput, opts: WriteTileOptions = {}): 
   }
 }
 
-/** Write (replace) one tile atomically. */
+/** Write (replace) one tile atomically (or leave it pending, see WriteTileOptions.hashPlaceholder). */
 export function writeTile(root: string, input: WriteTileInput, opts: WriteTileOptions = {}): WrittenTile {
   const t0 = performance.now();
   const bytes = encodeTile(input, opts);
@@ -302,8 +320,43 @@ export function writeTile(root: string, input: WriteTileInput, opts: WriteTileOp
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
   fs.writeFileSync(tmp, bytes);
-  fs.renameSync(tmp, file);
-  return { key: input.key, path: file, rows: input.ts.length, bytes: bytes.length, ms: performance.now() - t0 };
+  const out: WrittenTile = { key: input.key, path: file, rows: input.ts.length, bytes: bytes.length, ms: 0 };
+  if (opts.hashPlaceholder !== undefined) out.pending = { tmp, at: placeholderOffsets(bytes, opts.hashPlaceholder) };
+  else fs.renameSync(tmp, file);
+  out.ms = performance.now() - t0;
+  return out;
+}
+
+/** Offsets of the placeholder in the footer (key-value metadata) of encoded tile bytes. */
+function placeholderOffsets(bytes: Uint8Array, placeholder: string): number[] {
+  if (!/^[0-9a-f]{64}$/.test(placeholder)) throw new Error('hash placeholder must be 64 lower-case hex digits');
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const footer = b.length - 8 - b.readUInt32LE(b.length - 8);
+  const at: number[] = [];
+  for (let i = b.indexOf(placeholder, footer, 'latin1'); i >= 0; i = b.indexOf(placeholder, i + 64, 'latin1')) at.push(i);
+  return at;
+}
+
+/** Finish a pending tile: the source sha256 goes where its placeholder was, then the rename. */
+export function commitTile(t: WrittenTile, sha256: string): void {
+  if (!t.pending) return;
+  if (!/^[0-9a-f]{64}$/.test(sha256)) throw new Error('sha256 must be 64 lower-case hex digits');
+  const fd = fs.openSync(t.pending.tmp, 'r+');
+  try {
+    const h = Buffer.from(sha256, 'latin1');
+    for (const at of t.pending.at) fs.writeSync(fd, h, 0, 64, at);
+  } finally {
+    fs.closeSync(fd);
+  }
+  fs.renameSync(t.pending.tmp, t.path);
+  delete t.pending;
+}
+
+/** Drop a pending tile (its source could not be hashed). */
+export function discardTile(t: WrittenTile): void {
+  if (!t.pending) return;
+  fs.rmSync(t.pending.tmp, { force: true });
+  delete t.pending;
 }
 
 /** Remove a tile (and its now-empty date directory). */
@@ -357,7 +410,7 @@ export function parseTilePath(file: string): TileKey | null {
 
 /** Footer only: Parquet metadata plus `kv` (key-value metadata as a record). */
 export async function readTileMetadata(file: string): Promise<{ metadata: FileMetaData; kv: Record<string, string> }> {
-  const metadata = await parquetMetadataAsync(fileBuffer(file));
+  const metadata = await hyparquet().parquetMetadataAsync(fileBuffer(file));
   const kv: Record<string, string> = {};
   for (const e of metadata.key_value_metadata ?? []) kv[e.key] = e.value ?? '';
   return { metadata, kv };
@@ -376,7 +429,7 @@ function lowerBound(a: Float64Array, x: number): number {
 
 async function readColumns(file: AsyncBuffer, metadata: FileMetaData, columns: string[], rowStart: number, rowEnd: number): Promise<Map<string, unknown[] | ArrayLike<unknown>>> {
   const parts = new Map<string, { start: number; data: ArrayLike<unknown> }[]>();
-  await parquetRead({
+  await hyparquet().parquetRead({
     file,
     metadata,
     columns,
@@ -410,7 +463,7 @@ async function readColumns(file: AsyncBuffer, metadata: FileMetaData, columns: s
  */
 export async function readTile(file: string, opts: ReadTileOptions = {}): Promise<TileData> {
   const buf = fileBuffer(file);
-  const metadata = await parquetMetadataAsync(buf);
+  const metadata = await hyparquet().parquetMetadataAsync(buf);
   const kv: Record<string, string> = {};
   for (const e of metadata.key_value_metadata ?? []) kv[e.key] = e.value ?? '';
   const total = Number(metadata.num_rows);

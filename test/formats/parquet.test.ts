@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parquetMetadata, parquetReadObjects, snappyUncompress } from 'hyparquet';
-import { encodeParquet, snappyCompress, type EncodeParquetOptions, type ParquetColumnSpec, type ParquetColumnValues } from '../../src/formats/parquet';
+import { encodeParquet, snappyCompress, snappyCompressInto, snappyMaxLength, type EncodeParquetOptions, type ParquetColumnSpec, type ParquetColumnValues } from '../../src/formats/parquet';
 import { footer, readIndependent } from '../products/parquetIndependent';
 
 type TV = unknown;
@@ -294,6 +294,35 @@ describe('encodeParquet read back by parquet-wasm and hyparquet', () => {
     expect(() => encodeParquet([{ name: 'x', type: 'INT32', logical: 'TIMESTAMP_MILLIS' }], [[1]])).toThrow(/INT64/);
   });
 
+  test('RLE_DICTIONARY: flag-like, constant and wide INT32 columns; several pages and row groups; fallback to DELTA', async () => {
+    const n = 3000;
+    const r = rng(5);
+    const flags = Int32Array.from({ length: n }, (_, i) => (i % 211 < 3 ? 1 << (i % 5) : i > 2500 ? -7 : 0));
+    const zeros = new Int32Array(n);
+    const wide = Int32Array.from({ length: n }, (_, i) => (i % 300 < 150 ? 2 ** 31 - 1 : -(2 ** 31)));
+    const noisy = Int32Array.from({ length: n }, () => Math.floor(r() * 1000)); // too many distinct values and runs
+    const many = Int32Array.from({ length: n }, (_, i) => Math.floor(i / 10)); // 300 distinct values in long runs
+    const D: ParquetColumnSpec['encoding'] = 'RLE_DICTIONARY';
+    const schema: ParquetColumnSpec[] = [TS, ...['flags', 'zeros', 'wide', 'noisy', 'many'].map((name) => ({ name, type: 'INT32' as const, encoding: D }))];
+    const cols = [Float64Array.from({ length: n }, (_, i) => T0 + i * 1000), flags, zeros, wide, noisy, many];
+    for (const opts of [{}, { pageRows: 700 }, { rowGroupRows: 1100, pageRows: 400, codec: 'UNCOMPRESSED' as const }, { codec: 'GZIP' as const }]) {
+      const { fm } = await roundTrip(schema, cols, opts);
+      for (const rg of fm[4] as Rec[]) {
+        const cm = (c: number) => (rg[1] as Rec[])[c][3] as Rec;
+        for (const c of [1, 2, 3]) {
+          expect(cm(c)[2]).toEqual([0, 3, 8]); // PLAIN (dictionary page), RLE, RLE_DICTIONARY
+          expect(Number(cm(c)[11])).toBeLessThan(Number(cm(c)[9])); // dictionary page before the data pages
+        }
+        // noisy: too many runs; many: > 256 values, unless a row group of 1100 rows holds only 110
+        for (const c of 'rowGroupRows' in opts ? [4] : [4, 5]) {
+          expect(cm(c)[2]).toEqual([5]);
+          expect(cm(c)[11]).toBeUndefined();
+        }
+      }
+    }
+    expect(() => encodeParquet([{ name: 'd', type: 'DOUBLE', encoding: D }], [[1]])).toThrow(/RLE_DICTIONARY/);
+  });
+
   test('BigInt64Array input for INT64', async () => {
     const v = BigInt64Array.from([5n, -(2n ** 62n), 2n ** 62n, 0n]);
     const bytes = encodeParquet([{ name: 'b', type: 'INT64' }], [v]);
@@ -302,6 +331,29 @@ describe('encodeParquet read back by parquet-wasm and hyparquet', () => {
     const st = ((((footer(Buffer.from(bytes))[4] as Rec[])[0][1] as Rec[])[0][3] as Rec)[12] as Rec);
     expect((st[6] as Buffer).readBigInt64LE(0)).toBe(-(2n ** 62n));
     expect((st[5] as Buffer).readBigInt64LE(0)).toBe(2n ** 62n);
+  });
+});
+
+describe('snappyCompressInto with segments (byte streams of BYTE_STREAM_SPLIT pages)', () => {
+  test('noisy and compressible segments, tiny and empty ones: round trip; the compressible ones shrink', () => {
+    const r = rng(3);
+    const n = 100_000;
+    const src = new Uint8Array(5 * n + 10);
+    for (let i = 0; i < n; i++) {
+      src[i] = Math.floor(r() * 256); // noise
+      src[n + i] = (i >> 12) & 255; // slowly varying
+      src[2 * n + i] = r() < 0.9 ? 0 : Math.floor(r() * 256); // mostly zero
+      src[3 * n + i] = Math.floor(r() * 256);
+      src[4 * n + i] = [1, 2, 3, 4, 5, 6, 7][i % 7]; // periodic
+    }
+    for (const cuts of [[n, 2 * n, 3 * n, 4 * n], [n, n, 2 * n + 5, 5 * n + 10], [0], []]) {
+      const dst = new Uint8Array(snappyMaxLength(src.length));
+      const len = snappyCompressInto(src, dst, 0, cuts);
+      const out = new Uint8Array(src.length);
+      snappyUncompress(dst.subarray(0, len), out);
+      expect(Buffer.from(out).equals(Buffer.from(src))).toBe(true);
+      expect(len).toBeLessThan(2 * n + n / 2 + 1000); // the noise stays ~1:1, the rest compresses
+    }
   });
 });
 

@@ -1,6 +1,7 @@
 /**
- * The optimised standardization (sliding sorted window Hampel, shared grid map, fused counts,
- * inline hypot) against the previous straightforward implementation, kept here as the reference:
+ * The optimised standardization (Hampel deciding most samples by counting, without the median;
+ * shared grid map with its regular-period shortcut; fused counts; inline hypot) against the
+ * previous straightforward implementation, kept here as the reference:
  * results must be identical bit for bit (±0 and NaN included), on random series with nulls,
  * constant runs, spikes, zeros of both signs, infinities, several windows / k / floors.
  */
@@ -184,7 +185,7 @@ function randomParams(r: () => number): HampelParams {
 
 // ---------------------------------------------------------------------------------------------
 
-describe('Hampel: sliding sorted window = per-window sort (bit for bit)', () => {
+describe('Hampel: counting test + sorted windows = per-window sort (bit for bit)', () => {
   test('random series with nulls, constant runs, spikes, ±0; several windows, k, floors', () => {
     const r = rng(20240601);
     let outliers = 0;
@@ -223,6 +224,27 @@ describe('Hampel: sliding sorted window = per-window sort (bit for bit)', () => 
     }
   });
 
+  test('noise about as wide as the floor (many samples near the decision), 2-decimal values', () => {
+    const r = rng(11);
+    for (const minThreshold of [1, 0.5, 0]) {
+      for (const halfWindow of [3, 2, 5]) {
+        const n = 20000;
+        const v = Float64Array.from({ length: n }, (_, i) => Math.round((29800 + 20 * Math.sin(i / 3000) + (r() - 0.5) * 2 + (i % 997 === 0 ? 8 : 0)) * 100) / 100);
+        for (let i = 0; i < n; i += 4999) v[i] = NaN;
+        const p = { halfWindow, k: 6, minThreshold, minValid: 5 };
+        const a = Float64Array.from(v);
+        const b = Float64Array.from(v);
+        const fa = new Int32Array(n);
+        const fb = new Int32Array(n);
+        const oa = refHampel(a, fa, p);
+        expect(hampel(b, fb, p)).toBe(oa);
+        expect(oa).toBeGreaterThan(0);
+        expect(firstDiff(a, b)).toBe(-1);
+        expect(firstDiff(fa, fb)).toBe(-1);
+      }
+    }
+  });
+
   test('window of 7 (default geomag): isolated spike replaced by the median of its window', () => {
     const v = Float64Array.from([1, 2, 3, 4, 100, 5, 6, 7, 8]);
     const f = new Int32Array(v.length);
@@ -251,6 +273,25 @@ describe('grid, full chain and H/D = reference (bit for bit)', () => {
       const grid = { start, step, count };
       const a = refToGrid(times, s.values, sent, grid);
       const b = toGrid(times, s.values, sent, grid);
+      expect(firstDiff(a.values, b.values)).toBe(-1);
+      expect(firstDiff(a.flags, b.flags)).toBe(-1);
+    }
+  });
+
+  test('gridMap/toGrid: a complete regular period followed by stamps near, on and past its end', () => {
+    const r = rng(17);
+    for (let trial = 0; trial < 60; trial++) {
+      const step = [1000, 60000, 409.6][trial % 3];
+      const count = 1 + Math.floor(r() * 300);
+      const start = Math.floor(r() * 1e6) * 1000;
+      const times = Array.from({ length: count }, (_, k) => start + k * step);
+      for (let e = Math.floor(r() * 4); e > 0; e--) times.push(times[times.length - 1] + [0, step / 2, step / 3, step][Math.floor(r() * 4)]);
+      const s = randomSeries(r, times.length, false);
+      const grid = { start, step, count };
+      const map = gridMap(times, grid);
+      expect(map.dense).toBe(0);
+      const a = refToGrid(times, s.values, s.sentinel, grid);
+      const b = toGrid(times, s.values, s.sentinel, grid);
       expect(firstDiff(a.values, b.values)).toBe(-1);
       expect(firstDiff(a.flags, b.flags)).toBe(-1);
     }

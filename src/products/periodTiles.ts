@@ -1,0 +1,120 @@
+/**
+ * Raw and std tiles of one station-period of a geomag or AEF series (ingest.ts). A pure function
+ * of its inputs: ingest runs it in the main thread or, for large files, in tile workers
+ * (tileWorker.ts), one station-period per job, so everything it takes is structured-cloneable.
+ */
+import { SENTINEL_MISSING, SENTINEL_NOT_RECORDED, type IagaHeader } from '../formats/iaga2002';
+import type { ProductsConfig } from './config';
+import { Q_MISSING, Q_NOT_RECORDED, Q_SENTINEL } from './quality';
+import { deriveHD, gridMap, gridTimes, standardizeSeries, type GridSpec, type StdSeries } from './standardize';
+import { discardTile, isoCadence, tilePeriod, writeTile, type TileColumn, type TileSourceFile, type WrittenTile } from './tiles';
+
+export interface SeriesColumn {
+  name: string;
+  units: string;
+  values: Float64Array;
+  sentinel: Uint8Array;
+}
+
+export interface PeriodSeries {
+  times: Float64Array;
+  columns: SeriesColumn[];
+}
+
+export interface SeriesContext {
+  source: 'geomag' | 'aef';
+  station: string;
+  cadenceMs: number;
+  stampOffsetMs: number;
+  header: IagaHeader;
+  file: TileSourceFile;
+}
+
+export interface PeriodOptions {
+  /** Stand-in for `ctx.file.sha256` while the file is still being hashed (tiles.ts commitTile). */
+  hashPlaceholder?: string;
+}
+
+function rawFlags(sentinel: Uint8Array): Int32Array {
+  const f = new Int32Array(sentinel.length);
+  for (let i = 0; i < f.length; i++) {
+    const s = sentinel[i];
+    if (s === SENTINEL_MISSING) f[i] = Q_MISSING | Q_SENTINEL;
+    else if (s === SENTINEL_NOT_RECORDED) f[i] = Q_MISSING | Q_NOT_RECORDED;
+  }
+  return f;
+}
+
+/** Write the raw and std tiles of one station-period. */
+export function writePeriod(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: ProductsConfig, opts: PeriodOptions = {}): WrittenTile[] {
+  const out: WrittenTile[] = [];
+  try {
+    periodTiles(root, ctx, s, cfg, opts, out);
+  } catch (e) {
+    for (const t of out) discardTile(t); // pending tiles of a failed period would never be committed
+    throw e;
+  }
+  return out;
+}
+
+function periodTiles(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: ProductsConfig, opts: PeriodOptions, out: WrittenTile[]): void {
+  if (s.times.length === 0) return;
+  const cadence = isoCadence(ctx.cadenceMs);
+  const per = tilePeriod(ctx.cadenceMs, s.times[0]);
+  const base = { source: ctx.source, station: ctx.station, cadence, period: per.period };
+  const h = ctx.header;
+  const station = { name: h.stationName, latitude: h.latitude, longitude: h.longitude, elevation: h.elevation };
+  const units: Record<string, string> = {};
+  for (const c of s.columns) units[c.name] = c.units;
+  const extra = { time_stamp_offset_ms: ctx.stampOffsetMs, data_type: h.dataType ?? '', interval_type: h.intervalType ?? '' };
+  const wopts = { codec: cfg.codec, hashPlaceholder: opts.hashPlaceholder };
+  const file = opts.hashPlaceholder === undefined ? ctx.file : { ...ctx.file, sha256: opts.hashPlaceholder };
+
+  // raw: the file's rows as read (fill values → null, flagged).
+  const rawCols: TileColumn[] = [];
+  for (const c of s.columns) {
+    rawCols.push({ name: c.name, type: 'DOUBLE', values: c.values });
+    rawCols.push({ name: `${c.name}_q`, type: 'INT32', values: rawFlags(c.sentinel) });
+  }
+  out.push(writeTile(root, { key: { layer: 'raw', ...base }, ts: s.times, columns: rawCols, meta: { units, sources: [file], station, extra } }, wopts));
+
+  // std: regular grid over the whole period, stamps at the file's offset inside the cadence.
+  const step = ctx.cadenceMs;
+  const start = per.startMs + ctx.stampOffsetMs;
+  const grid: GridSpec = { start, step, count: Math.max(1, Math.ceil((per.endMs - start) / step)) };
+  const params = cfg.sources[ctx.source];
+  const std = new Map<string, StdSeries>();
+  const counts: Record<string, { outliers: number; interpolated: number; missing: number }> = {};
+  const map = gridMap(s.times, grid); // same stamps for every column
+  for (const c of s.columns) {
+    const r = standardizeSeries(s.times, c.values, c.sentinel, grid, params, map);
+    std.set(c.name, r);
+    counts[c.name] = { outliers: r.outliers, interpolated: r.interpolated, missing: r.missing };
+  }
+  const stdUnits = { ...units };
+  // XYZ files get derived H (nT) and D (arcmin) in std (products need H/D; data-formats §1.2).
+  if (ctx.source === 'geomag' && std.has('X') && std.has('Y') && !std.has('H') && !std.has('D')) {
+    const { H, D } = deriveHD(std.get('X')!, std.get('Y')!);
+    std.set('H', H);
+    std.set('D', D);
+    stdUnits.H = 'nT';
+    stdUnits.D = 'arcmin';
+  }
+  const stdCols: TileColumn[] = [];
+  for (const [name, r] of std) {
+    stdCols.push({ name, type: 'DOUBLE', values: r.values });
+    stdCols.push({ name: `${name}_q`, type: 'INT32', values: r.flags });
+  }
+  out.push(
+    writeTile(
+      root,
+      {
+        key: { layer: 'std', ...base },
+        ts: gridTimes(grid),
+        columns: stdCols,
+        meta: { units: stdUnits, sources: [file], station, params, extra: { ...extra, counts, derived: std.has('H') && !units.H ? ['H', 'D'] : [] } },
+      },
+      wopts,
+    ),
+  );
+}
