@@ -357,11 +357,26 @@ d('dashboard in Chromium (playwright-core)', () => {
     expect(hm[0].n + hm[1].n).toBe(j.stations.length * j.days.length); // no value = grey cell
     expect(st.heatmap.status).toContain(`${j.stations.length} stations × ${j.days.length} days`);
     // A geomagnetic feature over the demo days: every station × day has a value.
+    // Leaving the feature box fires `change` (a load over the old window) before Plot asks for the
+    // new one; that first answer is held back so it arrives last. The panel must still show Plot's.
+    let held = 0;
+    let heldOut!: () => void;
+    const heldDone = new Promise<void>((r) => (heldOut = r));
+    await page.route('**/products/heatmap?*', async (route) => {
+      const first = held++ === 0;
+      if (first) await new Promise((r) => setTimeout(r, 1500));
+      await route.continue();
+      if (first) heldOut();
+    });
     await page.locator('[data-panel="heatmap"] input[name="feature"]').fill('dbdt_max');
     await page.locator('[data-panel="heatmap"] input[name="start"]').fill('2020-09-11T00:00:00');
     await page.locator('[data-panel="heatmap"] input[name="stop"]').fill('2020-09-14T00:00:00');
     await page.locator('[data-panel="heatmap"] button', { hasText: 'Plot' }).click();
+    await heldDone;
+    await page.waitForTimeout(500); // time for the held answer to be drawn, were it drawn
     const s2 = await panelSettled(page, 'heatmap');
+    await page.unroute('**/products/heatmap?*');
+    expect(held).toBeGreaterThanOrEqual(2); // the change load and the Plot load both ran
     expect(s2.state).toBe('ok');
     hm = await seriesOf(page, 'heatmap');
     // The cells are those of the API for the panel's window (the three observatories).

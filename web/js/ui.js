@@ -47,20 +47,50 @@ export function setState(p, state, msg = '') {
   if (p.chartEl) p.chartEl.hidden = state === 'na' || state === 'error' || state === 'empty';
 }
 
+/** Per panel: the loader running now and the one asked for while it ran. @type {WeakMap<object, { busy: Promise<void> | null, next: (() => Promise<any>) | null }>} */
+const runs = new WeakMap();
+
 /**
  * Run a panel's loader and show what happened. The loader returns a message for the status line
  * (or `{ empty: message }` when the API answered with no data).
+ * Loaders of one panel never overlap and the last one asked for draws last: a `change` event and a
+ * Plot click in quick succession would otherwise race, and the slower (older) answer could win.
+ * Loaders asked for while one runs collapse into the newest.
  * @param {Panel} p @param {() => Promise<string | { empty: string } | void>} fn
  */
-export async function runPanel(p, fn) {
+export function runPanel(p, fn) {
+  let r = runs.get(p.el);
+  if (!r) runs.set(p.el, (r = { busy: null, next: null }));
+  const run = r;
+  run.next = fn;
+  if (run.busy) return run.busy;
+  setState(p, 'loading', 'Loading…');
+  run.busy = (async () => {
+    try {
+      while (run.next) {
+        const f = run.next;
+        run.next = null;
+        await runOnce(p, f, () => run.next !== null);
+      }
+    } finally {
+      run.busy = null;
+    }
+  })();
+  return run.busy;
+}
+
+/** @param {Panel} p @param {() => Promise<any>} fn @param {() => boolean} superseded */
+async function runOnce(p, fn, superseded) {
   setState(p, 'loading', 'Loading…');
   try {
     const r = await fn();
+    if (superseded()) return; // a newer request is queued: stay "loading" until it has drawn
     if (r && typeof r === 'object' && 'empty' in r) setState(p, 'empty', r.empty);
     else setState(p, 'ok', r ?? '');
     // The chart box may have been hidden while loading failed before: size it now.
     if (p.chartEl) echarts.getInstanceByDom(p.chartEl)?.resize();
   } catch (e) {
+    if (superseded()) return;
     if (e instanceof ApiError && e.notAvailable) {
       setState(p, 'na', `Not available yet: this node does not serve ${new URL(e.url, location.href).pathname} (${e.message}).`);
     } else {
