@@ -28,6 +28,8 @@ export const SENTINEL_NOT_RECORDED = 2;
 
 /** Values at or above this magnitude are fill values, never data (spec §1.3). */
 export const FILL_THRESHOLD = 88888;
+// Module-local copy: the compiled `exports.FILL_THRESHOLD` is a property load per value.
+const FILL = 88888;
 
 export interface IagaHeaderRecord {
   /** Label as written in the file (e.g. `IAGA CODE`, `IAGA Code`). */
@@ -370,6 +372,9 @@ class RowParser {
   private readonly fixed: boolean;
   private readonly tokS: Int32Array;
   private readonly tokE: Int32Array;
+  // fixedRun's view of the buffer being parsed; dropped after parse() so no chunk stays pinned.
+  private dv: DataView | null = null;
+  private dvSrc: Uint8Array | null = null;
 
   constructor(
     readonly header: IagaHeader,
@@ -446,6 +451,13 @@ class RowParser {
    * Returns the position after the last consumed line (stops early when a batch is full).
    */
   parse(b: Uint8Array, pos: number, end: number, final: boolean): number {
+    const r = this.parseLines(b, pos, end, final);
+    this.dv = null;
+    this.dvSrc = null;
+    return r;
+  }
+
+  private parseLines(b: Uint8Array, pos: number, end: number, final: boolean): number {
     const ncol = this.ncol;
     while (pos < end) {
       if (this.len === this.cap) {
@@ -495,19 +507,33 @@ class RowParser {
 
   /**
    * Consecutive standard records (70 characters + LF/CRLF, 4 columns) in one tight loop, the bulk
-   * of any real file: the date is decoded only when its bytes or the DOY's differ from the
-   * previous record's, and values of the common shapes are read at fixed offsets. Stops at the end of the batch or of the
-   * complete lines, and at the first record it does not take, which parse() then reads through
-   * fixedRow/looseRow (they accept a superset; checks run in fixedRow's order, so values, times
-   * and warnings are the same either way). Returns the position after the last record taken.
+   * of any real file. Stops at the end of the batch or of the complete lines, and at the first
+   * record it does not take, which parse() then reads through fixedRow/looseRow (they accept a
+   * superset; checks run in fixedRow's order, so values, times and warnings are the same either
+   * way). Returns the position after the last record taken.
+   *
+   * Bytes are read as little-endian 32-bit words through a DataView (TurboFan compiles these to
+   * plain unaligned loads) and checked/decoded several bytes at a time: about 20 loads per record
+   * instead of 80. The date is decoded only when its words differ from those of the last record
+   * that went through runDay.
    */
   private fixedRun(b: Uint8Array, pos: number, end: number): number {
+    if (this.dvSrc !== b || this.dv === null) {
+      this.dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      this.dvSrc = b;
+    }
+    const dv = this.dv;
     const times = this.times;
-    const vals = this.vals;
-    const sent = this.sent;
+    const v0 = this.vals[0], v1 = this.vals[1], v2 = this.vals[2], v3 = this.vals[3];
+    const s0 = this.sent[0], s1 = this.sent[1], s2 = this.sent[2], s3 = this.sent[3];
     const cap = this.cap;
-    let row = this.len;
-    let prev = -1; // start of the previous record taken, in b
+    const row0 = this.len;
+    const line0 = this.line;
+    let row = row0;
+    // Date words (bytes 0–3, 4–7, 8–9, 24–27) of the last record that went through runDay; that
+    // record was fully checked, so equal words need no further check.
+    let pw0 = 0, pw1 = 0, pw2 = 0, pw6 = 0;
+    let have = false;
     let dayMs = this.dayMs;
     while (row < cap) {
       const p = pos;
@@ -516,61 +542,118 @@ class RowParser {
       if (p70 < end && b[p70] === 10) next = p70 + 1;
       else if (p70 + 1 < end && b[p70] === 13 && b[p70 + 1] === 10) next = p70 + 2;
       else break;
-      if (b[p + 4] !== 45 || b[p + 7] !== 45 || b[p + 10] !== 32 || b[p + 13] !== 58 || b[p + 16] !== 58 || b[p + 19] !== 46 || b[p + 23] !== 32 || b[p + 27] !== 32 || b[p + 28] !== 32 || b[p + 29] !== 32) break;
-      const h0 = b[p + 11] - 48, h1 = b[p + 12] - 48, i0 = b[p + 14] - 48, i1 = b[p + 15] - 48;
-      const c0 = b[p + 17] - 48, c1 = b[p + 18] - 48, f0 = b[p + 20] - 48, f1 = b[p + 21] - 48, f2 = b[p + 22] - 48;
-      if ((h0 | (9 - h0) | h1 | (9 - h1) | i0 | (9 - i0) | i1 | (9 - i1) | c0 | (9 - c0) | c1 | (9 - c1) | f0 | (9 - f0) | f1 | (9 - f1) | f2 | (9 - f2)) < 0) break;
-      const sameDay =
-        prev >= 0 &&
-        b[p] === b[prev] && b[p + 1] === b[prev + 1] && b[p + 2] === b[prev + 2] && b[p + 3] === b[prev + 3] &&
-        b[p + 5] === b[prev + 5] && b[p + 6] === b[prev + 6] && b[p + 8] === b[prev + 8] && b[p + 9] === b[prev + 9] &&
-        b[p + 24] === b[prev + 24] && b[p + 25] === b[prev + 25] && b[p + 26] === b[prev + 26];
-      if (!sameDay) {
+      const w0 = dv.getInt32(p, true); // YYYY
+      const w1 = dv.getInt32(p + 4, true); // -MM-
+      const w2 = dv.getInt32(p + 8, true); // DD␠h
+      const w3 = dv.getInt32(p + 12, true); // h:mm
+      const w4 = dv.getInt32(p + 16, true); // :ss.
+      const w5 = dv.getInt32(p + 20, true); // fff␠
+      const w6 = dv.getInt32(p + 24, true); // DOY␠
+      // Separators and time digits. A byte is a digit iff its high nibble is 3 and stays 3 after
+      // adding 6 (no carries: the first test already bounds every byte).
+      if (
+        (w1 & 0xff0000ff) !== 0x2d00002d ||
+        (w2 & 0xf0ff0000) !== 0x30200000 || ((w2 + 0x06000000) & 0xf0ff0000) !== 0x30200000 ||
+        (w3 & 0xf0f0fff0) !== 0x30303a30 || ((w3 + 0x06060006) & 0xf0f0fff0) !== 0x30303a30 ||
+        (w4 & 0xfff0f0ff) !== 0x2e30303a || ((w4 + 0x00060600) & 0xfff0f0ff) !== 0x2e30303a ||
+        (w5 & 0xfff0f0f0) !== 0x20303030 || ((w5 + 0x00060606) & 0xfff0f0f0) !== 0x20303030 ||
+        (w6 & 0xff000000) !== 0x20000000 || dv.getUint16(p + 28, true) !== 0x2020
+      ) break;
+      if (!(have && w0 === pw0 && w1 === pw1 && ((w2 ^ pw2) & 0xffff) === 0 && w6 === pw6)) {
+        this.line = line0 + (row - row0); // day() warnings name this line
         if (!this.runDay(b, p)) break;
         dayMs = this.dayMs;
+        pw0 = w0;
+        pw1 = w1;
+        pw2 = w2;
+        pw6 = w6;
+        have = true;
       }
-      const hh = h0 * 10 + h1, mi = i0 * 10 + i1, ss = c0 * 10 + c1;
-      if ((hh > 23 || mi > 59 || ss > 60) && !(hh === 24 && mi === 0 && ss === 0 && f0 === 0 && f1 === 0 && f2 === 0)) break;
-      // Values: the common shapes at fixed offsets (`  ddddd.dd`, ` -ddddd.dd`, `  -dddd.dd`,
-      // `   dddd.dd`): the same integer of hundredths and single division as field(), so the same
-      // double (and parseFloat's); field() for any other shape. A rejected record may leave
-      // values in this row's slots: whichever path takes the record overwrites them.
-      let c = 0;
-      for (; c < 4; c++) {
-        const i = p + 30 + 10 * c;
-        const c1 = b[i + 1], c2 = b[i + 2];
-        const d3 = b[i + 3] - 48, d4 = b[i + 4] - 48, d5 = b[i + 5] - 48, d6 = b[i + 6] - 48, e1 = b[i + 8] - 48, e2 = b[i + 9] - 48;
-        let x = NaN;
-        if (b[i] === 32 && b[i + 7] === 46 && (d3 | (9 - d3) | d4 | (9 - d4) | d5 | (9 - d5) | d6 | (9 - d6) | e1 | (9 - e1) | e2 | (9 - e2)) >= 0) {
-          const low = d3 * 100000 + d4 * 10000 + d5 * 1000 + d6 * 100 + e1 * 10 + e2;
-          const d2 = c2 - 48;
-          if (d2 >= 0 && d2 <= 9) {
-            if (c1 === 32) x = (d2 * 1000000 + low) / 100;
-            else if (c1 === 45) x = -(d2 * 1000000 + low) / 100;
-          } else if (c1 === 32) {
-            if (c2 === 45) x = -low / 100;
-            else if (c2 === 32) x = low / 100;
-          }
+      const hh = ((w2 >>> 24) & 15) * 10 + (w3 & 15);
+      const mi = ((w3 >>> 16) & 15) * 10 + ((w3 >>> 24) & 15);
+      const ss = ((w4 >>> 8) & 15) * 10 + ((w4 >>> 16) & 15);
+      const ms = (w5 & 15) * 100 + ((w5 >>> 8) & 15) * 10 + ((w5 >>> 16) & 15);
+      if ((hh > 23 || mi > 59 || ss > 60) && !(hh === 24 && mi === 0 && ss === 0 && ms === 0)) break;
+      // Values, unrolled by hand: straight-line code is ~15% faster than a loop over the columns,
+      // and four copies of a helper exceed TurboFan's inlining budget. Shapes `  ddddd.dd`,
+      // ` -ddddd.dd`, `  -dddd.dd`, `   dddd.dd` (words h = ␠ c1 c2 d3, a = d3..d6, t = d6 . e1 e2)
+      // are read as field() reads them: one integer of hundredths, one division, so the same
+      // double (and parseFloat's; -(n / 100) is (-n) / 100, −0 included). Other shapes go to
+      // field(). 1e9 marks "not taken here": a NaN marker would box x. A rejected record may
+      // leave values in this row's slots: whichever path takes it overwrites them.
+      {
+        const h = dv.getInt32(p + 30, true), a = dv.getInt32(p + 33, true), t = dv.getInt32(p + 36, true);
+        let x = 1e9;
+        if ((((a & 0xf0f0f0f0) ^ 0x30303030) | (((a + 0x06060606) & 0xf0f0f0f0) ^ 0x30303030) | ((t & 0xf0f0ff00) ^ 0x30302e00) | (((t + 0x06060000) & 0xf0f0ff00) ^ 0x30302e00) | ((h & 0xff) ^ 32)) === 0) {
+          const d = a & 0x0f0f0f0f, q = (Math.imul(d, 10) + (d >>> 8)) & 0x00ff00ff; // d3d4 and d5d6 side by side
+          const n = ((Math.imul(q, 100) + (q >>> 16)) & 0xffff) * 100 + ((t >>> 16) & 15) * 10 + ((t >>> 24) & 15);
+          const lead = (h >>> 8) & 0xffff, d2 = (lead >>> 8) - 48;
+          if (d2 >= 0 && d2 <= 9) x = (lead & 0xff) === 32 ? (d2 * 1000000 + n) / 100 : (lead & 0xff) === 45 ? -((d2 * 1000000 + n) / 100) : 1e9;
+          else x = lead === 0x2020 ? n / 100 : lead === 0x2d20 ? -(n / 100) : 1e9;
         }
-        if (x !== x) {
-          x = field(b, i);
-          if (x !== x) break;
-        }
-        if (x >= FILL_THRESHOLD || x <= -FILL_THRESHOLD) {
-          sent[c][row] = sentinelOf(x);
-          vals[c][row] = NaN;
-        } else {
-          sent[c][row] = 0;
-          vals[c][row] = x;
+        if (x !== 1e9) store(v0, s0, row, x);
+        else {
+          const y = field(b, p + 30);
+          if (y !== y) break;
+          store(v0, s0, row, y);
         }
       }
-      if (c < 4) break;
-      times[row] = dayMs + hh * 3_600_000 + mi * 60_000 + ss * 1000 + f0 * 100 + f1 * 10 + f2;
+      {
+        const h = dv.getInt32(p + 40, true), a = dv.getInt32(p + 43, true), t = dv.getInt32(p + 46, true);
+        let x = 1e9;
+        if ((((a & 0xf0f0f0f0) ^ 0x30303030) | (((a + 0x06060606) & 0xf0f0f0f0) ^ 0x30303030) | ((t & 0xf0f0ff00) ^ 0x30302e00) | (((t + 0x06060000) & 0xf0f0ff00) ^ 0x30302e00) | ((h & 0xff) ^ 32)) === 0) {
+          const d = a & 0x0f0f0f0f, q = (Math.imul(d, 10) + (d >>> 8)) & 0x00ff00ff; // d3d4 and d5d6 side by side
+          const n = ((Math.imul(q, 100) + (q >>> 16)) & 0xffff) * 100 + ((t >>> 16) & 15) * 10 + ((t >>> 24) & 15);
+          const lead = (h >>> 8) & 0xffff, d2 = (lead >>> 8) - 48;
+          if (d2 >= 0 && d2 <= 9) x = (lead & 0xff) === 32 ? (d2 * 1000000 + n) / 100 : (lead & 0xff) === 45 ? -((d2 * 1000000 + n) / 100) : 1e9;
+          else x = lead === 0x2020 ? n / 100 : lead === 0x2d20 ? -(n / 100) : 1e9;
+        }
+        if (x !== 1e9) store(v1, s1, row, x);
+        else {
+          const y = field(b, p + 40);
+          if (y !== y) break;
+          store(v1, s1, row, y);
+        }
+      }
+      {
+        const h = dv.getInt32(p + 50, true), a = dv.getInt32(p + 53, true), t = dv.getInt32(p + 56, true);
+        let x = 1e9;
+        if ((((a & 0xf0f0f0f0) ^ 0x30303030) | (((a + 0x06060606) & 0xf0f0f0f0) ^ 0x30303030) | ((t & 0xf0f0ff00) ^ 0x30302e00) | (((t + 0x06060000) & 0xf0f0ff00) ^ 0x30302e00) | ((h & 0xff) ^ 32)) === 0) {
+          const d = a & 0x0f0f0f0f, q = (Math.imul(d, 10) + (d >>> 8)) & 0x00ff00ff; // d3d4 and d5d6 side by side
+          const n = ((Math.imul(q, 100) + (q >>> 16)) & 0xffff) * 100 + ((t >>> 16) & 15) * 10 + ((t >>> 24) & 15);
+          const lead = (h >>> 8) & 0xffff, d2 = (lead >>> 8) - 48;
+          if (d2 >= 0 && d2 <= 9) x = (lead & 0xff) === 32 ? (d2 * 1000000 + n) / 100 : (lead & 0xff) === 45 ? -((d2 * 1000000 + n) / 100) : 1e9;
+          else x = lead === 0x2020 ? n / 100 : lead === 0x2d20 ? -(n / 100) : 1e9;
+        }
+        if (x !== 1e9) store(v2, s2, row, x);
+        else {
+          const y = field(b, p + 50);
+          if (y !== y) break;
+          store(v2, s2, row, y);
+        }
+      }
+      {
+        const h = dv.getInt32(p + 60, true), a = dv.getInt32(p + 63, true), t = dv.getInt32(p + 66, true);
+        let x = 1e9;
+        if ((((a & 0xf0f0f0f0) ^ 0x30303030) | (((a + 0x06060606) & 0xf0f0f0f0) ^ 0x30303030) | ((t & 0xf0f0ff00) ^ 0x30302e00) | (((t + 0x06060000) & 0xf0f0ff00) ^ 0x30302e00) | ((h & 0xff) ^ 32)) === 0) {
+          const d = a & 0x0f0f0f0f, q = (Math.imul(d, 10) + (d >>> 8)) & 0x00ff00ff; // d3d4 and d5d6 side by side
+          const n = ((Math.imul(q, 100) + (q >>> 16)) & 0xffff) * 100 + ((t >>> 16) & 15) * 10 + ((t >>> 24) & 15);
+          const lead = (h >>> 8) & 0xffff, d2 = (lead >>> 8) - 48;
+          if (d2 >= 0 && d2 <= 9) x = (lead & 0xff) === 32 ? (d2 * 1000000 + n) / 100 : (lead & 0xff) === 45 ? -((d2 * 1000000 + n) / 100) : 1e9;
+          else x = lead === 0x2020 ? n / 100 : lead === 0x2d20 ? -(n / 100) : 1e9;
+        }
+        if (x !== 1e9) store(v3, s3, row, x);
+        else {
+          const y = field(b, p + 60);
+          if (y !== y) break;
+          store(v3, s3, row, y);
+        }
+      }
+      times[row] = dayMs + hh * 3_600_000 + mi * 60_000 + ss * 1000 + ms;
       row++;
-      this.line++;
-      prev = p;
       pos = next;
     }
+    this.line = line0 + (row - row0);
     this.len = row;
     return pos;
   }
@@ -731,7 +814,7 @@ class RowParser {
 
 /** Store a value, turning fill values (|v| ≥ 88888) into NaN + sentinel code. */
 function store(vals: Float64Array, sent: Uint8Array, row: number, v: number): void {
-  if (v >= FILL_THRESHOLD || v <= -FILL_THRESHOLD) {
+  if (v >= FILL || v <= -FILL) {
     sent[row] = sentinelOf(v);
     vals[row] = NaN;
   } else {

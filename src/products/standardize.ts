@@ -45,6 +45,23 @@ export function gridTimes(g: GridSpec): Float64Array {
 }
 
 /**
+ * Index of the first null (NaN) in v[k..n), or n. Eight values at a time: their sum is NaN when
+ * one of them is (or from ∞ − ∞, which the check one by one then passes over).
+ */
+function nextNull(v: Float64Array, k: number, n: number): number {
+  while (k + 8 <= n) {
+    const s = v[k] + v[k + 1] + (v[k + 2] + v[k + 3]) + (v[k + 4] + v[k + 5] + (v[k + 6] + v[k + 7]));
+    if (s === s) {
+      k += 8;
+      continue;
+    }
+    for (const e = k + 8; k < e; k++) if (v[k] !== v[k]) return k;
+  }
+  for (; k < n; k++) if (v[k] !== v[k]) return k;
+  return n;
+}
+
+/**
  * Which sample lands in each grid cell (the rule of toGrid). It depends on the time stamps only,
  * so the columns of one file share it: `sample[k]` is the winning sample index of cell k or −1,
  * `resampled[k]` is 1 when that sample was off the grid time.
@@ -104,8 +121,7 @@ export function toGridMapped(map: GridMap, values: ArrayLike<number>, sentinel: 
     // Complete regular period: a block copy, then flags only where the value is null.
     const off = map.dense;
     out.set(values.subarray(off, off + count));
-    for (let k = 0; k < count; k++) {
-      if (out[k] === out[k]) continue;
+    for (let k = nextNull(out, 0, count); k < count; k = nextNull(out, k + 1, count)) {
       const s = sentinel ? sentinel[k + off] : 1;
       flags[k] = Q_MISSING | (s === 2 ? Q_NOT_RECORDED : Q_SENTINEL);
       missing++;
@@ -157,10 +173,8 @@ export function toGrid(times: ArrayLike<number>, values: ArrayLike<number>, sent
  * full window (2w+1 values, no null) the median — the value of rank w — is within the floor
  * exactly when at most w values are too far below and at most w too far above. Only the other
  * samples (windows with nulls, the ends, and candidates) sort their window (stable, so ±0 sit
- * where a stable sort puts them) and take med and MAD from it: the MAD is the (m>>1)-th smallest
- * |v − med|, and the deviations of the sorted window grow outwards from the middle on both sides,
- * so it is a two-pointer merge of ≤ w+1 steps (a generic sort only when the median lies outside
- * its two middle values, which needs overflow or infinities). Replacements are applied at the end.
+ * where a stable sort puts them) and take med and MAD from it (hampelAt, madOutlier). The default
+ * half window 3 has its own loop (hampel3). Replacements are applied at the end.
  */
 export function hampel(values: Float64Array, flags: Int32Array, p: HampelParams): number {
   const n = values.length;
@@ -171,97 +185,191 @@ export function hampel(values: Float64Array, flags: Int32Array, p: HampelParams)
   const kScale = p.k * 1.4826;
   const minValid = p.minValid;
   const floor = p.minThreshold;
-  const quick = floor >= 0; // the counting test needs a floor that is a number ≥ 0
   const replaced: number[] = []; // index, median, index, median, …
-  let outliers = 0;
-  let nulls = 0; // in the window [i − w, i + w] ∩ [0, n)
-  for (let j = 0; j < w && j < n; j++) if (values[j] !== values[j]) nulls++;
-  for (let i = 0; i < n; i++) {
-    const jin = i + w;
-    if (jin < n && values[jin] !== values[jin]) nulls++;
-    const jout = i - w - 1;
-    if (jout >= 0 && values[jout] !== values[jout]) nulls--;
-    const x = values[i];
-    if (x !== x) continue;
-    const lo = i - w;
-    const hi = i + w;
-    if (quick && nulls === 0 && lo >= 0 && hi < n) {
-      // Counted without branches (neighbours are often a floor away in noisy data, so branches
-      // mispredict); the default half window 3 unrolled (≈3× faster than the loop).
-      let below = 0;
-      let above = 0;
-      if (w === 3) {
-        const d0 = x - values[i - 3], d1 = x - values[i - 2], d2 = x - values[i - 1];
-        const d4 = x - values[i + 1], d5 = x - values[i + 2], d6 = x - values[i + 3];
-        below = (+(d0 > floor)) + (+(d1 > floor)) + (+(d2 > floor)) + (+(d4 > floor)) + (+(d5 > floor)) + (+(d6 > floor));
-        above = (+(d0 < -floor)) + (+(d1 < -floor)) + (+(d2 < -floor)) + (+(d4 < -floor)) + (+(d5 < -floor)) + (+(d6 < -floor));
-      } else {
-        for (let j = lo; j <= hi; j++) {
+  // The counting test needs a floor that is a number ≥ 0.
+  if (w === 3 && floor >= 0) hampel3(values, replaced, buf, dev, kScale, minValid, floor);
+  else {
+    const quick = floor >= 0;
+    let nulls = 0; // in the window [i − w, i + w] ∩ [0, n)
+    for (let j = 0; j < w && j < n; j++) if (values[j] !== values[j]) nulls++;
+    for (let i = 0; i < n; i++) {
+      const jin = i + w;
+      if (jin < n && values[jin] !== values[jin]) nulls++;
+      const jout = i - w - 1;
+      if (jout >= 0 && values[jout] !== values[jout]) nulls--;
+      const x = values[i];
+      if (x !== x) continue;
+      if (quick && nulls === 0 && i - w >= 0 && i + w < n) {
+        // Counted without branches: neighbours are often a floor away in noisy data.
+        let below = 0;
+        let above = 0;
+        for (let j = i - w; j <= i + w; j++) {
           const d = x - values[j];
           below += +(d > floor);
           above += +(d < -floor);
         }
+        if (below <= w && above <= w) continue; // |x − med| ≤ floor: never an outlier
       }
-      if (below <= w && above <= w) continue; // |x − med| ≤ floor: never an outlier
-    }
-    let m = 0;
-    const a = lo < 0 ? 0 : lo;
-    const b = hi >= n ? n - 1 : hi;
-    for (let j = a; j <= b; j++) {
-      const v = values[j];
-      if (v !== v) continue;
-      let q = m++;
-      while (q > 0 && buf[q - 1] > v) {
-        buf[q] = buf[q - 1];
-        q--;
-      }
-      buf[q] = v;
-    }
-    if (m < minValid) continue;
-    const c = m >> 1;
-    const odd = (m & 1) === 1;
-    const med = odd ? buf[c] : 0.5 * (buf[c - 1] + buf[c]);
-    const d0 = mathAbs(x - med);
-    if (d0 <= floor) continue;
-    let mad: number;
-    if (med - med === 0 && (odd || (buf[c - 1] <= med && med <= buf[c]))) {
-      // Merge the left deviations (med − buf[l], growing as l goes down) with the right ones.
-      let l = c - 1;
-      let r = c;
-      let prev = 0;
-      let cur = 0;
-      for (let t = 0; t <= c; t++) {
-        prev = cur;
-        if (r >= m || (l >= 0 && med - buf[l] <= buf[r] - med)) {
-          cur = med - buf[l];
-          l--;
-        } else {
-          cur = buf[r] - med;
-          r++;
-        }
-      }
-      mad = odd ? cur : 0.5 * (prev + cur);
-    } else {
-      for (let e = 0; e < m; e++) {
-        const v = mathAbs(buf[e] - med);
-        let q = e;
-        while (q > 0 && dev[q - 1] > v) {
-          dev[q] = dev[q - 1];
-          q--;
-        }
-        dev[q] = v;
-      }
-      mad = odd ? dev[c] : 0.5 * (dev[c - 1] + dev[c]);
-    }
-    // d0 > max(k·1.4826·MAD, floor), NaN-for-NaN like Math.max.
-    if (d0 > kScale * mad && d0 > floor) {
-      replaced.push(i, med);
-      flags[i] |= Q_OUTLIER;
-      outliers++;
+      const med = hampelAt(values, i, w, buf, dev, kScale, minValid, floor);
+      if (med === med) replaced.push(i, med);
     }
   }
-  for (let k = 0; k < replaced.length; k += 2) values[replaced[k]] = replaced[k + 1];
-  return outliers;
+  for (let k = 0; k < replaced.length; k += 2) {
+    values[replaced[k]] = replaced[k + 1];
+    flags[replaced[k]] |= Q_OUTLIER;
+  }
+  return replaced.length >> 1;
+}
+
+/**
+ * Hampel with half window 3 and a floor ≥ 0. Runs of valid values are walked with the window in
+ * locals (one load per sample, no null bookkeeping); only the 3 samples at each end of a run
+ * (nulls or the array ends in the window) go through hampelAt. The counting test is split: the
+ * far count (|d| > floor, one comparison per neighbour) is below + above, so when it is ≤ 3 both
+ * are, which settles nearly every sample of smooth data; else below decides.
+ */
+function hampel3(values: Float64Array, replaced: number[], buf: Float64Array, dev: Float64Array, kScale: number, minValid: number, floor: number): void {
+  const n = values.length;
+  // The MAD test by counting needs the t ≥ 0 with dx > kScale·t to be all t below some bound.
+  const countMad = kScale >= 0;
+  const decide = !(7 < minValid); // a full window has 7 values (NaN minValid: always, as m < NaN)
+  let i = 0;
+  while (i < n) {
+    while (i < n && values[i] !== values[i]) i++;
+    const s = i;
+    i = nextNull(values, i, n);
+    const e = i; // run of valid values [s, e)
+    const a = s + 3; // full windows: centres a ≤ c < b
+    const b = e - 3;
+    for (let c = s; c < a && c < e; c++) {
+      const med = hampelAt(values, c, 3, buf, dev, kScale, minValid, floor);
+      if (med === med) replaced.push(c, med);
+    }
+    if (a < b) {
+      let v0 = values[a - 3];
+      let v1 = values[a - 2];
+      let v2 = values[a - 1];
+      let x = values[a];
+      let v4 = values[a + 1];
+      let v5 = values[a + 2];
+      for (let c = a; c < b; c++) {
+        const v6 = values[c + 3];
+        // Without branches: neighbours are often a floor away in noisy data.
+        const d0 = x - v0, d1 = x - v1, d2 = x - v2, d4 = x - v4, d5 = x - v5, d6 = x - v6;
+        const far = (+(mathAbs(d0) > floor)) + (+(mathAbs(d1) > floor)) + (+(mathAbs(d2) > floor)) + (+(mathAbs(d4) > floor)) + (+(mathAbs(d5) > floor)) + (+(mathAbs(d6) > floor));
+        if (far > 3 && decide) {
+          const below = (+(d0 > floor)) + (+(d1 > floor)) + (+(d2 > floor)) + (+(d4 > floor)) + (+(d5 > floor)) + (+(d6 > floor));
+          if (below > 3 || far - below > 3) {
+            // |x − med| may exceed the floor. Stable sort by rank (#smaller + #equal before it)
+            // from 21 branchless comparisons: the insertion sort's order (±0 included).
+            const b01 = +(v0 <= v1), b02 = +(v0 <= v2), b03 = +(v0 <= x), b04 = +(v0 <= v4), b05 = +(v0 <= v5), b06 = +(v0 <= v6);
+            const b12 = +(v1 <= v2), b13 = +(v1 <= x), b14 = +(v1 <= v4), b15 = +(v1 <= v5), b16 = +(v1 <= v6);
+            const b23 = +(v2 <= x), b24 = +(v2 <= v4), b25 = +(v2 <= v5), b26 = +(v2 <= v6);
+            const b34 = +(x <= v4), b35 = +(x <= v5), b36 = +(x <= v6);
+            const b45 = +(v4 <= v5), b46 = +(v4 <= v6);
+            const b56 = +(v5 <= v6);
+            buf[6 - (b01 + b02 + b03 + b04 + b05 + b06)] = v0;
+            buf[5 + b01 - (b12 + b13 + b14 + b15 + b16)] = v1;
+            buf[4 + b02 + b12 - (b23 + b24 + b25 + b26)] = v2;
+            buf[3 + b03 + b13 + b23 - (b34 + b35 + b36)] = x;
+            buf[2 + b04 + b14 + b24 + b34 - (b45 + b46)] = v4;
+            buf[1 + b05 + b15 + b25 + b35 + b45 - b56] = v5;
+            buf[b06 + b16 + b26 + b36 + b46 + b56] = v6;
+            const med = buf[3];
+            const dx = mathAbs(x - med);
+            if (countMad && med - med === 0) {
+              // The MAD is the 4th smallest |v − med|, so dx > kScale·MAD exactly when at least 4
+              // of the 7 deviations pass (dx > floor: madOutlier's last test).
+              const pass =
+                (+(dx > kScale * mathAbs(v0 - med))) + (+(dx > kScale * mathAbs(v1 - med))) + (+(dx > kScale * mathAbs(v2 - med))) + (+(dx > kScale * dx)) +
+                (+(dx > kScale * mathAbs(v4 - med))) + (+(dx > kScale * mathAbs(v5 - med))) + (+(dx > kScale * mathAbs(v6 - med)));
+              if (pass >= 4 && dx > floor) replaced.push(c, med);
+            } else {
+              const r = madOutlier(buf, 7, x, dev, kScale, floor);
+              if (r === r) replaced.push(c, r);
+            }
+          }
+        }
+        v0 = v1;
+        v1 = v2;
+        v2 = x;
+        x = v4;
+        v4 = v5;
+        v5 = v6;
+      }
+    }
+    for (let c = a > b ? a : b; c < e; c++) {
+      const med = hampelAt(values, c, 3, buf, dev, kScale, minValid, floor);
+      if (med === med) replaced.push(c, med);
+    }
+  }
+}
+
+/** Hampel decision for sample i (not null) by sorting its window: the median when i is an outlier, else NaN. */
+function hampelAt(values: Float64Array, i: number, w: number, buf: Float64Array, dev: Float64Array, kScale: number, minValid: number, floor: number): number {
+  const n = values.length;
+  let m = 0;
+  const a = i - w < 0 ? 0 : i - w;
+  const b = i + w >= n ? n - 1 : i + w;
+  for (let j = a; j <= b; j++) {
+    const v = values[j];
+    if (v !== v) continue;
+    let q = m++;
+    while (q > 0 && buf[q - 1] > v) {
+      buf[q] = buf[q - 1];
+      q--;
+    }
+    buf[q] = v;
+  }
+  if (m < minValid) return NaN;
+  return madOutlier(buf, m, values[i], dev, kScale, floor);
+}
+
+/**
+ * The median of the sorted buf[0..m) when x is an outlier of it, else NaN (an outlier's median is
+ * never NaN: a NaN median fails d0 > …). The MAD is the (m>>1)-th smallest |v − med|, and the
+ * deviations of the sorted window grow outwards from the middle on both sides, so it is a
+ * two-pointer merge of ≤ m/2+1 steps (a generic sort only when the median lies outside its two
+ * middle values, which needs overflow or infinities).
+ */
+function madOutlier(buf: Float64Array, m: number, x: number, dev: Float64Array, kScale: number, floor: number): number {
+  const c = m >> 1;
+  const odd = (m & 1) === 1;
+  const med = odd ? buf[c] : 0.5 * (buf[c - 1] + buf[c]);
+  const d0 = mathAbs(x - med);
+  if (d0 <= floor) return NaN;
+  let mad: number;
+  if (med - med === 0 && (odd || (buf[c - 1] <= med && med <= buf[c]))) {
+    // Merge the left deviations (med − buf[l], growing as l goes down) with the right ones.
+    let l = c - 1;
+    let r = c;
+    let prev = 0;
+    let cur = 0;
+    for (let t = 0; t <= c; t++) {
+      prev = cur;
+      if (r >= m || (l >= 0 && med - buf[l] <= buf[r] - med)) {
+        cur = med - buf[l];
+        l--;
+      } else {
+        cur = buf[r] - med;
+        r++;
+      }
+    }
+    mad = odd ? cur : 0.5 * (prev + cur);
+  } else {
+    for (let e = 0; e < m; e++) {
+      const v = mathAbs(buf[e] - med);
+      let q = e;
+      while (q > 0 && dev[q - 1] > v) {
+        dev[q] = dev[q - 1];
+        q--;
+      }
+      dev[q] = v;
+    }
+    mad = odd ? dev[c] : 0.5 * (dev[c - 1] + dev[c]);
+  }
+  // d0 > max(k·1.4826·MAD, floor), NaN-for-NaN like Math.max.
+  return d0 > kScale * mad && d0 > floor ? med : NaN;
 }
 
 /**
@@ -276,12 +384,10 @@ export function fillGaps(values: Float64Array, flags: Int32Array, maxGap: number
   let filled = 0;
   let i = 0;
   while (i < n) {
-    if (!Number.isNaN(values[i])) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < n && Number.isNaN(values[j])) j++;
+    i = nextNull(values, i, n);
+    if (i === n) break;
+    let j = i + 1;
+    while (j < n && values[j] !== values[j]) j++;
     const len = j - i;
     if (i > 0 && j < n && len <= maxGap) {
       const a = values[i - 1];
@@ -313,7 +419,8 @@ export function standardizeSeries(
   const g = toGridMapped(map ?? gridMap(times, grid), values, sentinel);
   const s: StdSeries = { values: g.values, flags: g.flags };
   const outliers = params.hampel ? hampel(s.values, s.flags, params.hampel) : 0;
-  const interpolated = fillGaps(s.values, s.flags, params.maxGapSamples);
+  // Hampel never changes which cells are null, so without nulls there is nothing to fill.
+  const interpolated = g.missing > 0 ? fillGaps(s.values, s.flags, params.maxGapSamples) : 0;
   // MISSING is set exactly on the null cells of the grid; Hampel never changes which cells are
   // null, and gap filling clears MISSING on exactly the cells it fills.
   const missing = g.missing - interpolated;

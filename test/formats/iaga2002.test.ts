@@ -313,6 +313,93 @@ describe('IAGA-2002 reader edge cases', () => {
     expect(inferCadence([], null)).toEqual({ iso: null, ms: null, source: 'unknown', stampOffsetMs: null });
   });
 
+  it('fixed-column fast path equals the whitespace tokenizer on the same records (midnight, leap second, gaps, sentinels, value shapes, bad lines)', async () => {
+    // rec() writes standard 70-character records; appending a blank makes the same record 71
+    // characters, which only the tokenizer (looseRow) reads.
+    const rec = (d: string, t: string, doy: string, ...v: string[]) => `${d} ${t} ${doy}   ${v.map((x) => x.padStart(10)).join('')}`;
+    // Every shape the fast path decodes, in every column, with hundredths where n * 0.01 is not
+    // n / 100 (so a cheaper but inexact decoding shows), and shapes it leaves to field().
+    const shapes = ['10158.38', '-10712.71', '-1871.09', '2662.99', '00001.00', '-0000.00', '99999.00', '88888.00', '-99999.00', '88888.88', '99999.9', '888888.00', '0.35', '-0.41', '-0.00', '123.45', '12345.6', '-2345.6', '0.5', '-1'];
+    const stamp = (t: number) => {
+      const iso = new Date(t).toISOString();
+      const doy = Math.floor((t - Date.UTC(new Date(t).getUTCFullYear(), 0, 1)) / 86_400_000) + 1;
+      return [iso.slice(0, 10), iso.slice(11, 23), String(doy).padStart(3, '0')] as const;
+    };
+    const t0 = Date.UTC(2020, 11, 31, 23, 59, 50); // crosses midnight and the year
+    const rotated = shapes.map((_, r) => rec(...stamp(t0 + r * 1000), ...[0, 1, 2, 3].map((c) => shapes[(r + c) % shapes.length])));
+    const lines = [
+      ...rotated,
+      rec('2020-02-28', '23:59:59.000', '059', '12345.67', '-12345.67', '-1234.56', '1234.56'),
+      rec('2020-02-29', '00:00:00.000', '060', '1.00', '2.00', '3.00', '4.00'), // leap day
+      rec('2020-03-01', '00:00:00.000', '061', '1.00', '2.00', '3.00', '4.00'),
+      rec('2020-12-31', '23:59:60.000', '366', '1.00', '2.00', '3.00', '4.00'), // leap second
+      rec('2020-12-31', '24:00:00.000', '366', '5.00', '6.00', '7.00', '8.00'),
+      rec('2021-01-01', '00:00:07.250', '001', '29800.12', '-3600.99', '35000.01', '46200.00'), // gap
+      rec('2021-01-01', '00:00:08.000', '001', '1.00', '2x826.85', '3.00', '4.00'), // bad value
+      rec('2021-01-01', '00:00:09.000', '001', '1.00', '2.00', '3.00', '4.00'),
+      rec('2021/01/01', '00:00:10.000', '001', '1.00', '2.00', '3.00', '4.00'), // bad date
+      rec('2021-02-30', '00:00:00.000', '061', '1.00', '2.00', '3.00', '4.00'), // no such day
+      rec('2021-01-01', '25:00:00.000', '001', '1.00', '2.00', '3.00', '4.00'), // bad hour
+      rec('2021-01-02', '00:00:00.000', '005', '1.00', '2.00', '3.00', '4.00'), // DOY mismatch: warning
+      rec('2021-01-02', '00:00:01.000', '005', '-1.00', '-2.00', '-3.00', '-4.00'),
+      rec('2021-01-05', '00:00:01.500', '005', '1.00', '2.00', '3.00', '4.00'), // only the day changes
+      rec('2021-02-05', '00:00:01.750', '005', '1.00', '2.00', '3.00', '4.00'), // only the month changes: warning
+      rec('2021-01-02', '00:00:02.000', '002', '1.00', '2.00', '3.00', '4.00'), // DOY changes, date not
+      rec('2022-01-02', '00:00:04.000', '002', '1.00', '2.00', '3.00', '4.00'), // only the year changes
+      rec('2022-01-02', '00:00:05.000', '0x2', '1.00', '2.00', '3.00', '4.00'), // bad DOY
+      // No blank before column 2: the tokenizer reads `1.007` and `12345.67`.
+      rec('2022-01-02', '00:00:06.000', '002', '1.00', '', '3.00', '4.00').replace(/^(.{40}) {10}/, '$17 12345.67'),
+    ];
+    for (const l of lines) expect(l).toHaveLength(70);
+    const eols = lines.map((_, i) => (i % 3 === 2 ? '\r\n' : '\n'));
+    const fixed = [...H, DATE].join('\n') + '\n' + lines.map((l, i) => l + eols[i]).join('');
+    const loose = [...H, DATE].join('\n') + '\n' + lines.map((l, i) => `${l} ${eols[i]}`).join('');
+    const want = readIaga2002(loose, { onBadLine: 'skip' });
+    const got = readIaga2002(fixed, { onBadLine: 'skip' });
+    expectSameData(want, got);
+    expect(got.skippedLines).toBe(want.skippedLines);
+    expect(got.header.warnings).toEqual(want.header.warnings);
+    const badLine = `IAGA-2002 line ${lines.indexOf(lines.find((l) => l.includes('2x826'))!) + 5}: bad value in column 2`;
+    expect(() => readIaga2002(fixed)).toThrow(badLine);
+    expect(() => readIaga2002(loose)).toThrow(badLine);
+    // Streaming: records split across chunks and batches.
+    for (const [chunk, batchRows] of [[7, 3], [71, 1], [150, 5]]) {
+      const bytes = Buffer.from(fixed, 'latin1');
+      const chunks: Buffer[] = [];
+      for (let o = 0; o < bytes.length; o += chunk) chunks.push(bytes.subarray(o, o + chunk));
+      const s = concatBatches(await collect(chunks, { onBadLine: 'skip', batchRows }));
+      expectSameData(want, s);
+      expect(s.header.warnings).toEqual(want.header.warnings);
+    }
+    // And the values themselves (both paths could be wrong the same way).
+    const n = shapes.length;
+    expect(got.rows).toBe(n + 14);
+    expect(got.skippedLines).toBe(5);
+    const day = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d);
+    expect(Array.from(got.times.subarray(0, n))).toEqual(shapes.map((_, r) => t0 + r * 1000));
+    expect(Array.from(got.times.subarray(n))).toEqual([
+      day(2020, 2, 28) + 86_399_000, day(2020, 2, 29), day(2020, 3, 1), day(2021, 1, 1), day(2021, 1, 1), day(2021, 1, 1) + 7250,
+      day(2021, 1, 1) + 9000, day(2021, 1, 2), day(2021, 1, 2) + 1000, day(2021, 1, 5) + 1500, day(2021, 2, 5) + 1750, day(2021, 1, 2) + 2000, day(2022, 1, 2) + 4000, day(2022, 1, 2) + 6000,
+    ]);
+    expect(got.columns.map((c) => c.values[n + 13])).toEqual([1.007, 12345.67, 3, 4]);
+    for (let c = 0; c < 4; c++) {
+      // Column c of record r holds shapes[(r + c) % n]: parseFloat is the reference decoding.
+      const col = got.columns[c];
+      shapes.forEach((_, r) => {
+        const text = shapes[(r + c) % n];
+        const v = parseFloat(text);
+        if (Math.abs(v) >= 88888) {
+          expect(Number.isNaN(col.values[r])).toBe(true);
+          expect(col.sentinel[r]).toBe(text.replace('-', '').startsWith('8') ? SENTINEL_NOT_RECORDED : SENTINEL_MISSING);
+        } else {
+          expect(Object.is(col.values[r], v)).toBe(true);
+          expect(col.sentinel[r]).toBe(SENTINEL_NONE);
+        }
+      });
+    }
+    expect(got.header.warnings.filter((w) => /DOY/.test(w))).toEqual([`line ${n + 16}: DOY 5 does not match date 2021-1-2 (DOY 2)`, `line ${n + 19}: DOY 5 does not match date 2021-2-5 (DOY 36)`]);
+  });
+
   it('a header-only stream still yields one (empty) batch carrying the header', async () => {
     const batches = await collect([Buffer.from([...H, DATE, ''].join('\n'))], {});
     expect(batches).toHaveLength(1);

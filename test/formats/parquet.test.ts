@@ -232,6 +232,20 @@ describe('encodeParquet read back by parquet-wasm and hyparquet', () => {
     await roundTrip(schema, [new Float64Array([T0]), new Float64Array([NaN]), new Float64Array([-0]), new Float32Array([1.5]), new Int32Array([-5]), new Int32Array([2 ** 31 - 1]), new Int32Array([-(2 ** 31)])]);
   });
 
+  test('dense DOUBLE BYTE_STREAM_SPLIT (the word-wise path): every bit of every value, pages of 4k and 4k+1..3 rows', async () => {
+    const r = rng(21);
+    const n = 86400;
+    const a = Float64Array.from({ length: n }, (_, i) => Math.round((29000 + 40 * Math.sin(i / 5000) + (r() - 0.5) * 3) * 100) / 100);
+    // Sign, exponent and mantissa bytes all vary: negatives, -0, infinities, subnormals, huge.
+    const specials = [-0, Infinity, -Infinity, 5e-324, -2.2250738585072014e-308, 1.7976931348623157e308, -123456.789, 2 ** 53 + 2];
+    specials.forEach((v, k) => (a[100 + 97 * k] = v));
+    const schema: ParquetColumnSpec[] = [TS, { name: 'a', type: 'DOUBLE', repetition: 'OPTIONAL', encoding: 'BYTE_STREAM_SPLIT' }];
+    const ts = Float64Array.from({ length: n }, (_, i) => T0 + i * 1000);
+    await roundTrip(schema, [ts, a]);
+    await roundTrip(schema, [ts, a], { pageRows: 4001, rowGroupRows: 30003, codec: 'UNCOMPRESSED' });
+    await roundTrip(schema, [ts.subarray(0, 4003), a.subarray(0, 4003)]);
+  });
+
   test('all nulls: null_count = rows, no min/max', async () => {
     const n = 1000;
     const schema: ParquetColumnSpec[] = [TS, { name: 'a', type: 'DOUBLE', repetition: 'OPTIONAL', encoding: 'BYTE_STREAM_SPLIT' }, { name: 'b', type: 'FLOAT', repetition: 'OPTIONAL' }];

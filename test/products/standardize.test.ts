@@ -1,6 +1,7 @@
 /**
- * The optimised standardization (Hampel deciding most samples by counting, without the median;
- * shared grid map with its regular-period shortcut; fused counts; inline hypot) against the
+ * The optimised standardization (Hampel deciding most samples by counting, without the median,
+ * and the rest of the default window by a rank sort and a counted MAD test; shared grid map with
+ * its regular-period shortcut; fused counts; inline hypot) against the
  * previous straightforward implementation, kept here as the reference:
  * results must be identical bit for bit (±0 and NaN included), on random series with nulls,
  * constant runs, spikes, zeros of both signs, infinities, several windows / k / floors.
@@ -84,10 +85,38 @@ function refHampel(values: Float64Array, flags: Int32Array, p: HampelParams): nu
   return outliers;
 }
 
+function refFillGaps(values: Float64Array, flags: Int32Array, maxGap: number): number {
+  if (maxGap <= 0) return 0;
+  const n = values.length;
+  let filled = 0;
+  let i = 0;
+  while (i < n) {
+    if (!Number.isNaN(values[i])) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < n && Number.isNaN(values[j])) j++;
+    const len = j - i;
+    if (i > 0 && j < n && len <= maxGap) {
+      const a = values[i - 1];
+      const b = values[j];
+      for (let k = i; k < j; k++) {
+        const f = (k - i + 1) / (len + 1);
+        values[k] = a + (b - a) * f;
+        flags[k] = (flags[k] & ~Q_MISSING) | Q_INTERPOLATED;
+      }
+      filled += len;
+    }
+    i = j;
+  }
+  return filled;
+}
+
 function refStandardize(times: ArrayLike<number>, values: ArrayLike<number>, sentinel: ArrayLike<number> | null, grid: GridSpec, params: SourceParams) {
   const s = refToGrid(times, values, sentinel, grid);
   const outliers = params.hampel ? refHampel(s.values, s.flags, params.hampel) : 0;
-  const interpolated = fillGaps(s.values, s.flags, params.maxGapSamples);
+  const interpolated = refFillGaps(s.values, s.flags, params.maxGapSamples);
   let missing = 0;
   for (let k = 0; k < s.flags.length; k++) if (s.flags[k] & Q_MISSING) missing++;
   return { ...s, outliers, interpolated, missing };
@@ -173,10 +202,12 @@ function randomSeries(r: () => number, n: number, withInfinity: boolean): Series
   return { values, sentinel };
 }
 
-const WINDOWS = [1, 2, 3, 3.7, 5, 8];
-const KS = [0, 1, 3, 6];
-const FLOORS = [0, 0.005, 1, 5];
-const MIN_VALID = [0, 1, 3, 5, 7, 12];
+// Odd values (negative / NaN k, floor, minValid) take the fallbacks of the fast paths.
+const WINDOWS = [1, 2, 3, 3, 3.7, 5, 8];
+// 1 / 1.4826 and 2 / 1.4826 make k·1.4826 exactly 1 and 2: ties between |x − med| and k·MAD.
+const KS = [0, 1, 3, 6, 6, 1 / 1.4826, 2 / 1.4826, -1, NaN];
+const FLOORS = [0, 0.005, 1, 5, -1, NaN];
+const MIN_VALID = [0, 1, 3, 5, 7, 8, 12, NaN];
 
 function randomParams(r: () => number): HampelParams {
   const pick = <T>(a: T[]): T => a[Math.floor(r() * a.length)];
@@ -254,6 +285,106 @@ describe('Hampel: counting test + sorted windows = per-window sort (bit for bit)
   });
 });
 
+/**
+ * Station-day series (86 400 samples): a smooth geomagnetic-like signal with noise, spikes and
+ * null gaps of every length; `noise` at about the floor makes many samples reach the median/MAD.
+ */
+function stationDay(r: () => number, noise: number, decimals: number): Float64Array {
+  const n = 86400;
+  const v = new Float64Array(n);
+  const scale = 10 ** decimals;
+  let walk = 0;
+  for (let i = 0; i < n; i++) {
+    walk += (r() - 0.5) * 0.3;
+    const storm = i > 50000 && i < 60000 ? 80 * Math.sin((i - 50000) / 1500) : 0;
+    let x = 29800 + 20 * Math.sin((2 * Math.PI * i) / n) + walk + storm + (r() - 0.5) * 2 * noise;
+    const u = r();
+    if (u < 0.001) x += (r() < 0.5 ? -1 : 1) * (2 + r() * 300); // spike
+    else if (u < 0.0012) x = r() < 0.5 ? 0 : -0; // median 0 and its sign in the replacement
+    v[i] = Math.round(x * scale) / scale;
+    if (u > 0.9998) {
+      // a double spike or a flat stretch (MAD 0)
+      const len = 2 + Math.floor(r() * 12);
+      for (let k = 1; k < len && i + 1 < n; k++) v[++i] = v[i - 1] + (len < 4 ? 50 : 0);
+    }
+  }
+  for (let g = 0; g < 80; g++) {
+    const at = Math.floor(r() * n);
+    const len = 1 + Math.floor(r() * (r() < 0.8 ? 8 : 500));
+    for (let i = at; i < at + len && i < n; i++) v[i] = NaN;
+  }
+  return v;
+}
+
+describe('Hampel: fast paths = sort-based reference on station-days and edge cases (bit for bit)', () => {
+  const expectSame = (v: Float64Array, p: HampelParams, what: string): number => {
+    const a = Float64Array.from(v);
+    const b = Float64Array.from(v);
+    const fa = new Int32Array(v.length).fill(5);
+    const fb = new Int32Array(v.length).fill(5);
+    const oa = refHampel(a, fa, p);
+    const ob = hampel(b, fb, p);
+    const at = firstDiff(a, b);
+    const atf = firstDiff(fa, fb);
+    if (at !== -1 || atf !== -1 || oa !== ob) throw new Error(`${what} ${JSON.stringify(p)}: values differ at ${at}, flags at ${atf}, outliers ${oa} vs ${ob}`);
+    return oa;
+  };
+
+  test('86 400-sample days, several seeds, noise below and around the floor, default and other parameters', () => {
+    const params: HampelParams[] = [
+      { halfWindow: 3, k: 6, minThreshold: 1, minValid: 5 }, // geomag default
+      { halfWindow: 3, k: 6, minThreshold: 5, minValid: 5 }, // aef default
+      { halfWindow: 3, k: 3, minThreshold: 0, minValid: 7 },
+      { halfWindow: 2, k: 4, minThreshold: 0.5, minValid: 3 },
+      { halfWindow: 3, k: 1 / 1.4826, minThreshold: 0, minValid: 5 }, // k·1.4826 = 1: ties
+    ];
+    let outliers = 0;
+    for (const seed of [1, 2, 3, 4]) {
+      const r = rng(seed * 7919);
+      const day = stationDay(r, [0.05, 0.5, 1, 3][seed - 1], seed === 4 ? 1 : 2);
+      for (const p of params) outliers += expectSame(day, p, `seed ${seed}`);
+    }
+    expect(outliers).toBeGreaterThan(500);
+  });
+
+  test('tie-heavy series from a small alphabet (±0 medians, MAD 0, |x − med| = k·MAD)', () => {
+    const r = rng(31);
+    const alphabet = [-0, 0, -0, 0, 1, -1, 2, 2, -3, 50, -50, NaN];
+    let outliers = 0;
+    for (let trial = 0; trial < 300; trial++) {
+      const v = Float64Array.from({ length: 5 + Math.floor(r() * 200) }, () => alphabet[Math.floor(r() * (trial % 2 ? alphabet.length : alphabet.length - 1))]);
+      const p = { halfWindow: [3, 3, 2][trial % 3], k: [6, 1 / 1.4826, 2 / 1.4826, 0][trial % 4], minThreshold: [0, 1][trial % 2], minValid: 1 };
+      outliers += expectSame(v, p, `trial ${trial}`);
+    }
+    expect(outliers).toBeGreaterThan(1000);
+  });
+
+  test('edge cases: all null, shorter than the window, constant (MAD 0), short runs between nulls, ±0 medians', () => {
+    const p = { halfWindow: 3, k: 6, minThreshold: 1, minValid: 5 };
+    const p0 = { halfWindow: 3, k: 6, minThreshold: 0, minValid: 1 };
+    const cases: Float64Array[] = [new Float64Array(0), new Float64Array(86400).fill(NaN), new Float64Array(86400).fill(29800.25)];
+    for (let n = 1; n <= 9; n++) cases.push(Float64Array.from({ length: n }, (_, i) => (i === n >> 1 ? 500 : 1 + i * 0.01)));
+    const c = new Float64Array(5000).fill(100);
+    for (let i = 0; i < c.length; i += 97) c[i] = 103;
+    for (let i = 5; i < c.length; i += 13) c[i] = NaN;
+    cases.push(c);
+    // Runs of 1..9 valid values between nulls.
+    const runs: number[] = [];
+    for (let len = 1; len <= 9; len++) for (let rep = 0; rep < 3; rep++) runs.push(...Array.from({ length: len }, (_, i) => (i === 1 ? 40 : i * 0.5)), NaN);
+    cases.push(Float64Array.from(runs));
+    // Zeros of both signs around spikes: the median (and replacement) is ±0.
+    const z = Float64Array.from({ length: 2000 }, (_, i) => (i % 11 === 0 ? 9 : i % 3 === 0 ? -0 : i % 3 === 1 ? 0 : (i % 5) * 1e-3));
+    cases.push(z);
+    for (const [i, v] of cases.entries()) {
+      expectSame(v, p, `case ${i}`);
+      expectSame(v, p0, `case ${i}`);
+    }
+    const zb = Float64Array.from(z);
+    hampel(zb, new Int32Array(zb.length), p0);
+    expect(zb.some((v, i) => v !== z[i])).toBe(true); // spikes were replaced
+  });
+});
+
 describe('grid, full chain and H/D = reference (bit for bit)', () => {
   test('toGrid: irregular, duplicate, off-grid and out-of-range stamps', () => {
     const r = rng(99);
@@ -325,9 +456,26 @@ describe('grid, full chain and H/D = reference (bit for bit)', () => {
     }
   });
 
+  test('fillGaps: null runs of every length, at the ends, all null', () => {
+    const r = rng(123);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = trial < 10 ? trial : 20 + Math.floor(r() * 500);
+      const s = randomSeries(r, n, trial % 5 === 0);
+      if (trial % 17 === 0) s.values.fill(NaN);
+      const maxGap = Math.floor(r() * 8) - 1;
+      const a = Float64Array.from(s.values);
+      const b = Float64Array.from(s.values);
+      const fa = Int32Array.from(s.sentinel, (c) => (c ? Q_MISSING : 0));
+      const fb = Int32Array.from(fa);
+      expect(fillGaps(b, fb, maxGap)).toBe(refFillGaps(a, fa, maxGap));
+      expect(firstDiff(a, b)).toBe(-1);
+      expect(firstDiff(fa, fb)).toBe(-1);
+    }
+  });
+
   test('deriveHD: H = Math.hypot and D bit for bit, incl. ±0, NaN, ±∞, subnormal and huge values', () => {
     const r = rng(5);
-    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, -1e-310, 1.7976931348623157e308, -1e308, 1, -1];
+    const special = [0, -0, NaN, Infinity, -Infinity, 5e-324, -1e-310, 1.7976931348623157e308, -1e308, 1, -1, 3, -3];
     const n = 20000;
     const x: StdSeries = { values: new Float64Array(n), flags: new Int32Array(n) };
     const y: StdSeries = { values: new Float64Array(n), flags: new Int32Array(n) };
