@@ -657,71 +657,27 @@ function writePlain(src: Uint8Array, dst: Uint8Array, op: number): number {
 }
 
 /**
- * BYTE_STREAM_SPLIT of the non-null values of rows [a, b) of a FLOAT/DOUBLE column, straight from
- * the column (nulls = NaN skipped in the same pass, no compaction copy); gLo/gHi = min/max of the
- * non-NaN values, in the same pass (the statistics need no second read of the column).
+ * BYTE_STREAM_SPLIT of the non-null values of rows [a, b) of a FLOAT/DOUBLE column; gLo/gHi =
+ * min/max of the non-NaN values (the statistics need no second read of the column). DOUBLE goes
+ * word-wise (bssDenseF64), after compacting out the nulls if there are any: two cheap passes beat
+ * one byte-wise pass. FLOAT skips nulls in its byte-wise pass.
  */
 function writeByteStreamSplit(p: PreparedColumn, a: number, b: number, nonNull: number, dst: Uint8Array, op: number): number {
   const n = nonNull;
-  let lo = Infinity;
-  let hi = -Infinity;
   if (p.f64) {
     const f = p.f64;
-    const u = new Uint32Array(f.buffer, f.byteOffset, f.length * 2);
-    let o = op;
-    // Two loops: a test for nulls inside the dense loop costs more than the whole min/max.
     if (n === b - a) return bssDenseF64(f, a, b, dst, op);
-    if (n >= 64) {
-      // Compact the non-null values, then the word-wise split: two cheap passes beat one byte-wise.
-      if (bssCompact.length < n) bssCompact = new Float64Array(Math.max(n, bssCompact.length * 2));
-      const c = bssCompact;
-      let k = 0;
-      for (let i = a; i < b; i++) {
-        const x = f[i];
-        if (x === x) c[k++] = x;
-      }
-      return bssDenseF64(c, 0, n, dst, op);
+    if (bssCompact.length < n) bssCompact = new Float64Array(Math.max(n, bssCompact.length * 2));
+    const c = bssCompact;
+    let k = 0;
+    for (let i = a; i < b; i++) {
+      const x = f[i];
+      if (x === x) c[k++] = x;
     }
-    if (n === b - a) {
-      for (let i = a; i < b; i++) {
-        const x = f[i];
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
-        const l = u[2 * i];
-        const h = u[2 * i + 1];
-        dst[o] = l;
-        dst[o + n] = l >>> 8;
-        dst[o + 2 * n] = l >>> 16;
-        dst[o + 3 * n] = l >>> 24;
-        dst[o + 4 * n] = h;
-        dst[o + 5 * n] = h >>> 8;
-        dst[o + 6 * n] = h >>> 16;
-        dst[o + 7 * n] = h >>> 24;
-        o++;
-      }
-    } else {
-      for (let i = a; i < b; i++) {
-        const x = f[i];
-        if (x !== x) continue;
-        if (x < lo) lo = x;
-        if (x > hi) hi = x;
-        const l = u[2 * i];
-        const h = u[2 * i + 1];
-        dst[o] = l;
-        dst[o + n] = l >>> 8;
-        dst[o + 2 * n] = l >>> 16;
-        dst[o + 3 * n] = l >>> 24;
-        dst[o + 4 * n] = h;
-        dst[o + 5 * n] = h >>> 8;
-        dst[o + 6 * n] = h >>> 16;
-        dst[o + 7 * n] = h >>> 24;
-        o++;
-      }
-    }
-    gLo = lo;
-    gHi = hi;
-    return op + 8 * n;
+    return bssDenseF64(c, 0, n, dst, op);
   }
+  let lo = Infinity;
+  let hi = -Infinity;
   const f = p.f32!;
   const u = new Uint32Array(f.buffer, f.byteOffset, f.length);
   const skipNaN = n !== b - a;
