@@ -421,11 +421,10 @@ function prepare(spec: ParquetColumnSpec, v: ParquetColumnValues, n: number): Pr
       else {
         // Validated copy: OPTIONAL INT32 may carry NaN for null in a number array.
         const f = v instanceof Float64Array ? v : Float64Array.from(v as ArrayLike<number>);
-        for (let i = 0; i < n; i++) {
-          const x = f[i];
-          if (x !== x) {
-            if (!optional) throw new Error(`parquet column ${spec.name}: NaN in a REQUIRED INT32 column (row ${i})`);
-          } else if ((x | 0) !== x) throw new Error(`parquet column ${spec.name}: ${x} is not an int32 (row ${i})`);
+        const i = firstBad(f, n, optional, true);
+        if (i >= 0) {
+          if (f[i] !== f[i]) throw new Error(`parquet column ${spec.name}: NaN in a REQUIRED INT32 column (row ${i})`);
+          throw new Error(`parquet column ${spec.name}: ${f[i]} is not an int32 (row ${i})`);
         }
         if (optional) p.f64 = f;
         else p.i32 = Int32Array.from(f);
@@ -439,11 +438,10 @@ function prepare(spec: ParquetColumnSpec, v: ParquetColumnValues, n: number): Pr
         break;
       }
       const f = v instanceof Float64Array ? v : Float64Array.from(v as ArrayLike<number>);
-      for (let i = 0; i < n; i++) {
-        const x = f[i];
-        if (x !== x) {
-          if (!optional) throw new Error(`parquet column ${spec.name}: NaN in a REQUIRED INT64 column (row ${i})`);
-        } else if (!(x === Math.floor(x) && x <= MAX_SAFE && x >= -MAX_SAFE)) throw new Error(`parquet column ${spec.name}: ${x} is not a safe integer (row ${i})`);
+      const i = firstBad(f, n, optional, false);
+      if (i >= 0) {
+        if (f[i] !== f[i]) throw new Error(`parquet column ${spec.name}: NaN in a REQUIRED INT64 column (row ${i})`);
+        throw new Error(`parquet column ${spec.name}: ${f[i]} is not a safe integer (row ${i})`);
       }
       p.f64 = f;
       break;
@@ -452,6 +450,23 @@ function prepare(spec: ParquetColumnSpec, v: ParquetColumnValues, n: number): Pr
       throw new Error(`parquet column ${(spec as ParquetColumnSpec).name}: unsupported type ${(spec as ParquetColumnSpec).type}`);
   }
   return p;
+}
+
+/**
+ * First row of f[0, n) that an INT32 (int32) or INT64 (safe integer) column cannot hold, NaN
+ * counting only when the column is REQUIRED; −1 when all fit. The scan is a leaf loop: V8
+ * optimizes a hot loop on the stack of the function it is in, and code after it that had not run
+ * yet (prepare's stores, here) then lacked type feedback and sent the whole function back to the
+ * interpreter on each call.
+ */
+function firstBad(f: Float64Array, n: number, optional: boolean, int32: boolean): number {
+  for (let i = 0; i < n; i++) {
+    const x = f[i];
+    if (x !== x) {
+      if (!optional) return i;
+    } else if (int32 ? (x | 0) !== x : !(x === Math.floor(x) && x <= MAX_SAFE && x >= -MAX_SAFE)) return i;
+  }
+  return -1;
 }
 
 interface ChunkStats {
@@ -569,30 +584,37 @@ function ensureComp(n: number): Uint8Array {
 /** Definition levels (bit width 1) as RLE runs, with the v1 4-byte length prefix. Returns end; gNulls = nulls. */
 function writeDefLevels(v: Float64Array | Float32Array, a: number, b: number, dst: Uint8Array, op: number): number {
   const lenAt = op;
-  op += 4;
-  let i = a;
-  let nulls = 0;
-  while (i < b) {
-    const isNull = v[i] !== v[i];
-    let j = i + 1;
-    if (isNull) {
-      while (j < b && v[j] !== v[j]) j++;
-      nulls += j - i;
-    } else while (j < b && v[j] === v[j]) j++;
-    let h = (j - i) * 2;
-    while (h >= 128) {
-      dst[op++] = (h % 128) | 128;
-      h = Math.floor(h / 128);
-    }
-    dst[op++] = h;
-    dst[op++] = isNull ? 0 : 1;
-    i = j;
-  }
+  op = defLevelRuns(v, a, b, dst, op + 4);
   const len = op - lenAt - 4;
   dst[lenAt] = len & 255;
   dst[lenAt + 1] = (len >>> 8) & 255;
   dst[lenAt + 2] = (len >>> 16) & 255;
   dst[lenAt + 3] = len >>> 24;
+  return op;
+}
+
+/**
+ * The RLE runs of writeDefLevels; gNulls = nulls. A leaf loop without branches that only nulls
+ * take (see firstBad): run lengths fit 31 bits (pages hold < 2^30 rows).
+ */
+function defLevelRuns(v: Float64Array | Float32Array, a: number, b: number, dst: Uint8Array, op: number): number {
+  let i = a;
+  let nulls = 0;
+  while (i < b) {
+    const isNull = v[i] !== v[i];
+    let j = i + 1;
+    while (j < b && (v[j] !== v[j]) === isNull) j++;
+    const def = +!isNull;
+    nulls += (j - i) * (1 - def);
+    let h = (j - i) * 2;
+    while (h >= 128) {
+      dst[op++] = (h & 127) | 128;
+      h >>>= 7;
+    }
+    dst[op++] = h;
+    dst[op++] = def;
+    i = j;
+  }
   gNulls = nulls;
   return op;
 }
@@ -665,16 +687,15 @@ function writePlain(src: Uint8Array, dst: Uint8Array, op: number): number {
 function writeByteStreamSplit(p: PreparedColumn, a: number, b: number, nonNull: number, dst: Uint8Array, op: number): number {
   const n = nonNull;
   if (p.f64) {
-    const f = p.f64;
-    if (n === b - a) return bssDenseF64(f, a, b, dst, op);
-    if (bssCompact.length < n) bssCompact = new Float64Array(Math.max(n, bssCompact.length * 2));
-    const c = bssCompact;
-    let k = 0;
-    for (let i = a; i < b; i++) {
-      const x = f[i];
-      if (x === x) c[k++] = x;
+    let f = p.f64;
+    let s = a;
+    if (n !== b - a) {
+      if (bssCompact.length < n) bssCompact = new Float64Array(Math.max(n, bssCompact.length * 2));
+      compactNonNull(f, a, b, bssCompact);
+      f = bssCompact;
+      s = 0;
     }
-    return bssDenseF64(c, 0, n, dst, op);
+    return bssDenseF64(f, s, s + n, dst, op);
   }
   let lo = Infinity;
   let hi = -Infinity;
@@ -702,6 +723,15 @@ function writeByteStreamSplit(p: PreparedColumn, a: number, b: number, nonNull: 
   return op + 4 * n;
 }
 
+/** The non-NaN values of f[a, b) into c from 0 (a leaf loop: see firstBad). */
+function compactNonNull(f: Float64Array, a: number, b: number, c: Float64Array): void {
+  let k = 0;
+  for (let i = a; i < b; i++) {
+    const x = f[i];
+    if (x === x) c[k++] = x;
+  }
+}
+
 let bssScratch = new Uint32Array(1 << 14);
 let bssCompact = new Float64Array(1 << 10);
 
@@ -716,7 +746,21 @@ function bssDenseF64(f: Float64Array, a: number, b: number, dst: Uint8Array, op:
   const w = (n + 3) >>> 2; // words per stream
   if (bssScratch.length < 8 * w) bssScratch = new Uint32Array(Math.max(8 * w, bssScratch.length * 2));
   const s = bssScratch;
-  const u = new Uint32Array(f.buffer, f.byteOffset + a * 8, 2 * n);
+  bssWords(new Uint32Array(f.buffer, f.byteOffset + a * 8, 2 * n), s, m, w);
+  const sb = new Uint8Array(s.buffer, 0, 32 * w);
+  const src = new Uint8Array(f.buffer, f.byteOffset + a * 8, 8 * n);
+  for (let i = 4 * m; i < n; i++) for (let k = 0; k < 8; k++) sb[4 * w * k + i] = src[8 * i + k];
+  if (n === 4 * w) dst.set(sb.subarray(0, 8 * n), op);
+  else for (let k = 0; k < 8; k++) dst.set(sb.subarray(4 * w * k, 4 * w * k + n), op + k * n);
+  minMaxF64(f, a, b);
+  return op + 8 * n;
+}
+
+/**
+ * The 4-value groups of bssDenseF64: u holds the doubles as (low, high) 32-bit halves, s gets
+ * stream k at word k·w. Hot loops live in leaves like this one (see firstBad).
+ */
+function bssWords(u: Uint32Array, s: Uint32Array, m: number, w: number): void {
   for (let g = 0, i = 0; g < m; g++, i += 8) {
     const l0 = u[i];
     const h0 = u[i + 1];
@@ -735,11 +779,10 @@ function bssDenseF64(f: Float64Array, a: number, b: number, dst: Uint8Array, op:
     s[g + 6 * w] = ((h0 >>> 16) & 0xff) | ((h1 >>> 8) & 0xff00) | (h2 & 0xff0000) | ((h3 >>> 16) << 24);
     s[g + 7 * w] = (h0 >>> 24) | ((h1 >>> 16) & 0xff00) | ((h2 >>> 8) & 0xff0000) | (h3 & 0xff000000);
   }
-  const sb = new Uint8Array(s.buffer, 0, 32 * w);
-  const src = new Uint8Array(f.buffer, f.byteOffset + a * 8, 8 * n);
-  for (let i = 4 * m; i < n; i++) for (let k = 0; k < 8; k++) sb[4 * w * k + i] = src[8 * i + k];
-  if (n === 4 * w) dst.set(sb.subarray(0, 8 * n), op);
-  else for (let k = 0; k < 8; k++) dst.set(sb.subarray(4 * w * k, 4 * w * k + n), op + k * n);
+}
+
+/** gLo/gHi = min/max of f[a, b) (NaN never wins: it compares false). */
+function minMaxF64(f: Float64Array, a: number, b: number): void {
   let lo = Infinity;
   let hi = -Infinity;
   for (let i = a; i < b; i++) {
@@ -749,7 +792,6 @@ function bssDenseF64(f: Float64Array, a: number, b: number, dst: Uint8Array, op:
   }
   gLo = lo;
   gHi = hi;
-  return op + 8 * n;
 }
 
 const DELTA_BLOCK = 128;
@@ -991,8 +1033,7 @@ function dictionaryOf(v: Int32Array, a: number, b: number): { values: number[]; 
   let runs = 0;
   for (let i = a; i < b; ) {
     const x = v[i];
-    let j = i + 1;
-    while (j < b && v[j] === x) j++;
+    const j = runEnd(v, i + 1, b, x);
     if (++runs > maxRuns) return null;
     if (!index.has(x)) {
       if (values.length === DICT_MAX) return null;
@@ -1004,6 +1045,12 @@ function dictionaryOf(v: Int32Array, a: number, b: number): { values: number[]; 
   return { values, index };
 }
 
+/** The end of the run of x that goes on at v[j] (at most b). A leaf loop: see firstBad. */
+function runEnd(v: Int32Array, j: number, b: number, x: number): number {
+  while (j < b && v[j] === x) j++;
+  return j;
+}
+
 /**
  * RLE_DICTIONARY data page values of v[a, b): the bit width (1 byte), then one RLE run per run of
  * equal values (varint run length << 1, the index in one byte: bit width ≤ 8).
@@ -1012,8 +1059,7 @@ function writeDictIndices(v: Int32Array, a: number, b: number, index: Map<number
   dst[op++] = bitWidth;
   for (let i = a; i < b; ) {
     const x = v[i];
-    let j = i + 1;
-    while (j < b && v[j] === x) j++;
+    const j = runEnd(v, i + 1, b, x);
     op = varintInto(dst, op, (j - i) * 2);
     dst[op++] = index.get(x)!;
     i = j;

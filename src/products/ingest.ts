@@ -158,6 +158,23 @@ function walk(p: string, out: string[]): void {
 const GEOMAG_UNITS: Record<string, string> = { D: 'arcmin', I: 'arcmin' };
 
 /**
+ * First i ≥ 1 with t[i] not after t[i − 1], or −1. Scans like this one are leaf functions: V8
+ * optimizes a hot loop on the stack of the function it is in, and the code after it (not run yet,
+ * so without type feedback) then sent that whole function back to the interpreter.
+ */
+function notIncreasingAt(t: Float64Array): number {
+  for (let i = 1; i < t.length; i++) if (!(t[i] > t[i - 1])) return i;
+  return -1;
+}
+
+/** First j ≥ i (at most n) with times[j] outside [start, end). */
+function insideUntil(times: Float64Array, i: number, n: number, start: number, end: number): number {
+  let j = i;
+  while (j < n && times[j] >= start && times[j] < end) j++;
+  return j;
+}
+
+/**
  * Cuts a row stream into tile periods. A finished period is copied into fresh arrays (its own
  * buffers, so it can be transferred to a tile worker) and waits in `take()`.
  */
@@ -179,8 +196,7 @@ class PeriodAccumulator {
         this.periodStart = p.startMs;
         this.periodEnd = p.endMs;
       }
-      let j = i;
-      while (j < n && s.times[j] >= this.periodStart && s.times[j] < this.periodEnd) j++;
+      const j = insideUntil(s.times, i, n, this.periodStart, this.periodEnd);
       this.parts.push({ times: s.times.subarray(i, j), columns: s.columns.map((c) => ({ ...c, values: c.values.subarray(i, j), sentinel: c.sentinel.subarray(i, j) })) });
       i = j;
     }
@@ -307,7 +323,8 @@ export async function ingestIaga(file: string, src: TileSourceFile, root: string
       rows += t.length;
       if (t.length === 0) continue;
       if (!(t[0] > last)) throw new Error(`time stamps not increasing at data row ${b.firstRow + 1}`);
-      for (let i = 1; i < t.length; i++) if (!(t[i] > t[i - 1])) throw new Error(`time stamps not increasing at data row ${b.firstRow + i + 1}`);
+      const bad = notIncreasingAt(t);
+      if (bad >= 0) throw new Error(`time stamps not increasing at data row ${b.firstRow + bad + 1}`);
       last = t[t.length - 1];
       acc.add({ times: t, columns: keep.map((i) => ({ name: b.columns[i].element, units: GEOMAG_UNITS[b.columns[i].element] ?? 'nT', values: b.columns[i].values, sentinel: b.columns[i].sentinel })) });
       await dispatch();

@@ -35,12 +35,22 @@ export interface PeriodOptions {
   hashPlaceholder?: string;
 }
 
+const FLAG_MISSING = Q_MISSING | Q_SENTINEL;
+const FLAG_NOT_RECORDED = Q_MISSING | Q_NOT_RECORDED;
+
+/**
+ * Raw-layer flags from the reader's sentinel codes. Branch-free, with the codes in module
+ * constants: a rare branch reading imported bindings had no type feedback when V8 optimized the
+ * loop, and each first sentinel threw the optimized code away.
+ */
 function rawFlags(sentinel: Uint8Array): Int32Array {
-  const f = new Int32Array(sentinel.length);
-  for (let i = 0; i < f.length; i++) {
+  const n = sentinel.length;
+  const f = new Int32Array(n);
+  const sm = SENTINEL_MISSING;
+  const snr = SENTINEL_NOT_RECORDED;
+  for (let i = 0; i < n; i++) {
     const s = sentinel[i];
-    if (s === SENTINEL_MISSING) f[i] = Q_MISSING | Q_SENTINEL;
-    else if (s === SENTINEL_NOT_RECORDED) f[i] = Q_MISSING | Q_NOT_RECORDED;
+    f[i] = (+(s === sm)) * FLAG_MISSING + (+(s === snr)) * FLAG_NOT_RECORDED;
   }
   return f;
 }

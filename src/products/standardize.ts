@@ -39,26 +39,31 @@ const PI = Math.PI;
 
 /** Grid times as a Float64Array. */
 export function gridTimes(g: GridSpec): Float64Array {
-  const t = new Float64Array(g.count);
-  for (let k = 0; k < g.count; k++) t[k] = g.start + k * g.step;
+  const { start, step, count } = g;
+  const t = new Float64Array(count);
+  for (let k = 0; k < count; k++) t[k] = start + k * step;
   return t;
 }
 
 /**
  * Index of the first null (NaN) in v[k..n), or n. Eight values at a time: their sum is NaN when
- * one of them is (or from ∞ − ∞, which the check one by one then passes over).
+ * one of them is (or from ∞ − ∞, which the check one by one then passes over). One value-by-value
+ * path serves both a NaN block and the last < 8 values, so it has type feedback early (a path
+ * that runs only at the very end made V8 drop the optimized code of every caller, see
+ * hampel3Interior).
  */
 function nextNull(v: Float64Array, k: number, n: number): number {
-  while (k + 8 <= n) {
-    const s = v[k] + v[k + 1] + (v[k + 2] + v[k + 3]) + (v[k + 4] + v[k + 5] + (v[k + 6] + v[k + 7]));
-    if (s === s) {
-      k += 8;
-      continue;
-    }
-    for (const e = k + 8; k < e; k++) if (v[k] !== v[k]) return k;
+  for (;;) {
+    if (k + 8 <= n) {
+      const s = v[k] + v[k + 1] + (v[k + 2] + v[k + 3]) + (v[k + 4] + v[k + 5] + (v[k + 6] + v[k + 7]));
+      if (s === s) {
+        k += 8;
+        continue;
+      }
+    } else if (k >= n) return n;
+    if (v[k] !== v[k]) return k;
+    k++;
   }
-  for (; k < n; k++) if (v[k] !== v[k]) return k;
-  return n;
 }
 
 /**
@@ -82,13 +87,10 @@ export function gridMap(times: ArrayLike<number>, grid: GridSpec): GridMap {
   // A complete period of regular stamps (the common case) is recognised with one comparison per
   // sample: sample k exactly on grid time k. No later sample can take a cell from such a winner
   // (distance 0, and ties keep the first), so this is what the loop below would find.
-  if (times.length >= count && count > 0) {
-    let k = 0;
-    while (k < count && times[k] === start + k * step) k++;
-    if (k === count) {
-      for (let j = 0; j < count; j++) sample[j] = j;
-      return { grid, sample, resampled, dense: 0 };
-    }
+  if (times.length >= count && count > 0 && onGridUntil(times, start, step, count) === count) {
+    const m = { grid, sample, resampled, dense: 0 };
+    for (let j = 0; j < count; j++) sample[j] = j;
+    return m;
   }
   sample.fill(-1);
   const half = step / 2;
@@ -107,6 +109,13 @@ export function gridMap(times: ArrayLike<number>, grid: GridSpec): GridMap {
   let dense = count > 0 && sample[0] >= 0 ? sample[0] : -1;
   for (let k = 0; dense >= 0 && k < count; k++) if (sample[k] !== k + dense || resampled[k] !== 0) dense = -1;
   return { grid, sample, resampled, dense };
+}
+
+/** The first k < count with times[k] off grid time k, or count (a leaf loop: see hampel3Interior). */
+function onGridUntil(times: ArrayLike<number>, start: number, step: number, count: number): number {
+  let k = 0;
+  while (k < count && times[k] === start + k * step) k++;
+  return k;
 }
 
 /** toGrid through a precomputed GridMap; also returns the number of MISSING cells. */
@@ -245,63 +254,71 @@ function hampel3(values: Float64Array, replaced: number[], buf: Float64Array, de
       const med = hampelAt(values, c, 3, buf, dev, kScale, minValid, floor);
       if (med === med) replaced.push(c, med);
     }
-    if (a < b) {
-      let v0 = values[a - 3];
-      let v1 = values[a - 2];
-      let v2 = values[a - 1];
-      let x = values[a];
-      let v4 = values[a + 1];
-      let v5 = values[a + 2];
-      for (let c = a; c < b; c++) {
-        const v6 = values[c + 3];
-        // Without branches: neighbours are often a floor away in noisy data.
-        const d0 = x - v0, d1 = x - v1, d2 = x - v2, d4 = x - v4, d5 = x - v5, d6 = x - v6;
-        const far = (+(mathAbs(d0) > floor)) + (+(mathAbs(d1) > floor)) + (+(mathAbs(d2) > floor)) + (+(mathAbs(d4) > floor)) + (+(mathAbs(d5) > floor)) + (+(mathAbs(d6) > floor));
-        if (far > 3 && decide) {
-          const below = (+(d0 > floor)) + (+(d1 > floor)) + (+(d2 > floor)) + (+(d4 > floor)) + (+(d5 > floor)) + (+(d6 > floor));
-          if (below > 3 || far - below > 3) {
-            // |x − med| may exceed the floor. Stable sort by rank (#smaller + #equal before it)
-            // from 21 branchless comparisons: the insertion sort's order (±0 included).
-            const b01 = +(v0 <= v1), b02 = +(v0 <= v2), b03 = +(v0 <= x), b04 = +(v0 <= v4), b05 = +(v0 <= v5), b06 = +(v0 <= v6);
-            const b12 = +(v1 <= v2), b13 = +(v1 <= x), b14 = +(v1 <= v4), b15 = +(v1 <= v5), b16 = +(v1 <= v6);
-            const b23 = +(v2 <= x), b24 = +(v2 <= v4), b25 = +(v2 <= v5), b26 = +(v2 <= v6);
-            const b34 = +(x <= v4), b35 = +(x <= v5), b36 = +(x <= v6);
-            const b45 = +(v4 <= v5), b46 = +(v4 <= v6);
-            const b56 = +(v5 <= v6);
-            buf[6 - (b01 + b02 + b03 + b04 + b05 + b06)] = v0;
-            buf[5 + b01 - (b12 + b13 + b14 + b15 + b16)] = v1;
-            buf[4 + b02 + b12 - (b23 + b24 + b25 + b26)] = v2;
-            buf[3 + b03 + b13 + b23 - (b34 + b35 + b36)] = x;
-            buf[2 + b04 + b14 + b24 + b34 - (b45 + b46)] = v4;
-            buf[1 + b05 + b15 + b25 + b35 + b45 - b56] = v5;
-            buf[b06 + b16 + b26 + b36 + b46 + b56] = v6;
-            const med = buf[3];
-            const dx = mathAbs(x - med);
-            if (countMad && med - med === 0) {
-              // The MAD is the 4th smallest |v − med|, so dx > kScale·MAD exactly when at least 4
-              // of the 7 deviations pass (dx > floor: madOutlier's last test).
-              const pass =
-                (+(dx > kScale * mathAbs(v0 - med))) + (+(dx > kScale * mathAbs(v1 - med))) + (+(dx > kScale * mathAbs(v2 - med))) + (+(dx > kScale * dx)) +
-                (+(dx > kScale * mathAbs(v4 - med))) + (+(dx > kScale * mathAbs(v5 - med))) + (+(dx > kScale * mathAbs(v6 - med)));
-              if (pass >= 4 && dx > floor) replaced.push(c, med);
-            } else {
-              const r = madOutlier(buf, 7, x, dev, kScale, floor);
-              if (r === r) replaced.push(c, r);
-            }
-          }
-        }
-        v0 = v1;
-        v1 = v2;
-        v2 = x;
-        x = v4;
-        v4 = v5;
-        v5 = v6;
-      }
-    }
+    if (a < b && decide) hampel3Interior(values, a, b, replaced, buf, dev, kScale, floor, countMad);
     for (let c = a > b ? a : b; c < e; c++) {
       const med = hampelAt(values, c, 3, buf, dev, kScale, minValid, floor);
       if (med === med) replaced.push(c, med);
     }
+  }
+}
+
+/**
+ * The full windows of a run of valid values (centres a ≤ c < b, values[a − 3 .. b + 3) valid) for
+ * hampel3. A leaf of its own so that V8 optimizes this loop once: compiled on-stack inside a larger
+ * function, it took the surrounding code with it, without type feedback for the run ends, and was
+ * thrown away and recompiled at each of them (measured: ~10 compiles of ~50 ms per thread).
+ */
+function hampel3Interior(values: Float64Array, a: number, b: number, replaced: number[], buf: Float64Array, dev: Float64Array, kScale: number, floor: number, countMad: boolean): void {
+  let v0 = values[a - 3];
+  let v1 = values[a - 2];
+  let v2 = values[a - 1];
+  let x = values[a];
+  let v4 = values[a + 1];
+  let v5 = values[a + 2];
+  for (let c = a; c < b; c++) {
+    const v6 = values[c + 3];
+    // Without branches: neighbours are often a floor away in noisy data.
+    const d0 = x - v0, d1 = x - v1, d2 = x - v2, d4 = x - v4, d5 = x - v5, d6 = x - v6;
+    const far = (+(mathAbs(d0) > floor)) + (+(mathAbs(d1) > floor)) + (+(mathAbs(d2) > floor)) + (+(mathAbs(d4) > floor)) + (+(mathAbs(d5) > floor)) + (+(mathAbs(d6) > floor));
+    if (far > 3) {
+      const below = (+(d0 > floor)) + (+(d1 > floor)) + (+(d2 > floor)) + (+(d4 > floor)) + (+(d5 > floor)) + (+(d6 > floor));
+      if (below > 3 || far - below > 3) {
+        // |x − med| may exceed the floor. Stable sort by rank (#smaller + #equal before it)
+        // from 21 branchless comparisons: the insertion sort's order (±0 included).
+        const b01 = +(v0 <= v1), b02 = +(v0 <= v2), b03 = +(v0 <= x), b04 = +(v0 <= v4), b05 = +(v0 <= v5), b06 = +(v0 <= v6);
+        const b12 = +(v1 <= v2), b13 = +(v1 <= x), b14 = +(v1 <= v4), b15 = +(v1 <= v5), b16 = +(v1 <= v6);
+        const b23 = +(v2 <= x), b24 = +(v2 <= v4), b25 = +(v2 <= v5), b26 = +(v2 <= v6);
+        const b34 = +(x <= v4), b35 = +(x <= v5), b36 = +(x <= v6);
+        const b45 = +(v4 <= v5), b46 = +(v4 <= v6);
+        const b56 = +(v5 <= v6);
+        buf[6 - (b01 + b02 + b03 + b04 + b05 + b06)] = v0;
+        buf[5 + b01 - (b12 + b13 + b14 + b15 + b16)] = v1;
+        buf[4 + b02 + b12 - (b23 + b24 + b25 + b26)] = v2;
+        buf[3 + b03 + b13 + b23 - (b34 + b35 + b36)] = x;
+        buf[2 + b04 + b14 + b24 + b34 - (b45 + b46)] = v4;
+        buf[1 + b05 + b15 + b25 + b35 + b45 - b56] = v5;
+        buf[b06 + b16 + b26 + b36 + b46 + b56] = v6;
+        const med = buf[3];
+        const dx = mathAbs(x - med);
+        if (countMad && med - med === 0) {
+          // The MAD is the 4th smallest |v − med|, so dx > kScale·MAD exactly when at least 4
+          // of the 7 deviations pass (dx > floor: madOutlier's last test).
+          const pass =
+            (+(dx > kScale * mathAbs(v0 - med))) + (+(dx > kScale * mathAbs(v1 - med))) + (+(dx > kScale * mathAbs(v2 - med))) + (+(dx > kScale * dx)) +
+            (+(dx > kScale * mathAbs(v4 - med))) + (+(dx > kScale * mathAbs(v5 - med))) + (+(dx > kScale * mathAbs(v6 - med)));
+          if (pass >= 4 && dx > floor) replaced.push(c, med);
+        } else {
+          const r = madOutlier(buf, 7, x, dev, kScale, floor);
+          if (r === r) replaced.push(c, r);
+        }
+      }
+    }
+    v0 = v1;
+    v1 = v2;
+    v2 = x;
+    x = v4;
+    v4 = v5;
+    v5 = v6;
   }
 }
 
@@ -457,13 +474,18 @@ export function deriveHD(x: StdSeries, y: StdSeries): { H: StdSeries; D: StdSeri
   const yf = y.flags;
   const h = new Float64Array(n);
   const d = new Float64Array(n);
-  const f = new Int32Array(n);
+  const fh = new Int32Array(n);
+  const fd = new Int32Array(n);
+  // Built before the loop: nothing after it for V8 to compile without type feedback (hampel3Interior).
+  const out = { H: { values: h, flags: fh }, D: { values: d, flags: fd } };
   for (let i = 0; i < n; i++) {
     const a = xv[i];
     const b = yv[i];
     h[i] = hypot2(a, b);
     d[i] = (mathAtan2(b, a) * 180 * 60) / PI;
-    f[i] = xf[i] | yf[i];
+    const f = xf[i] | yf[i];
+    fh[i] = f;
+    fd[i] = f;
   }
-  return { H: { values: h, flags: f }, D: { values: d, flags: f.slice() } };
+  return out;
 }
