@@ -584,7 +584,15 @@ function ensureComp(n: number): Uint8Array {
 /** Definition levels (bit width 1) as RLE runs, with the v1 4-byte length prefix. Returns end; gNulls = nulls. */
 function writeDefLevels(v: Float64Array | Float32Array, a: number, b: number, dst: Uint8Array, op: number): number {
   const lenAt = op;
-  op = defLevelRuns(v, a, b, dst, op + 4);
+  if (noNaN(v, a, b)) {
+    // No null (the common case): one run of b − a ones, without looking at the values one by one.
+    op = varintInto(dst, op + 4, (b - a) * 2);
+    dst[op++] = 1;
+    gNulls = 0;
+  } else if (v instanceof Float64Array) {
+    if (bssCompact.length < b - a) bssCompact = new Float64Array(Math.max(b - a, bssCompact.length * 2));
+    op = defLevelRuns(v, a, b, dst, op + 4, bssCompact);
+  } else op = defLevelRuns(v, a, b, dst, op + 4, null);
   const len = op - lenAt - 4;
   dst[lenAt] = len & 255;
   dst[lenAt + 1] = (len >>> 8) & 255;
@@ -594,18 +602,40 @@ function writeDefLevels(v: Float64Array | Float32Array, a: number, b: number, ds
 }
 
 /**
- * The RLE runs of writeDefLevels; gNulls = nulls. A leaf loop without branches that only nulls
- * take (see firstBad): run lengths fit 31 bits (pages hold < 2^30 rows).
+ * True when v[a, b) has no NaN for sure: eight values at a time, whose sum is NaN when one of them
+ * is (∞ − ∞ too, which only sends the caller to its exact path).
  */
-function defLevelRuns(v: Float64Array | Float32Array, a: number, b: number, dst: Uint8Array, op: number): number {
+function noNaN(v: Float64Array | Float32Array, a: number, b: number): boolean {
+  let i = a;
+  for (; i + 8 <= b; i += 8) {
+    const s = v[i] + v[i + 1] + (v[i + 2] + v[i + 3]) + (v[i + 4] + v[i + 5] + (v[i + 6] + v[i + 7]));
+    if (s !== s) return false;
+  }
+  let s = 0;
+  for (; i < b; i++) s += v[i];
+  return s === s;
+}
+
+/**
+ * The RLE runs of writeDefLevels; gNulls = nulls. With `compact`, the non-null values also go
+ * there from index 0, a run at a time (writeByteStreamSplit encodes them from there: no second
+ * pass). A leaf loop (see firstBad); run lengths fit 31 bits (pages hold < 2^30 rows).
+ */
+function defLevelRuns(v: Float64Array | Float32Array, a: number, b: number, dst: Uint8Array, op: number, compact: Float64Array | null): number {
   let i = a;
   let nulls = 0;
+  let k = 0;
   while (i < b) {
     const isNull = v[i] !== v[i];
     let j = i + 1;
     while (j < b && (v[j] !== v[j]) === isNull) j++;
     const def = +!isNull;
     nulls += (j - i) * (1 - def);
+    if (compact !== null && def === 1) {
+      if (j - i > 16) compact.set(v.subarray(i, j), k);
+      else for (let t = i; t < j; t++) compact[k + t - i] = v[t];
+      k += j - i;
+    }
     let h = (j - i) * 2;
     while (h >= 128) {
       dst[op++] = (h & 127) | 128;
@@ -687,15 +717,8 @@ function writePlain(src: Uint8Array, dst: Uint8Array, op: number): number {
 function writeByteStreamSplit(p: PreparedColumn, a: number, b: number, nonNull: number, dst: Uint8Array, op: number): number {
   const n = nonNull;
   if (p.f64) {
-    let f = p.f64;
-    let s = a;
-    if (n !== b - a) {
-      if (bssCompact.length < n) bssCompact = new Float64Array(Math.max(n, bssCompact.length * 2));
-      compactNonNull(f, a, b, bssCompact);
-      f = bssCompact;
-      s = 0;
-    }
-    return bssDenseF64(f, s, s + n, dst, op);
+    // With nulls, writeDefLevels has just put the non-null values of this page in bssCompact.
+    return n === b - a ? bssDenseF64(p.f64, a, b, dst, op) : bssDenseF64(bssCompact, 0, n, dst, op);
   }
   let lo = Infinity;
   let hi = -Infinity;
@@ -723,15 +746,6 @@ function writeByteStreamSplit(p: PreparedColumn, a: number, b: number, nonNull: 
   return op + 4 * n;
 }
 
-/** The non-NaN values of f[a, b) into c from 0 (a leaf loop: see firstBad). */
-function compactNonNull(f: Float64Array, a: number, b: number, c: Float64Array): void {
-  let k = 0;
-  for (let i = a; i < b; i++) {
-    const x = f[i];
-    if (x === x) c[k++] = x;
-  }
-}
-
 let bssScratch = new Uint32Array(1 << 14);
 let bssCompact = new Float64Array(1 << 10);
 
@@ -746,22 +760,45 @@ function bssDenseF64(f: Float64Array, a: number, b: number, dst: Uint8Array, op:
   const w = (n + 3) >>> 2; // words per stream
   if (bssScratch.length < 8 * w) bssScratch = new Uint32Array(Math.max(8 * w, bssScratch.length * 2));
   const s = bssScratch;
-  bssWords(new Uint32Array(f.buffer, f.byteOffset + a * 8, 2 * n), s, m, w);
+  bssWords(new Uint32Array(f.buffer, f.byteOffset + a * 8, 2 * n), f, a, s, m, w);
   const sb = new Uint8Array(s.buffer, 0, 32 * w);
   const src = new Uint8Array(f.buffer, f.byteOffset + a * 8, 8 * n);
-  for (let i = 4 * m; i < n; i++) for (let k = 0; k < 8; k++) sb[4 * w * k + i] = src[8 * i + k];
+  let lo = gLo;
+  let hi = gHi;
+  for (let i = 4 * m; i < n; i++) {
+    for (let k = 0; k < 8; k++) sb[4 * w * k + i] = src[8 * i + k];
+    const x = f[a + i];
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+  }
+  gLo = lo;
+  gHi = hi;
   if (n === 4 * w) dst.set(sb.subarray(0, 8 * n), op);
   else for (let k = 0; k < 8; k++) dst.set(sb.subarray(4 * w * k, 4 * w * k + n), op + k * n);
-  minMaxF64(f, a, b);
   return op + 8 * n;
 }
 
 /**
- * The 4-value groups of bssDenseF64: u holds the doubles as (low, high) 32-bit halves, s gets
- * stream k at word k·w. Hot loops live in leaves like this one (see firstBad).
+ * The 4-value groups of bssDenseF64: u holds the doubles f[a, …) as (low, high) 32-bit halves, s
+ * gets stream k at word k·w; gLo/gHi = min/max of those values (in order, NaN never wins: as a
+ * separate pass would, without a second read). Hot loops live in leaves like this one (firstBad).
  */
-function bssWords(u: Uint32Array, s: Uint32Array, m: number, w: number): void {
-  for (let g = 0, i = 0; g < m; g++, i += 8) {
+function bssWords(u: Uint32Array, f: Float64Array, a: number, s: Uint32Array, m: number, w: number): void {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (let g = 0, i = 0, j = a; g < m; g++, i += 8, j += 4) {
+    const x0 = f[j];
+    const x1 = f[j + 1];
+    const x2 = f[j + 2];
+    const x3 = f[j + 3];
+    if (x0 < lo) lo = x0;
+    if (x0 > hi) hi = x0;
+    if (x1 < lo) lo = x1;
+    if (x1 > hi) hi = x1;
+    if (x2 < lo) lo = x2;
+    if (x2 > hi) hi = x2;
+    if (x3 < lo) lo = x3;
+    if (x3 > hi) hi = x3;
     const l0 = u[i];
     const h0 = u[i + 1];
     const l1 = u[i + 2];
@@ -778,17 +815,6 @@ function bssWords(u: Uint32Array, s: Uint32Array, m: number, w: number): void {
     s[g + 5 * w] = ((h0 >>> 8) & 0xff) | (h1 & 0xff00) | ((h2 & 0xff00) << 8) | ((h3 >>> 8) << 24);
     s[g + 6 * w] = ((h0 >>> 16) & 0xff) | ((h1 >>> 8) & 0xff00) | (h2 & 0xff0000) | ((h3 >>> 16) << 24);
     s[g + 7 * w] = (h0 >>> 24) | ((h1 >>> 16) & 0xff00) | ((h2 >>> 8) & 0xff0000) | (h3 & 0xff000000);
-  }
-}
-
-/** gLo/gHi = min/max of f[a, b) (NaN never wins: it compares false). */
-function minMaxF64(f: Float64Array, a: number, b: number): void {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let i = a; i < b; i++) {
-    const x = f[i];
-    if (x < lo) lo = x;
-    if (x > hi) hi = x;
   }
   gLo = lo;
   gHi = hi;
@@ -1021,28 +1047,50 @@ interface ChunkMeta {
 const DICT_MAX = 256;
 const DICT_MIN_RUN = 8;
 
+/** Runs of the last dictionaryOf: run k ends (exclusive) at dictRunEnd[k], holding value dictRunIdx[k]. */
+let dictRunEnd = new Int32Array(1024);
+let dictRunIdx = new Uint8Array(1024);
+
+interface Dictionary {
+  /** Distinct values in order of first appearance (the dictionary page). */
+  values: number[];
+  /** Runs found (in dictRunEnd/dictRunIdx, valid until the next dictionaryOf). */
+  runs: number;
+  /** First run not yet fully written by writeDictIndices (pages go in order). */
+  cursor: number;
+}
+
 /**
  * Dictionary (values in order of first appearance) of v[a, b) when it suits RLE_DICTIONARY, else
  * null; stops scanning as soon as it does not. Runs are found by comparing neighbours, so the
- * lookup happens once per run.
+ * lookup happens once per run, and are kept for writeDictIndices (one read of the column).
  */
-function dictionaryOf(v: Int32Array, a: number, b: number): { values: number[]; index: Map<number, number> } | null {
+function dictionaryOf(v: Int32Array, a: number, b: number): Dictionary | null {
   const values: number[] = [];
   const index = new Map<number, number>();
   const maxRuns = Math.floor((b - a) / DICT_MIN_RUN) + 1;
+  if (dictRunEnd.length < maxRuns) {
+    dictRunEnd = new Int32Array(maxRuns);
+    dictRunIdx = new Uint8Array(maxRuns);
+  }
   let runs = 0;
   for (let i = a; i < b; ) {
     const x = v[i];
     const j = runEnd(v, i + 1, b, x);
-    if (++runs > maxRuns) return null;
-    if (!index.has(x)) {
+    if (runs === maxRuns) return null;
+    let k = index.get(x);
+    if (k === undefined) {
       if (values.length === DICT_MAX) return null;
-      index.set(x, values.length);
+      k = values.length;
+      index.set(x, k);
       values.push(x);
     }
+    dictRunEnd[runs] = j;
+    dictRunIdx[runs] = k;
+    runs++;
     i = j;
   }
-  return { values, index };
+  return { values, runs, cursor: 0 };
 }
 
 /** The end of the run of x that goes on at v[j] (at most b). A leaf loop: see firstBad. */
@@ -1052,18 +1100,22 @@ function runEnd(v: Int32Array, j: number, b: number, x: number): number {
 }
 
 /**
- * RLE_DICTIONARY data page values of v[a, b): the bit width (1 byte), then one RLE run per run of
- * equal values (varint run length << 1, the index in one byte: bit width ≤ 8).
+ * RLE_DICTIONARY data page values of rows [a, b) from the runs of dictionaryOf (pages in order):
+ * the bit width (1 byte), then one RLE run per run of equal values, cut at the page ends (varint
+ * run length << 1, the index in one byte: bit width ≤ 8).
  */
-function writeDictIndices(v: Int32Array, a: number, b: number, index: Map<number, number>, bitWidth: number, dst: Uint8Array, op: number): number {
+function writeDictIndices(d: Dictionary, a: number, b: number, bitWidth: number, dst: Uint8Array, op: number): number {
   dst[op++] = bitWidth;
-  for (let i = a; i < b; ) {
-    const x = v[i];
-    const j = runEnd(v, i + 1, b, x);
-    op = varintInto(dst, op, (j - i) * 2);
-    dst[op++] = index.get(x)!;
-    i = j;
+  let k = d.cursor;
+  let i = a;
+  while (i < b) {
+    const e = dictRunEnd[k] < b ? dictRunEnd[k] : b;
+    op = varintInto(dst, op, (e - i) * 2);
+    dst[op++] = dictRunIdx[k];
+    if (e === dictRunEnd[k]) k++;
+    i = e;
   }
+  d.cursor = k;
   return op;
 }
 
@@ -1166,7 +1218,7 @@ export function encodeParquet(schema: ParquetColumnSpec[], columns: ParquetColum
         let pst: ChunkStats | null = null;
         let cuts: number[] | undefined;
         let used: ParquetEncoding = enc;
-        if (dict) op = writeDictIndices(p.i32!, a, b, dict.index, dictWidth, page, op);
+        if (dict) op = writeDictIndices(dict, a, b, dictWidth, page, op);
         else if (enc === 'DELTA_BINARY_PACKED' && !p.i64) {
           const e = writeDelta((p.i32 ?? p.f64)!, a, b, nonNull, p.spec.type === 'INT32', page, op);
           if (e < 0) used = 'PLAIN';

@@ -169,7 +169,9 @@ function tileLike(n: number, seed = 1): { schema: ParquetColumnSpec[]; cols: Par
   const q = Int32Array.from({ length: n }, (_, i) => (i % 97 === 0 ? 17 : 0));
   const big = Int32Array.from({ length: n }, () => Math.floor(r() * 2 ** 32) - 2 ** 31);
   const plain = Int32Array.from({ length: n }, (_, i) => i * 3 - 7);
-  for (let i = 0; i < n; i += 13) x[i] = NaN;
+  // Short runs between nulls in the first half, then long ones (both ways of compacting values).
+  for (let i = 0; i < n / 2; i += 13) x[i] = NaN;
+  for (let i = Math.floor(n / 2) + 100; i < n; i += 1000) x[i] = NaN;
   for (let i = 5; i < Math.min(n, 400); i++) y[i] = NaN;
   for (let i = 0; i < n; i += 29) f[i] = NaN;
   if (n > 10) {
