@@ -38,6 +38,22 @@ export interface PeriodOptions {
 const FLAG_MISSING = Q_MISSING | Q_SENTINEL;
 const FLAG_NOT_RECORDED = Q_MISSING | Q_NOT_RECORDED;
 
+/** True when every byte of b is 0 (read a 32-bit word at a time when b is aligned). */
+function noneSet(b: Uint8Array): boolean {
+  const n = b.length;
+  let i = 0;
+  if ((b.byteOffset & 3) === 0) {
+    const w = new Uint32Array(b.buffer, b.byteOffset, n >>> 2);
+    let any = 0;
+    for (let k = 0; k < w.length; k++) any |= w[k];
+    if (any !== 0) return false;
+    i = w.length << 2;
+  }
+  let any = 0;
+  for (; i < n; i++) any |= b[i];
+  return any === 0;
+}
+
 /**
  * Raw-layer flags from the reader's sentinel codes. Branch-free, with the codes in module
  * constants: a rare branch reading imported bindings had no type feedback when V8 optimized the
@@ -46,6 +62,7 @@ const FLAG_NOT_RECORDED = Q_MISSING | Q_NOT_RECORDED;
 function rawFlags(sentinel: Uint8Array): Int32Array {
   const n = sentinel.length;
   const f = new Int32Array(n);
+  if (noneSet(sentinel)) return f; // the common case: no fill value in the period
   const sm = SENTINEL_MISSING;
   const snr = SENTINEL_NOT_RECORDED;
   for (let i = 0; i < n; i++) {
