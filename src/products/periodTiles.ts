@@ -37,21 +37,27 @@ export interface PeriodOptions {
 
 const FLAG_MISSING = Q_MISSING | Q_SENTINEL;
 const FLAG_NOT_RECORDED = Q_MISSING | Q_NOT_RECORDED;
+const CODE_MISSING = SENTINEL_MISSING;
+const CODE_NOT_RECORDED = SENTINEL_NOT_RECORDED;
 
 /** True when every byte of b is 0 (read a 32-bit word at a time when b is aligned). */
 function noneSet(b: Uint8Array): boolean {
-  const n = b.length;
-  let i = 0;
-  if ((b.byteOffset & 3) === 0) {
-    const w = new Uint32Array(b.buffer, b.byteOffset, n >>> 2);
-    let any = 0;
-    for (let k = 0; k < w.length; k++) any |= w[k];
-    if (any !== 0) return false;
-    i = w.length << 2;
-  }
+  if ((b.byteOffset & 3) !== 0) return orBytes(b, 0) === 0;
+  const w = new Uint32Array(b.buffer, b.byteOffset, b.length >>> 2);
+  return (orWords(w) | orBytes(b, w.length << 2)) === 0;
+}
+
+// Leaf loops (nothing after the loop for V8 to compile without type feedback: see ingest.ts).
+function orWords(w: Uint32Array): number {
   let any = 0;
-  for (; i < n; i++) any |= b[i];
-  return any === 0;
+  for (let k = 0; k < w.length; k++) any |= w[k];
+  return any;
+}
+
+function orBytes(b: Uint8Array, i: number): number {
+  let any = 0;
+  for (; i < b.length; i++) any |= b[i];
+  return any;
 }
 
 /**
@@ -63,11 +69,9 @@ function rawFlags(sentinel: Uint8Array): Int32Array {
   const n = sentinel.length;
   const f = new Int32Array(n);
   if (noneSet(sentinel)) return f; // the common case: no fill value in the period
-  const sm = SENTINEL_MISSING;
-  const snr = SENTINEL_NOT_RECORDED;
   for (let i = 0; i < n; i++) {
     const s = sentinel[i];
-    f[i] = (+(s === sm)) * FLAG_MISSING + (+(s === snr)) * FLAG_NOT_RECORDED;
+    f[i] = (+(s === CODE_MISSING)) * FLAG_MISSING + (+(s === CODE_NOT_RECORDED)) * FLAG_NOT_RECORDED;
   }
   return f;
 }
