@@ -7,7 +7,7 @@ import { SENTINEL_MISSING, SENTINEL_NOT_RECORDED, type IagaHeader } from '../for
 import type { ProductsConfig } from './config';
 import { Q_MISSING, Q_NOT_RECORDED, Q_SENTINEL } from './quality';
 import { deriveHD, gridMap, gridTimes, standardizeSeries, type GridSpec, type StdSeries } from './standardize';
-import { discardTile, isoCadence, tilePeriod, writeTile, type TileColumn, type TileSourceFile, type WrittenTile } from './tiles';
+import { discardTile, encodeTile, isoCadence, tilePeriod, writeTile, type TileColumn, type TileSourceFile, type WriteTileInput, type WrittenTile } from './tiles';
 
 export interface SeriesColumn {
   name: string;
@@ -33,6 +33,8 @@ export interface SeriesContext {
 export interface PeriodOptions {
   /** Stand-in for `ctx.file.sha256` while the file is still being hashed (tiles.ts commitTile). */
   hashPlaceholder?: string;
+  /** Standardize and encode the tiles but write nothing (tileWarmup.ts); writePeriod returns []. */
+  encodeOnly?: boolean;
 }
 
 const FLAG_MISSING = Q_MISSING | Q_SENTINEL;
@@ -100,6 +102,10 @@ function periodTiles(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: Pro
   const extra = { time_stamp_offset_ms: ctx.stampOffsetMs, data_type: h.dataType ?? '', interval_type: h.intervalType ?? '' };
   const wopts = { codec: cfg.codec, hashPlaceholder: opts.hashPlaceholder };
   const file = opts.hashPlaceholder === undefined ? ctx.file : { ...ctx.file, sha256: opts.hashPlaceholder };
+  const emit = (input: WriteTileInput) => {
+    if (opts.encodeOnly) encodeTile(input, wopts);
+    else out.push(writeTile(root, input, wopts));
+  };
 
   // raw: the file's rows as read (fill values → null, flagged).
   const rawCols: TileColumn[] = [];
@@ -107,7 +113,7 @@ function periodTiles(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: Pro
     rawCols.push({ name: c.name, type: 'DOUBLE', values: c.values });
     rawCols.push({ name: `${c.name}_q`, type: 'INT32', values: rawFlags(c.sentinel) });
   }
-  out.push(writeTile(root, { key: { layer: 'raw', ...base }, ts: s.times, columns: rawCols, meta: { units, sources: [file], station, extra } }, wopts));
+  emit({ key: { layer: 'raw', ...base }, ts: s.times, columns: rawCols, meta: { units, sources: [file], station, extra } });
 
   // std: regular grid over the whole period, stamps at the file's offset inside the cadence.
   const step = ctx.cadenceMs;
@@ -136,16 +142,10 @@ function periodTiles(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: Pro
     stdCols.push({ name, type: 'DOUBLE', values: r.values });
     stdCols.push({ name: `${name}_q`, type: 'INT32', values: r.flags });
   }
-  out.push(
-    writeTile(
-      root,
-      {
-        key: { layer: 'std', ...base },
-        ts: gridTimes(grid),
-        columns: stdCols,
-        meta: { units: stdUnits, sources: [file], station, params, extra: { ...extra, counts, derived: std.has('H') && !units.H ? ['H', 'D'] : [] } },
-      },
-      wopts,
-    ),
-  );
+  emit({
+    key: { layer: 'std', ...base },
+    ts: gridTimes(grid),
+    columns: stdCols,
+    meta: { units: stdUnits, sources: [file], station, params, extra: { ...extra, counts, derived: std.has('H') && !units.H ? ['H', 'D'] : [] } },
+  });
 }

@@ -64,15 +64,17 @@ interface Slot {
 /**
  * A pool of `count` tile workers. Each job goes to the worker with the fewest jobs in flight; a
  * worker that dies fails its jobs (the file they belong to is reported) and is replaced.
+ * `warmUp`: each worker warms up its JIT as it starts (tileWarmup.ts; for large inputs, where the
+ * first period takes a while to parse).
  */
-export function startTilePool(count: number, script: string = defaultTileWorkerScript()): PeriodRunner {
+export function startTilePool(count: number, script: string = defaultTileWorkerScript(), opts: { warmUp?: boolean } = {}): PeriodRunner {
   const slots: Slot[] = [];
   let nextId = 0;
   let closing = false;
   let respawns = 0;
 
   const spawn = (): Slot => {
-    const slot: Slot = { worker: new Worker(script, { workerData: { geonodeTileWorker: true } }), inflight: new Map() };
+    const slot: Slot = { worker: new Worker(script, { workerData: { geonodeTileWorker: true, warmUp: opts.warmUp === true } }), inflight: new Map() };
     const die = (why: string) => {
       const i = slots.indexOf(slot);
       if (i < 0) return;

@@ -12,9 +12,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { formatIagaHeader, formatIagaRows, SENTINEL_MISSING, SENTINEL_NOT_RECORDED } from '../../src/formats/iaga2002';
+import { formatIagaHeader, formatIagaRows, parseIagaHeader, SENTINEL_MISSING, SENTINEL_NOT_RECORDED } from '../../src/formats/iaga2002';
+import { defaultProductsConfig } from '../../src/products/config';
 import { ingest, type ProductInputRow } from '../../src/products/ingest';
+import { writePeriod } from '../../src/products/periodTiles';
 import { listTiles, readTileMetadata } from '../../src/products/tiles';
+import { warmUpTileCode } from '../../src/products/tileWarmup';
 
 const WORKER = path.resolve(__dirname, '..', '..', 'dist', 'products', 'tileWorker.js');
 const hasWorker = fs.existsSync(WORKER);
@@ -101,6 +104,11 @@ describe('IAGA-2002 ingest: tile workers = in-thread', () => {
     const differ = [...a].filter(([k, v]) => !v.equals(b.get(k)!)).map(([k]) => k);
     expect(differ).toEqual([]);
     expect(tmpFiles(path.join(root, 'workers'))).toEqual([]);
+    // Workers that warmed up first (tileWarmup.ts; by default only for large files): the same tiles.
+    await ingest([input], { tilesDir: path.join(root, 'warm', 'tiles'), db: path.join(root, 'warm.sqlite'), workers: 2, workerScript: WORKER, tileWarmUp: true });
+    const w = tileBytes(path.join(root, 'warm', 'tiles'));
+    expect([...w.keys()]).toEqual([...b.keys()]);
+    expect([...w].filter(([k, v]) => !v.equals(b.get(k)!)).map(([k]) => k)).toEqual([]);
     // Unchanged input, not forced: hashed first and skipped, no pool needed.
     const again = await run('workers', 2, false);
     expect(again.skipped).toBe(1);
@@ -129,4 +137,30 @@ describe('IAGA-2002 ingest: tile workers = in-thread', () => {
       expect(row.sha256).toBe(sha(bad));
     });
   }
+});
+
+describe('tile worker warm-up (tileWarmup.ts): encodes, writes nothing', () => {
+  test('writePeriod with encodeOnly returns no tile and leaves the root empty; the warm-up writes no file', () => {
+    const root = tmp();
+    try {
+      const n = 1440;
+      const times = Float64Array.from({ length: n }, (_, i) => Date.UTC(2021, 2, 1) + i * 60_000);
+      const columns = ['X', 'Y'].map((name) => ({ name, units: 'nT', values: Float64Array.from({ length: n }, (_, i) => 30000 + Math.sin(i / 50)), sentinel: new Uint8Array(n) }));
+      const header = parseIagaHeader(formatIagaHeader({ iagaCode: 'TST', stationName: 'Test', latitude: 36.2, longitude: 140.2, elevation: 30, intervalType: '1-minute' }, columns.map((c) => ({ element: c.name }))));
+      const ctx = { source: 'geomag' as const, station: 'TST', cadenceMs: 60_000, stampOffsetMs: 0, header, file: { name: 'x', sha256: '0'.repeat(64) } };
+      expect(writePeriod(root, ctx, { times, columns }, defaultProductsConfig(), { encodeOnly: true })).toEqual([]);
+      expect(fs.readdirSync(root)).toEqual([]);
+      // The same period written for real: the raw and std tiles (so encodeOnly did skip real work).
+      expect(writePeriod(root, ctx, { times, columns }, defaultProductsConfig()).map((t) => t.key.layer)).toEqual(['raw', 'std']);
+      const writes = [jest.spyOn(fs, 'writeFileSync'), jest.spyOn(fs, 'mkdirSync'), jest.spyOn(fs, 'renameSync'), jest.spyOn(fs, 'openSync')];
+      try {
+        warmUpTileCode();
+        for (const w of writes) expect(w).not.toHaveBeenCalled();
+      } finally {
+        for (const w of writes) w.mockRestore();
+      }
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
 });
