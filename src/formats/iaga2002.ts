@@ -375,6 +375,8 @@ class RowParser {
   // fixedRun's view of the buffer being parsed; dropped after parse() so no chunk stays pinned.
   private dv: DataView | null = null;
   private dvSrc: Uint8Array | null = null;
+  /** Whether fixedRun has had its short first call (see parseLines). */
+  private primed = false;
 
   constructor(
     readonly header: IagaHeader,
@@ -465,7 +467,11 @@ class RowParser {
         this.growTo(this.cap * 2);
       }
       if (this.fixed) {
-        pos = this.fixedRun(b, pos, end);
+        // The first call takes at most 64 records: V8 then has type feedback for fixedRun's
+        // entry and exit before it optimizes the loop (else it did so during the first long call
+        // and threw the code away at the next entry, several times, ~150 ms cold for 65 536 rows).
+        pos = this.fixedRun(b, pos, this.primed ? end : Math.min(end, pos + 64 * 72));
+        this.primed = true;
         if (pos >= end) break;
         if (this.len === this.cap) continue;
       }
