@@ -581,15 +581,19 @@ function ensureComp(n: number): Uint8Array {
   return compScratch;
 }
 
-/** Definition levels (bit width 1) as RLE runs, with the v1 4-byte length prefix. Returns end; gNulls = nulls. */
-function writeDefLevels(v: Float64Array | Float32Array, a: number, b: number, dst: Uint8Array, op: number): number {
+/**
+ * Definition levels (bit width 1) as RLE runs, with the v1 4-byte length prefix. Returns end;
+ * gNulls = nulls. `compact` (DOUBLE BYTE_STREAM_SPLIT): with nulls, the non-null values of the
+ * page also go to bssCompact in the same pass.
+ */
+function writeDefLevels(v: Float64Array | Float32Array, a: number, b: number, dst: Uint8Array, op: number, compact: boolean): number {
   const lenAt = op;
   if (noNaN(v, a, b)) {
     // No null (the common case): one run of b − a ones, without looking at the values one by one.
     op = varintInto(dst, op + 4, (b - a) * 2);
     dst[op++] = 1;
     gNulls = 0;
-  } else if (v instanceof Float64Array) {
+  } else if (compact && v instanceof Float64Array) {
     if (bssCompact.length < b - a) bssCompact = new Float64Array(Math.max(b - a, bssCompact.length * 2));
     op = defLevelRuns(v, a, b, dst, op + 4, bssCompact);
   } else op = defLevelRuns(v, a, b, dst, op + 4, null);
@@ -1211,7 +1215,8 @@ export function encodeParquet(schema: ParquetColumnSpec[], columns: ParquetColum
         let op = 0;
         let nonNull = rows;
         if (p.optional) {
-          op = writeDefLevels((p.f64 ?? p.f32)!, a, b, page, op);
+          // DOUBLE BYTE_STREAM_SPLIT takes its non-null values compacted by this pass.
+          op = writeDefLevels((p.f64 ?? p.f32)!, a, b, page, op, enc === 'BYTE_STREAM_SPLIT');
           nonNull = rows - gNulls;
         }
         // Statistics come from the value encoder's own pass where it has one (pst), else from chunkStats.
