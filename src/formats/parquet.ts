@@ -276,7 +276,8 @@ function emitCopy(offset: number, len: number, dst: Uint8Array, op: number): num
 /**
  * Snappy's matcher over one fragment. Every 4-byte load (hash input, candidate check, match
  * extension) is a DataView read, which V8 compiles to one unaligned load: assembling the word from
- * four byte reads cost ~10 % of the compressor. Loads stay below ipLimit = end − 15, inside src.
+ * four byte reads cost ~10 % of the compressor. Every load starts at or before ipLimit = end − 15
+ * (candidates are earlier positions), so none reaches past src.
  */
 function compressFragment(src: Uint8Array, dv: DataView, start: number, end: number, dst: Uint8Array, op: number, fast = false): number {
   const len = end - start;
