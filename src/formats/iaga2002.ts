@@ -377,6 +377,8 @@ class RowParser {
   private dvSrc: Uint8Array | null = null;
   /** Whether fixedRun has had its short first call (see parseLines). */
   private primed = false;
+  /** Whether fixedRun's last call took fill values (storeRaw markers to resolve). */
+  private runFills = 0;
 
   constructor(
     readonly header: IagaHeader,
@@ -470,7 +472,9 @@ class RowParser {
         // The first call takes at most 64 records: V8 then has type feedback for fixedRun's
         // entry and exit before it optimizes the loop (else it did so during the first long call
         // and threw the code away at the next entry, several times, ~150 ms cold for 65 536 rows).
+        const row0 = this.len;
         pos = this.fixedRun(b, pos, this.primed ? end : Math.min(end, pos + 64 * 72));
+        if (this.runFills !== 0) resolveFills(this.vals, this.sent, row0, this.len);
         this.primed = true;
         if (pos >= end) break;
         if (this.len === this.cap) continue;
@@ -541,6 +545,7 @@ class RowParser {
     let pw0 = 0, pw1 = 0, pw2 = 0, pw6 = 0;
     let have = false;
     let dayMs = this.dayMs;
+    let fills = 0; // any storeRaw fill marker in rows row0..row
     while (row < cap) {
       const p = pos;
       const p70 = p + 70;
@@ -597,11 +602,11 @@ class RowParser {
           if (d2 >= 0 && d2 <= 9) x = (lead & 0xff) === 32 ? (d2 * 1000000 + n) / 100 : (lead & 0xff) === 45 ? -((d2 * 1000000 + n) / 100) : 1e9;
           else x = lead === 0x2020 ? n / 100 : lead === 0x2d20 ? -(n / 100) : 1e9;
         }
-        if (x !== 1e9) store(v0, s0, row, x);
+        if (x !== 1e9) fills |= storeRaw(v0, s0, row, x);
         else {
           const y = field(b, p + 30);
           if (y !== y) break;
-          store(v0, s0, row, y);
+          fills |= storeRaw(v0, s0, row, y);
         }
       }
       {
@@ -614,11 +619,11 @@ class RowParser {
           if (d2 >= 0 && d2 <= 9) x = (lead & 0xff) === 32 ? (d2 * 1000000 + n) / 100 : (lead & 0xff) === 45 ? -((d2 * 1000000 + n) / 100) : 1e9;
           else x = lead === 0x2020 ? n / 100 : lead === 0x2d20 ? -(n / 100) : 1e9;
         }
-        if (x !== 1e9) store(v1, s1, row, x);
+        if (x !== 1e9) fills |= storeRaw(v1, s1, row, x);
         else {
           const y = field(b, p + 40);
           if (y !== y) break;
-          store(v1, s1, row, y);
+          fills |= storeRaw(v1, s1, row, y);
         }
       }
       {
@@ -631,11 +636,11 @@ class RowParser {
           if (d2 >= 0 && d2 <= 9) x = (lead & 0xff) === 32 ? (d2 * 1000000 + n) / 100 : (lead & 0xff) === 45 ? -((d2 * 1000000 + n) / 100) : 1e9;
           else x = lead === 0x2020 ? n / 100 : lead === 0x2d20 ? -(n / 100) : 1e9;
         }
-        if (x !== 1e9) store(v2, s2, row, x);
+        if (x !== 1e9) fills |= storeRaw(v2, s2, row, x);
         else {
           const y = field(b, p + 50);
           if (y !== y) break;
-          store(v2, s2, row, y);
+          fills |= storeRaw(v2, s2, row, y);
         }
       }
       {
@@ -648,17 +653,18 @@ class RowParser {
           if (d2 >= 0 && d2 <= 9) x = (lead & 0xff) === 32 ? (d2 * 1000000 + n) / 100 : (lead & 0xff) === 45 ? -((d2 * 1000000 + n) / 100) : 1e9;
           else x = lead === 0x2020 ? n / 100 : lead === 0x2d20 ? -(n / 100) : 1e9;
         }
-        if (x !== 1e9) store(v3, s3, row, x);
+        if (x !== 1e9) fills |= storeRaw(v3, s3, row, x);
         else {
           const y = field(b, p + 60);
           if (y !== y) break;
-          store(v3, s3, row, y);
+          fills |= storeRaw(v3, s3, row, y);
         }
       }
       times[row] = dayMs + hh * 3_600_000 + mi * 60_000 + ss * 1000 + ms;
       row++;
       pos = next;
     }
+    this.runFills = fills; // resolved by parseLines: a call here had no type feedback (see storeRaw)
     this.line = line0 + (row - row0);
     this.len = row;
     return pos;
@@ -826,6 +832,33 @@ function store(vals: Float64Array, sent: Uint8Array, row: number, v: number): vo
   } else {
     sent[row] = 0;
     vals[row] = v;
+  }
+}
+
+/**
+ * fixedRun's store: the value as read, and for a fill value (|v| ≥ 88888) the marker 1; returns 1
+ * for a fill. parseLines has resolveFills turn the marked slots into NaN + sentinel code after the
+ * run. Calling sentinelOf here, on a branch fixedRun had not seen before V8 optimized it (fill
+ * values come later in a file), threw the optimized parser away at the first fill.
+ */
+function storeRaw(vals: Float64Array, sent: Uint8Array, row: number, v: number): number {
+  const fill = (+(v >= FILL)) | (+(v <= -FILL));
+  vals[row] = v;
+  sent[row] = fill;
+  return fill;
+}
+
+/** NaN + sentinel code (store's) for the slots storeRaw marked in rows [from, to). */
+function resolveFills(vals: Float64Array[], sent: Uint8Array[], from: number, to: number): void {
+  for (let c = 0; c < vals.length; c++) {
+    const v = vals[c];
+    const s = sent[c];
+    for (let i = from; i < to; i++) {
+      if (s[i] === 1) {
+        s[i] = sentinelOf(v[i]);
+        v[i] = NaN;
+      }
+    }
   }
 }
 

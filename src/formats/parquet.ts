@@ -227,22 +227,27 @@ export function snappyMaxLength(n: number): number {
   return 32 + n + Math.floor(n / 6);
 }
 
+/*
+ * emitLiteral and emitCopy keep their rare tag forms (literals over 60 bytes, copies of 65–67
+ * bytes) on the code path of the common ones: V8 optimizes these functions early, and a branch it
+ * has not seen run yet has no type feedback, so its first use threw the optimized compressor away
+ * (2–3 extra compilations per worker thread).
+ */
 function emitLiteral(src: Uint8Array, from: number, to: number, dst: Uint8Array, op: number): number {
   const len = to - from;
   const n = len - 1;
-  if (n < 60) dst[op++] = n << 2;
-  else if (n < 256) {
-    dst[op++] = 60 << 2;
-    dst[op++] = n;
-  } else if (n < 65536) {
-    dst[op++] = 61 << 2;
-    dst[op++] = n & 255;
-    dst[op++] = n >>> 8;
+  if (n < 60) {
+    dst[op] = n << 2;
+    op += 1;
   } else {
-    dst[op++] = 62 << 2;
-    dst[op++] = n & 255;
-    dst[op++] = (n >>> 8) & 255;
-    dst[op++] = n >>> 16;
+    // Tag 60/61/62 + n in 1–3 little-endian bytes; the unused bytes written here are
+    // overwritten by the literal itself (len > 60 ≥ 3).
+    const k = n < 256 ? 1 : n < 65536 ? 2 : 3;
+    dst[op] = (59 + k) << 2;
+    dst[op + 1] = n & 255;
+    dst[op + 2] = (n >>> 8) & 255;
+    dst[op + 3] = n >>> 16;
+    op += 1 + k;
   }
   if (len < 32) for (let i = 0; i < len; i++) dst[op + i] = src[from + i];
   else dst.set(src.subarray(from, to), op);
@@ -250,27 +255,24 @@ function emitLiteral(src: Uint8Array, from: number, to: number, dst: Uint8Array,
 }
 
 function emitCopy(offset: number, len: number, dst: Uint8Array, op: number): number {
-  while (len >= 68) {
-    dst[op++] = (63 << 2) | 2;
-    dst[op++] = offset & 255;
-    dst[op++] = offset >>> 8;
-    len -= 64;
-  }
-  if (len > 64) {
-    dst[op++] = (59 << 2) | 2;
-    dst[op++] = offset & 255;
-    dst[op++] = offset >>> 8;
-    len -= 60;
+  // Copies of 64 bytes, or one of 60 when 65–67 bytes are left (every piece stays ≥ 4 bytes).
+  while (len > 64) {
+    const piece = len >= 68 ? 64 : 60;
+    dst[op] = ((piece - 1) << 2) | 2;
+    dst[op + 1] = offset & 255;
+    dst[op + 2] = offset >>> 8;
+    op += 3;
+    len -= piece;
   }
   if (len < 12 && offset < 2048) {
-    dst[op++] = 1 | ((len - 4) << 2) | ((offset >>> 8) << 5);
-    dst[op++] = offset & 255;
-  } else {
-    dst[op++] = 2 | ((len - 1) << 2);
-    dst[op++] = offset & 255;
-    dst[op++] = offset >>> 8;
+    dst[op] = 1 | ((len - 4) << 2) | ((offset >>> 8) << 5);
+    dst[op + 1] = offset & 255;
+    return op + 2;
   }
-  return op;
+  dst[op] = 2 | ((len - 1) << 2);
+  dst[op + 1] = offset & 255;
+  dst[op + 2] = offset >>> 8;
+  return op + 3;
 }
 
 /**
@@ -288,6 +290,9 @@ function compressFragment(src: Uint8Array, dv: DataView, start: number, end: num
   const ipLimit = end - 15;
   let nextEmit = start;
   let ip = start + 1;
+  // Skip growth without a branch on `fast` in the loop (see emitLiteral): +1 per miss, or +skip/32.
+  const geometric = fast ? -1 : 0;
+  const linear = fast ? 0 : 1;
   let nextHash = Math.imul(dv.getInt32(ip, true), 0x1e35a7bd) >>> shift;
   for (;;) {
     let skip = 32;
@@ -299,7 +304,7 @@ function compressFragment(src: Uint8Array, dv: DataView, start: number, end: num
       // Linear skipping (snappy ≤ 1.1.7) has the better ratio on BSS streams; `fast` uses the
       // geometric skipping of snappy ≥ 1.1.8, for segments that are mostly noise.
       nextIp = ip + (skip >> 5);
-      skip += fast ? skip >> 5 : 1;
+      skip += ((skip >> 5) & geometric) + linear;
       if (nextIp > ipLimit) {
         if (nextEmit < end) op = emitLiteral(src, nextEmit, end, dst, op);
         return op;

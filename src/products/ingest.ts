@@ -180,8 +180,9 @@ function insideUntil(times: Float64Array, i: number, n: number, start: number, e
 }
 
 /**
- * Cuts a row stream into tile periods. A finished period is copied into fresh arrays (its own
- * buffers, so it can be transferred to a tile worker) and waits in `take()`.
+ * Cuts a row stream into tile periods. A finished period is copied into fresh arrays on one
+ * SharedArrayBuffer of its own (shared with a tile worker, not transferred: see tilePool.ts) and
+ * waits in `take()`.
  */
 class PeriodAccumulator {
   private parts: PeriodSeries[] = [];
@@ -210,8 +211,11 @@ class PeriodAccumulator {
   flush(): void {
     if (this.parts.length === 0) return;
     const n = this.parts.reduce((a, p) => a + p.times.length, 0);
-    const times = new Float64Array(n);
-    const cols = this.parts[0].columns.map((c) => ({ name: c.name, units: c.units, values: new Float64Array(n), sentinel: new Uint8Array(n) }));
+    const k = this.parts[0].columns.length;
+    // One shared buffer per period: times, then the values, then the sentinel codes.
+    const shared = new SharedArrayBuffer(8 * n * (1 + k) + k * n);
+    const times = new Float64Array(shared, 0, n);
+    const cols = this.parts[0].columns.map((c, i) => ({ name: c.name, units: c.units, values: new Float64Array(shared, 8 * n * (1 + i), n), sentinel: new Uint8Array(shared, 8 * n * (1 + k) + i * n, n) }));
     let o = 0;
     for (const p of this.parts) {
       times.set(p.times, o);

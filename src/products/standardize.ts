@@ -194,7 +194,10 @@ export function hampel(values: Float64Array, flags: Int32Array, p: HampelParams)
   const kScale = p.k * 1.4826;
   const minValid = p.minValid;
   const floor = p.minThreshold;
-  const replaced: number[] = []; // index, median, index, median, …
+  // index, median, index, median, … A double array from the start: begun as `[]` (small-integer
+  // elements), its first fractional median made V8 throw the optimized hampel3Interior away.
+  const replaced: number[] = [0.5];
+  replaced.pop();
   // The counting test needs a floor that is a number ≥ 0.
   if (w === 3 && floor >= 0) hampel3(values, replaced, buf, dev, kScale, minValid, floor);
   else {
@@ -450,8 +453,10 @@ export function standardizeSeries(
  * (the compensation term stays 0); ∞ wins over NaN. Inline here: the builtin call allocates.
  */
 function hypot2(a: number, b: number): number {
-  const x = a < 0 ? -a : a;
-  const y = b < 0 ? -b : b;
+  // Math.abs, not a < 0 ? -a : a: the negation had no type feedback until the first negative
+  // value (Y, often) and threw deriveHD's optimized code away when it came.
+  const x = mathAbs(a);
+  const y = mathAbs(b);
   if (x === Infinity || y === Infinity) return Infinity;
   if (x !== x || y !== y) return NaN;
   const max = x > y ? x : y;

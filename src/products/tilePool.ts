@@ -4,8 +4,11 @@
  * (tileWorker.ts). Station-periods are independent (no state crosses a period), so a file's
  * periods go to the workers while the main thread reads, hashes and parses the next ones.
  *
- * Job arrays are transferred, not copied: the caller must hand over arrays that own their buffers
- * and not touch them afterwards.
+ * Job arrays are not copied: arrays on a SharedArrayBuffer are shared (ingest.ts allocates each
+ * period that way), others are transferred, so the caller must hand over arrays that own their
+ * buffers and not touch them afterwards. Shared is the fast way: the first transfer detaches an
+ * ArrayBuffer, and V8 then throws away every optimized function of the sending thread that reads
+ * typed arrays (the IAGA-2002 parser among them) and compiles them again with detach checks.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -104,11 +107,8 @@ export function startTilePool(count: number, script: string = defaultTileWorkerS
       for (const s of slots) if (s.inflight.size < slot.inflight.size) slot = s;
       const id = nextId++;
       const req: PeriodRequest = { id, ...job };
-      const transfer = new Set<ArrayBuffer>([job.series.times.buffer as ArrayBuffer]);
-      for (const c of job.series.columns) {
-        transfer.add(c.values.buffer as ArrayBuffer);
-        transfer.add(c.sentinel.buffer as ArrayBuffer);
-      }
+      const transfer = new Set<ArrayBuffer>();
+      for (const a of [job.series.times, ...job.series.columns.flatMap((c) => [c.values, c.sentinel])]) if (a.buffer instanceof ArrayBuffer) transfer.add(a.buffer);
       return new Promise<WrittenTile[]>((resolve, reject) => {
         slot.inflight.set(id, { resolve, reject });
         slot.worker.postMessage(req, [...transfer]);

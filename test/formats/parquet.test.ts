@@ -373,6 +373,38 @@ describe('snappyCompressInto with segments (byte streams of BYTE_STREAM_SPLIT pa
   });
 });
 
+describe('snappyCompress tag forms (format_description.txt: literal lengths 1–60 in the tag, 61–256 in 1 byte, 257–65536 in 2; copies split at 64 bytes)', () => {
+  test('a literal of each boundary length, alone: exact bytes', () => {
+    const r = rng(9);
+    for (const len of [16, 60, 61, 62, 255, 256, 257, 300, 65535, 65536]) {
+      // Distinct 4-byte words (a counter) so that nothing matches: one literal of `len` bytes.
+      const src = Uint8Array.from({ length: len }, (_, i) => (i & 3) === 0 ? Math.floor(r() * 256) : (i >> 2) >> (8 * ((i & 3) - 1)));
+      const c = snappyCompress(src);
+      const n = len - 1;
+      const tag = n < 60 ? [n << 2] : n < 256 ? [60 << 2, n] : [61 << 2, n & 255, n >> 8];
+      const varint = len < 128 ? 1 : len < 16384 ? 2 : 3;
+      expect(Array.from(c.subarray(varint, varint + tag.length))).toEqual(tag);
+      expect(Buffer.from(c.subarray(varint + tag.length)).equals(Buffer.from(src))).toBe(true);
+    }
+  });
+  test('copies of every length 4–140 round-trip', () => {
+    const r = rng(10);
+    for (let k = 4; k <= 140; k++) {
+      const head = Uint8Array.from({ length: 40 }, () => Math.floor(r() * 256));
+      // head, then its first k bytes again, then fresh noise: one copy of k bytes (k ≥ 4).
+      const src = new Uint8Array(40 + k + 40);
+      src.set(head);
+      src.set(head.subarray(0, Math.min(k, 40)), 40);
+      for (let i = 40; i < k; i++) src[40 + i] = src[i]; // longer than head: an overlapping run
+      for (let i = 40 + k; i < src.length; i++) src[i] = Math.floor(r() * 256);
+      const c = snappyCompress(src);
+      const out = new Uint8Array(src.length);
+      snappyUncompress(c, out);
+      expect(Buffer.from(out).equals(Buffer.from(src))).toBe(true);
+    }
+  });
+});
+
 describe('snappyCompress', () => {
   const r = rng(42);
   const cases: [string, Uint8Array][] = [
