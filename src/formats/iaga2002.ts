@@ -1052,12 +1052,17 @@ export type IagaSource = string | Readable | AsyncIterable<Uint8Array> | Iterabl
 
 async function* chunksOf(source: IagaSource, chunkBytes: number): AsyncGenerator<Uint8Array> {
   if (typeof source === 'string') {
-    // Own read loop into fresh buffers: bounded memory whatever the file size.
+    // Own read loop: bounded memory whatever the file size.
     const fh = await fs.promises.open(source, 'r');
     try {
-      // One read ahead: the next chunk is read while the current one is parsed.
+      // One read ahead: the next chunk is read while the current one is parsed. Three buffers in
+      // turn (iagaStream is done with a chunk when it asks for the next one and copies what it
+      // keeps). A fresh buffer per chunk came with fresh pages: ~1/4 of the page faults of a
+      // 30-day 1 s parse.
+      const ring = [0, 1, 2].map(() => Buffer.allocUnsafeSlow(chunkBytes));
+      let turn = 0;
       const next = () => {
-        const buf = Buffer.allocUnsafe(chunkBytes);
+        const buf = ring[turn++ % 3];
         return fh.read(buf, 0, chunkBytes, null).then((r) => buf.subarray(0, r.bytesRead));
       };
       let pending = next();
