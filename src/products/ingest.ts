@@ -20,7 +20,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { iagaStream, type IagaHeader } from '../formats/iaga2002';
+import { iagaStream, readFileChunks, type IagaHeader } from '../formats/iaga2002';
 import { parseAefFileName, readAef } from '../formats/aef';
 import { readIseeVlf } from '../formats/iseeVlf';
 import { loadProductsConfig, paramsHash, type ProductsConfig } from './config';
@@ -251,33 +251,12 @@ const READ_CHUNK = 2 << 20;
  */
 const WARM_UP_BYTES = 12 << 20;
 
-/**
- * The file in 2 MiB chunks (one read ahead), each fed to `hash` as it is handed out. Three buffers
- * in turn, as iaga2002.ts chunksOf does (its consumer, iagaStream, is done with a chunk when it
- * asks for the next one): fewer page faults than a fresh buffer per chunk.
- */
+/** The file in 2 MiB chunks (iaga2002.ts readFileChunks), each fed to `hash` as it is handed out. */
 async function* hashedChunks(file: string, hash: crypto.Hash, read: { bytes: number }): AsyncGenerator<Uint8Array> {
-  const fh = await fs.promises.open(file, 'r');
-  try {
-    const ring = [0, 1, 2].map(() => Buffer.allocUnsafeSlow(READ_CHUNK));
-    let turn = 0;
-    const next = () => {
-      const buf = ring[turn++ % 3];
-      const p = fh.read(buf, 0, READ_CHUNK, null).then((r) => buf.subarray(0, r.bytesRead));
-      p.catch(() => {}); // awaited below, unless the consumer stops first
-      return p;
-    };
-    let pending = next();
-    for (;;) {
-      const buf = await pending;
-      if (buf.length === 0) break;
-      pending = next();
-      hash.update(buf);
-      read.bytes += buf.length;
-      yield buf;
-    }
-  } finally {
-    await fh.close();
+  for await (const buf of readFileChunks(file, READ_CHUNK)) {
+    hash.update(buf);
+    read.bytes += buf.length;
+    yield buf;
   }
 }
 
