@@ -1,5 +1,5 @@
 /**
- * The express application: CORS, URI-length guard, the fdsnws routers and (later) /products.
+ * The express application: CORS, the fdsnws routers, /products and the dashboard.
  * Routers get an AppContext and call the index layer; they hold no parsing or SQL themselves.
  */
 import express from 'express';
@@ -10,7 +10,7 @@ import { createAvailabilityRouter } from './fdsnws/availability';
 import { createStationRouter } from './fdsnws/station';
 import { createEventRouter } from './fdsnws/event';
 import { createWebRouter } from './webRoutes';
-import { createProductsRouter } from './products/routes';
+import { createProductsRouter, productsNotFound } from './products/routes';
 import { createAnalysisRouter } from './products/analysisRoutes';
 
 export interface AppContext {
@@ -27,8 +27,10 @@ export function createApp(ctx: AppContext): express.Express {
   // CORS on every response, including errors and 204 (fdsn-service-check runs from browsers).
   app.use((req, res, next) => {
     res.setHeader('Access-Control-Allow-Origin', '*');
-    res.setHeader('Access-Control-Allow-Methods', 'GET, POST, OPTIONS');
-    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type');
+    res.setHeader('Access-Control-Allow-Methods', 'GET, HEAD, POST, OPTIONS');
+    // Range/If-Range: browsers read tiles by byte range (hyparquet), a suffix range needs a preflight.
+    res.setHeader('Access-Control-Allow-Headers', 'Authorization, Content-Type, Range, If-Range');
+    res.setHeader('Access-Control-Expose-Headers', 'Content-Range, Content-Length, Accept-Ranges, ETag, Last-Modified, Content-Disposition');
     if (req.method === 'OPTIONS') {
       res.status(204).end();
       return;
@@ -42,6 +44,7 @@ export function createApp(ctx: AppContext): express.Express {
   app.use('/fdsnws/event/1', createEventRouter(ctx));
   app.use('/products', createProductsRouter(ctx));
   app.use('/products', createAnalysisRouter(ctx)); // features/anomalies/heatmap/events (analysis)
+  app.use('/products', productsNotFound()); // JSON 404/405 for what neither router took
 
   // The dashboard (static files at /), after every API route so it never shadows one.
   app.use(createWebRouter());

@@ -5,15 +5,27 @@
 
 export const NS_PER_SEC = 1_000_000_000n;
 
+/**
+ * Epoch ms of a UTC calendar time (fields may overflow, as in Date.UTC). Unlike Date.UTC, years
+ * 0–99 stay years 0–99 (Date.UTC maps them to 1900–1999).
+ */
+export function utcMs(year: number, month0: number, day: number, hour = 0, minute = 0, second = 0, ms = 0): number {
+  if (year >= 100 || year < 0) return Date.UTC(year, month0, day, hour, minute, second, ms);
+  const d = new Date(0);
+  d.setUTCFullYear(year, month0, day);
+  d.setUTCHours(hour, minute, second, ms);
+  return d.getTime();
+}
+
 /** Epoch nanoseconds of a UTC calendar time. */
 export function utcToNs(year: number, month: number, day: number, hour = 0, minute = 0, second = 0, nanos = 0): bigint {
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  const ms = utcMs(year, month - 1, day, hour, minute, second);
   return BigInt(ms) * 1_000_000n + BigInt(nanos);
 }
 
 /** Epoch nanoseconds from a year + day-of-year (SEED BTIME style). */
 export function yearDayToNs(year: number, doy: number, hour: number, minute: number, second: number, nanos: number): bigint {
-  const ms = Date.UTC(year, 0, 1, hour, minute, second) + (doy - 1) * 86_400_000;
+  const ms = utcMs(year, 0, 1, hour, minute, second) + (doy - 1) * 86_400_000;
   return BigInt(ms) * 1_000_000n + BigInt(nanos);
 }
 
@@ -57,7 +69,7 @@ export function parseIsoToNs(text: string): bigint | null {
   const [h, mi, s] = [Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0)];
   if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return null;
   // Reject impossible calendar days such as 2021-02-30.
-  const check = new Date(Date.UTC(y, mo - 1, d));
+  const check = new Date(utcMs(y, mo - 1, d));
   if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
   const nanos = m[7] ? Number(m[7].padEnd(9, '0')) : 0;
   return utcToNs(y, mo, d, h, mi, s, nanos);

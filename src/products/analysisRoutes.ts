@@ -19,10 +19,10 @@ import path from 'node:path';
 import express from 'express';
 import type Database from 'better-sqlite3';
 import type { NodeConfig } from '../config';
-import { parseIsoToNs } from '../formats/time';
 import { restrictionPolicyFor, type RestrictionPolicy } from '../index/restrictions';
 import { associateEvent, associationCsv, associationRows, defaultWindows, eventSummary, findEvent, haversineKm, parseDurationMs, stationLocations, type AssociationWindows } from './association';
 import { planEventPackage, writeEventPackage, PackageError } from './package';
+import { parseIsoTime, unknownQueryParameter } from './params';
 import { readScoreRows, readStormFlags } from './scores';
 import { listTiles, readTile, type Layer } from './tiles';
 
@@ -51,21 +51,43 @@ export function tilesDirOf(config: NodeConfig): string {
 
 type Query = Record<string, unknown>;
 
+/** The first of `names` given, as a string; a repeated parameter is an error, not a silent pick. */
 function str(q: Query, ...names: string[]): string | undefined {
   for (const n of names) {
     const v = q[n];
-    if (typeof v === 'string' && v !== '') return v;
-    if (Array.isArray(v) && typeof v[0] === 'string') return v[0];
+    if (v === undefined) continue;
+    if (typeof v !== 'string') throw new HttpError(400, `parameter ${n} must be given once, as a plain value`);
+    if (v !== '') return v;
   }
   return undefined;
 }
 
+/** Times as in the other /products routes (params.ts parseIsoTime: HAPI forms, offsets). */
 function timeMs(q: Query, names: string[], fallback?: number): number | undefined {
   const s = str(q, ...names);
   if (s === undefined) return fallback;
-  const ns = parseIsoToNs(s);
-  if (ns === null) throw new HttpError(400, `${names[0]} must be an ISO time (YYYY-MM-DD[THH:MM:SS[.fff]][Z]), got "${s}"`);
-  return Number(ns / 1_000_000n);
+  const ms = parseIsoTime(s);
+  if (!Number.isFinite(ms)) throw new HttpError(400, `${names[0]} must be an ISO 8601 UTC time (YYYY-MM-DD[THH:MM[:SS[.fff]]][Z|±hh:mm], or YYYY-DDD), got "${s}"`);
+  return ms;
+}
+
+const TIME_PARAMETERS = ['start', 'starttime', 'stop', 'end', 'endtime'];
+const ASSOCIATION_PARAMETERS = ['N', 'before', 'M', 'after', 'Ndaily', 'K', 'radius', 'radiusKm', 'hypocentral'];
+/** Query parameters each analysis route takes; anything else is a 400. */
+export const ANALYSIS_ROUTE_PARAMETERS: Record<string, readonly string[]> = {
+  features: [...TIME_PARAMETERS, 'source', 'station', 'feature', 'parameters', 'cadence'],
+  anomalies: [...TIME_PARAMETERS, 'source', 'station', 'minScore', 'flagged', 'cadence', 'event', 'eventid'],
+  heatmap: [...TIME_PARAMETERS, 'feature', 'parameter', 'bin', 'source', 'station', 'layer', 'agg'],
+  association: [...ASSOCIATION_PARAMETERS, 'format'],
+  package: ASSOCIATION_PARAMETERS,
+};
+
+/** The request's query, after checking that the route takes every parameter in it. */
+function queryOf(req: express.Request, route: keyof typeof ANALYSIS_ROUTE_PARAMETERS): Query {
+  const q = req.query as Query;
+  const u = unknownQueryParameter(q, ANALYSIS_ROUTE_PARAMETERS[route]);
+  if (u) throw new HttpError(400, u.message);
+  return q;
 }
 
 function num(q: Query, name: string, fallback: number): number {
@@ -153,7 +175,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
   router.get(
     '/features',
     wrap(async (req, res) => {
-      const q = req.query as Query;
+      const q = queryOf(req, 'features');
       const { startMs, endMs } = window(q);
       const sources = list(q, 'source');
       const stations = list(q, 'station');
@@ -168,11 +190,13 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
       }
       const datasets = [];
       let points = 0;
+      const seen = new Set<string>();
       for (const [id, tiles] of groups) {
         const times: string[] = [];
         const values: Record<string, (number | null)[]> = {};
         for (const t of tiles) {
           const d = await readTile(t.path, { startMs, endMs });
+          for (const c of Object.keys(d.columns)) seen.add(c);
           const names = Object.keys(d.columns).filter((c) => !wanted || wanted.has(c));
           for (const n of names) values[n] ??= new Array(times.length).fill(null);
           for (let i = 0; i < d.rows; i++) {
@@ -189,6 +213,9 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
         const [, source, station, cad] = id.split('/');
         datasets.push({ id, source, station, cadence: cad, times, values });
       }
+      // A name no selected tile has is a typo, not an empty answer (with no tiles, nothing to tell).
+      const missing = wanted && seen.size ? [...wanted].filter((w) => !seen.has(w)) : [];
+      if (missing.length) throw new HttpError(400, `unknown feature ${missing.map((m) => JSON.stringify(m)).join(', ')}; the selected feature tiles have: ${[...seen].sort().join(', ')}`);
       res.json({ start: iso(startMs), stop: iso(endMs), cadence, datasets });
     }),
   );
@@ -197,7 +224,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
   router.get(
     '/anomalies',
     wrap(async (req, res) => {
-      const q = req.query as Query;
+      const q = queryOf(req, 'anomalies');
       const { startMs, endMs } = window(q);
       const sources = list(q, 'source');
       const stations = list(q, 'station');
@@ -252,7 +279,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
   router.get(
     '/heatmap',
     wrap(async (req, res) => {
-      const q = req.query as Query;
+      const q = queryOf(req, 'heatmap');
       const { startMs, endMs } = window(q);
       const feature = str(q, 'feature', 'parameter') ?? 'score';
       const bin = str(q, 'bin') ?? 'P1D';
@@ -271,6 +298,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
       const days = Array.from({ length: nDays }, (_, i) => dayOf(d0 + i * DAY));
       type Acc = { source: string; station: string; sum: Float64Array; n: Float64Array; ext: Float64Array };
       let units: string | null = null;
+      const seen = new Set<string>();
       const collect = async (layer: Layer, agg: string): Promise<Map<string, Acc>> => {
         const acc = new Map<string, Acc>();
         for (const t of listTiles(tilesDir, { layer, startMs, endMs })) {
@@ -278,6 +306,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
           if (sources && !sources.has(t.key.source)) continue;
           if (stationsWanted && !stationsWanted.has(t.key.station)) continue;
           const d = await readTile(t.path, { startMs, endMs }).catch(() => null);
+          if (d) for (const c of Object.keys(d.columns)) seen.add(c);
           const col = d?.columns[feature];
           if (!d || !col) continue;
           if (units === null) {
@@ -317,6 +346,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
         agg = aggParam ?? 'max';
         acc = await collect(layer, agg);
       }
+      if (acc.size === 0 && seen.size) throw new HttpError(400, `unknown feature ${JSON.stringify(feature)}; the tiles of this window have: ${[...seen].sort().join(', ')}`);
       // One row per source/station: a P1D dataset wins over sub-daily ones of the same station.
       const best = new Map<string, { source: string; station: string; sum: Float64Array; n: Float64Array; ext: Float64Array; cadence: string }>();
       for (const [key, a] of acc) {
@@ -347,7 +377,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
   router.get(
     '/events/:eventid/association',
     wrap(async (req, res) => {
-      const q = req.query as Query;
+      const q = queryOf(req, 'association');
       const eventId = String(req.params.eventid);
       const row = findEvent(ctx.db, eventId);
       if (!row) throw new HttpError(404, `no event ${eventId} in the catalogue`);
@@ -369,7 +399,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
   router.get(
     '/events/:eventid/package',
     wrap(async (req, res) => {
-      const q = req.query as Query;
+      const q = queryOf(req, 'package');
       const eventId = String(req.params.eventid);
       let plan;
       try {

@@ -190,7 +190,9 @@ export function downsampleRows(ts: ArrayLike<number>, series: ArrayLike<number>[
     const rows = new Set<number>();
     for (const y of series) for (const r of selectSeries(ts, y, budget, method)) rows.add(r);
     if (rows.size === 0 && n > 0) rows.add(0); // every series empty: one all-null row keeps the axis
-    return addGapMarkers([...rows].sort((a, b) => a - b), series, nextNull, maxPoints);
+    // Markers may overshoot maxPoints a little: let them, to learn by how much (a bounded cap
+    // still stops a cascade of interleaved gaps).
+    return addGapMarkers([...rows].sort((a, b) => a - b), series, nextNull, 4 * maxPoints + 4);
   };
   const P = Math.max(1, series.length);
   // Start with an equal share; if markers or merging overflow, shrink and retry.
@@ -199,8 +201,11 @@ export function downsampleRows(ts: ArrayLike<number>, series: ArrayLike<number>[
     const rows = run(budget);
     if (rows && rows.length <= maxPoints) return { rows, perSeries: budget };
     if (budget === 1) break;
-    const got = rows ? rows.length : 2 * maxPoints;
-    budget = Math.max(1, Math.min(budget - 1, Math.floor((budget * maxPoints) / got) - 1, attempt >= 3 ? Math.floor(budget / 2) : Infinity));
+    const got = rows ? rows.length : 8 * maxPoints;
+    // Shrink by the overshoot shared among the series (exact for one series whose markers stay
+    // the same: one gap costs one sample) or proportionally, whichever is less; halve after a
+    // few tries.
+    budget = Math.max(1, Math.min(budget - Math.ceil((got - maxPoints) / P), Math.floor((budget * maxPoints) / got), attempt >= 3 ? Math.floor(budget / 2) : Infinity));
   }
   return { rows: null, perSeries: budget };
 }

@@ -98,6 +98,10 @@ export interface ResolvedDataset extends DatasetInfo {
   stationMeta: { name?: string | null; latitude?: number | null; longitude?: number | null; elevation?: number | null } | null;
   /** Tile time-stamp offset inside the cadence (IAGA: 0 = begin; 30 s for some hourly files). */
   stampOffsetMs: number;
+  /** Distinct input files of all the dataset's tiles (name, sha256, bytes), oldest tile first. */
+  sourceFiles: { name: string; sha256: string; bytes?: number }[];
+  /** Distinct pipeline versions that wrote the tiles. */
+  pipelineVersions: string[];
 }
 
 const PART = /^[A-Za-z0-9._-]+$/;
@@ -121,6 +125,8 @@ async function enrich(d: DatasetInfo, root: string): Promise<ResolvedDataset> {
   // Columns = union over every tile of the dataset (newest first): files of one station may
   // report different elements (BOU 2018 XYZF, BOU 2020 HE), and tileCatalog only reads the newest.
   const allCols = new Map<string, { name: string; type: string; units: string | null }>();
+  const sources = new Map<string, { name: string; sha256: string; bytes?: number }>();
+  const versions = new Set<string>();
   for (let i = tiles.length - 1; i >= 0; i--) {
     const f = await tileFooter(tiles[i]);
     let cols: { name: string; type: string; units: string | null }[] = [];
@@ -130,6 +136,20 @@ async function enrich(d: DatasetInfo, root: string): Promise<ResolvedDataset> {
       /* a tile without the column list contributes nothing */
     }
     for (const c of cols) if (!allCols.has(c.name)) allCols.set(c.name, c);
+    const v = f.kv['geonode.pipeline_version'];
+    if (v) versions.add(v);
+  }
+  // Provenance in time order (oldest tile first), each input once.
+  for (const t of tiles) {
+    const f = await tileFooter(t);
+    try {
+      for (const s of JSON.parse(f.kv['geonode.source_files'] ?? '[]') as { name: string; sha256: string; bytes?: number }[]) {
+        const k = `${s.sha256}/${s.name}`;
+        if (!sources.has(k)) sources.set(k, { name: s.name, sha256: s.sha256, ...(s.bytes !== undefined ? { bytes: s.bytes } : {}) });
+      }
+    } catch {
+      /* a tile without readable provenance contributes nothing */
+    }
   }
   const qualityColumns = new Set([...allCols.keys()].filter((n) => n.endsWith('_q')));
   const valueParameters = [...allCols.values()].filter((p) => !p.name.endsWith('_q') && p.type !== 'INT32' && !(layout === 'long' && LONG_LAYOUT_COLUMNS.has(p.name)));
@@ -146,6 +166,8 @@ async function enrich(d: DatasetInfo, root: string): Promise<ResolvedDataset> {
     bins,
     stationMeta: sm && typeof sm === 'object' ? (sm as ResolvedDataset['stationMeta']) : null,
     stampOffsetMs: Number(d.meta.time_stamp_offset_ms ?? 0) || 0,
+    sourceFiles: [...sources.values()],
+    pipelineVersions: [...versions].sort(),
   };
 }
 

@@ -32,6 +32,7 @@ import {
   windowTiles,
   type ResolvedDataset,
 } from './query';
+import { parseIsoTime, unknownQueryParameter } from './params';
 import { QUALITY_BITS } from './quality';
 import { hasScores, readScoreRows } from './scores';
 import { encodeTile, type TileColumn } from './tiles';
@@ -84,36 +85,20 @@ function qp(req: Request, name: string): string | undefined {
 }
 
 /**
- * ISO-8601 UTC time → epoch ms. Accepts `YYYY-MM-DD`, `YYYY-DDD` (HAPI), and `T`hh:mm[:ss[.f]]
- * with optional `Z`/offset; no zone means UTC. Fractions beyond ms are truncated.
+ * Query parameters each route takes; anything else is a 400 (HAPI 1401), never silently ignored.
+ * Tiles are static files and take none (a query string there is ignored, as by any file server).
  */
-export function parseIsoTime(s: string): number {
-  const m = /^(\d{4})-(?:(\d{2})-(\d{2})|(\d{3}))(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d+))?)?)?(Z|[+-]\d{2}:?\d{2})?$/i.exec(s.trim());
-  if (!m) return NaN;
-  const y = Number(m[1]);
-  const hh = Number(m[5] ?? 0);
-  const mi = Number(m[6] ?? 0);
-  const ss = Number(m[7] ?? 0);
-  const ms = m[8] ? Number(m[8].slice(0, 3).padEnd(3, '0')) : 0;
-  if (hh > 24 || mi > 59 || ss > 60 || (hh === 24 && (mi || ss || ms))) return NaN;
-  let t: number;
-  if (m[4] !== undefined) {
-    const doy = Number(m[4]);
-    const days = Date.UTC(y + 1, 0, 1) / 86_400_000 - Date.UTC(y, 0, 1) / 86_400_000;
-    if (doy < 1 || doy > days) return NaN;
-    t = Date.UTC(y, 0, doy, hh, mi, ss, ms);
-  } else {
-    const mo = Number(m[2]);
-    const d = Number(m[3]);
-    const probe = new Date(Date.UTC(y, mo - 1, d));
-    if (mo < 1 || mo > 12 || probe.getUTCMonth() !== mo - 1 || probe.getUTCDate() !== d) return NaN;
-    t = Date.UTC(y, mo - 1, d, hh, mi, ss, ms);
-  }
-  if (m[9] && m[9].toUpperCase() !== 'Z') {
-    const z = /([+-])(\d{2}):?(\d{2})/.exec(m[9])!;
-    t -= (z[1] === '-' ? -1 : 1) * (Number(z[2]) * 60 + Number(z[3])) * 60_000;
-  }
-  return t;
+export const PRODUCTS_ROUTE_PARAMETERS: Record<string, readonly string[]> = {
+  '/catalog': [],
+  '/info': ['dataset', 'id', 'parameters'],
+  '/timeseries': ['dataset', 'id', 'parameters', 'start', 'stop', 'time.min', 'time.max', 'format', 'maxPoints', 'method'],
+  '/spectrogram': ['dataset', 'station', 'channel', 'start', 'stop', 'time.min', 'time.max', 'tBins', 'fBins', 'fmin', 'fmax', 'scale', 'format'],
+  '/stations': [],
+};
+
+function checkParameters(req: Request, route: string): void {
+  const u = unknownQueryParameter(req.query as Record<string, unknown>, PRODUCTS_ROUTE_PARAMETERS[route]);
+  if (u) throw bad(u.message, u.name, HAPI.UNKNOWN_PARAMETER_NAME);
 }
 
 /** start/stop (HAPI aliases time.min/time.max), both required, stop > start. */
@@ -177,9 +162,13 @@ async function dataset(root: string, req: Request): Promise<ResolvedDataset> {
   return d;
 }
 
-function infoOf(d: ResolvedDataset): Record<string, unknown> {
+/** Most input files listed by /products/info (the count is always given). */
+const INFO_MAX_SOURCE_FILES = 1000;
+
+/** HAPI info; `only`: the parameters asked for (HAPI `parameters`), time always first. */
+function infoOf(d: ResolvedDataset, only?: string[]): Record<string, unknown> {
   const params: Record<string, unknown>[] = [{ name: 'time', type: 'isotime', units: 'UTC', fill: null, length: 24 }];
-  for (const p of d.valueParameters) {
+  for (const p of only ? d.valueParameters.filter((v) => only.includes(v.name)) : d.valueParameters) {
     const e: Record<string, unknown> = { name: p.name, type: 'double', units: p.units ?? null, fill: null };
     if (d.layout === 'long' && d.bins) {
       e.size = [d.bins.centers.length];
@@ -206,7 +195,14 @@ function infoOf(d: ResolvedDataset): Record<string, unknown> {
     x_tiles: d.tiles,
     x_bytes: d.bytes,
     x_qualityBits: QUALITY_BITS,
-    x_provenance: { pipelineVersion: d.meta.pipeline_version ?? null, params: d.meta.params ?? null, sourceFiles: d.meta.source_files ?? null },
+    // Provenance of every tile of the dataset (params: those of the newest tile).
+    x_provenance: {
+      pipelineVersions: d.pipelineVersions,
+      params: d.meta.params ?? null,
+      sourceFileCount: d.sourceFiles.length,
+      sourceFiles: d.sourceFiles.slice(0, INFO_MAX_SOURCE_FILES),
+      ...(d.sourceFiles.length > INFO_MAX_SOURCE_FILES ? { sourceFilesTruncated: true } : {}),
+    },
   };
 }
 
@@ -234,6 +230,7 @@ function csvNumber(v: number): string {
 }
 
 async function timeseries(root: string, maxSamples: number, req: Request, res: Response): Promise<void> {
+  checkParameters(req, '/timeseries');
   const d = await dataset(root, req);
   if (d.layout === 'long') {
     throw bad(`${d.id} holds spectra (one row per time and frequency bin); use /products/spectrogram?station=${d.station}&channel=${d.valueParameters[0]?.name ?? 'ch1'}`, 'dataset');
@@ -360,6 +357,7 @@ async function timeseries(root: string, maxSamples: number, req: Request, res: R
 // Spectrogram
 
 async function spectrogramRoute(root: string, maxSamples: number, req: Request, res: Response): Promise<void> {
+  checkParameters(req, '/spectrogram');
   let d: ResolvedDataset | null = null;
   if (qp(req, 'dataset')) d = await dataset(root, req);
   else {
@@ -381,6 +379,12 @@ async function spectrogramRoute(root: string, maxSamples: number, req: Request, 
   const fmin = numParam(req, 'fmin');
   const fmax = numParam(req, 'fmax');
   if (fmin !== undefined && fmax !== undefined && fmax < fmin) throw bad('fmax must be ≥ fmin', 'fmax');
+  const centers = d.bins?.centers ?? [];
+  if ((fmin !== undefined || fmax !== undefined) && centers.length && !centers.some((c) => (fmin === undefined || c >= fmin) && (fmax === undefined || c <= fmax))) {
+    const lo = Math.min(...centers);
+    const hi = Math.max(...centers);
+    throw bad(`no frequency bin of ${d.id} lies in [${fmin ?? '-∞'}, ${fmax ?? '∞'}] Hz; its bins span ${lo}–${hi} Hz`, fmin !== undefined ? 'fmin' : 'fmax');
+  }
   const scale = choice(req, 'scale', ['db', 'linear'] as const, 'db');
   choice(req, 'format', ['json'] as const, 'json');
   const limit = maxSamples * SPECTROGRAM_READ_FACTOR;
@@ -461,11 +465,22 @@ function serveTile(root: string, req: Request, res: Response): void {
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Content-Type', 'application/vnd.apache.parquet');
   res.setHeader('Last-Modified', st.mtime.toUTCString());
+  // Strong validator: ingest replaces a tile by rename, so its bytes change only with size/mtime.
+  const etag = `"${size.toString(16)}-${Math.floor(st.mtimeMs).toString(16)}"`;
+  res.setHeader('ETag', etag);
   res.setHeader('Cache-Control', 'public, max-age=60');
+  if (req.fresh) {
+    res.status(304).end();
+    return;
+  }
   let start = 0;
   let end = size - 1;
   let status = 200;
-  const range = req.headers.range;
+  // If-Range (RFC 9110 §13.1.5): a range of a tile that has changed since would splice two
+  // versions, so a validator that does not match gets the whole current file.
+  const ifRange = req.get('If-Range');
+  const rangeValid = ifRange === undefined || (ifRange.startsWith('"') ? ifRange === etag : Date.parse(ifRange) === Math.floor(st.mtimeMs / 1000) * 1000);
+  const range = rangeValid ? req.headers.range : undefined;
   // Single byte range only (RFC 9110 §14.2); multi-range or malformed headers are ignored → 200.
   const m = range && !range.includes(',') ? /^\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*$/i.exec(range) : null;
   if (m && (m[1] !== '' || m[2] !== '')) {
@@ -552,16 +567,21 @@ async function stations(ctx: AppContext, root: string): Promise<{ type: 'Feature
     if (!f.properties.name && sm?.name) f.properties.name = sm.name;
   }
   // Latest daily anomaly score (layer=score, P1D) of each station: the newest non-null score and
-  // the disturbed flag of the newest scored day (what the map colours by); null without scores.
+  // the disturbed flag of that same day (what the map colours by); both null without a score.
   if (hasScores(root)) {
+    const newest = new Map<string, { score: number; time: number; disturbed: boolean }>();
     for (const r of await readScoreRows(root, { cadence: 'P1D' })) {
-      const f = feats.get(`${r.source}:${r.station}`);
+      if (r.score === null) continue;
+      const key = `${r.source}:${r.station}`;
+      const prev = newest.get(key);
+      if (!prev || r.time >= prev.time) newest.set(key, { score: r.score, time: r.time, disturbed: r.disturbed === 1 });
+    }
+    for (const [key, n] of newest) {
+      const f = feats.get(key);
       if (!f) continue;
-      f.properties.disturbed = r.disturbed === 1;
-      if (r.score !== null) {
-        f.properties.score = r.score;
-        f.properties.scoreTime = iso(r.time);
-      }
+      f.properties.score = n.score;
+      f.properties.scoreTime = iso(n.time);
+      f.properties.disturbed = n.disturbed;
     }
   }
   const features = [...feats.values()].sort((a, b) => a.id.localeCompare(b.id));
@@ -585,7 +605,8 @@ export function createProductsRouter(ctx: AppContext, opts: ProductsRouterOption
 
   router.get(
     '/catalog',
-    handle(async (_req, res) => {
+    handle(async (req, res) => {
+      checkParameters(req, '/catalog');
       const list = await listDatasets(root());
       res.json({
         HAPI: '3.3',
@@ -597,7 +618,9 @@ export function createProductsRouter(ctx: AppContext, opts: ProductsRouterOption
   router.get(
     '/info',
     handle(async (req, res) => {
-      res.json(infoOf(await dataset(root(), req)));
+      checkParameters(req, '/info');
+      const d = await dataset(root(), req);
+      res.json(infoOf(d, qp(req, 'parameters')?.trim() ? parameterList(req, d) : undefined));
     }),
   );
   router.get(
@@ -610,7 +633,8 @@ export function createProductsRouter(ctx: AppContext, opts: ProductsRouterOption
   );
   router.get(
     '/stations',
-    handle(async (_req, res) => {
+    handle(async (req, res) => {
+      checkParameters(req, '/stations');
       res.type('application/geo+json').send(JSON.stringify(await stations(ctx, root())));
     }),
   );
@@ -623,7 +647,23 @@ export function createProductsRouter(ctx: AppContext, opts: ProductsRouterOption
   return router;
 }
 
-/** JSON 404 for unknown /products/* paths; mount after every /products router. */
+/** Every /products route (all GET/HEAD), for the 405 of other methods. */
+const PRODUCT_ROUTE = /^\/(?:catalog|info|timeseries|spectrogram|stations|features|anomalies|heatmap|events\/[^/]+\/(?:association|package))\/?$/;
+
+/**
+ * JSON answers for what no /products router took: 405 (with Allow) for another method on a known
+ * route, else 404 naming the routes. Mount after every /products router.
+ */
 export function productsNotFound(): express.RequestHandler {
-  return (req, res) => sendError(res, new ProductQueryError(404, HAPI.USER_INPUT, `no product route ${req.path}`));
+  return (req, res) => {
+    if (PRODUCT_ROUTE.test(req.path) && req.method !== 'GET' && req.method !== 'HEAD') {
+      res.setHeader('Allow', 'GET, HEAD');
+      sendError(res, new ProductQueryError(405, HAPI.USER_INPUT, `method ${req.method} not allowed on /products${req.path}; use GET`));
+      return;
+    }
+    sendError(
+      res,
+      new ProductQueryError(404, HAPI.USER_INPUT, `no product route /products${req.path}; routes: catalog, info, timeseries, spectrogram, stations, tiles/…, features, anomalies, heatmap, events/{id}/association, events/{id}/package`),
+    );
+  };
 }

@@ -238,4 +238,28 @@ describe('association on the synthetic scenario', () => {
     expect(Object.keys(d.values).sort()).toEqual(['fair_weather', 'pg_median']);
     expect(d.values.fair_weather).toEqual([1, 1, 1]);
   });
+
+  test('analysis routes: same time syntax as /products/timeseries; unknown, repeated or misspelt parameters are 400', async () => {
+    const day0 = new Date(sc.firstDayMs);
+    const start = day0.toISOString();
+    const stop = new Date(sc.firstDayMs + 3 * DAY).toISOString();
+    const want = await request(app).get('/products/features').query({ start, stop, source: 'aef', feature: 'pg_median' });
+    // day of year and an offset name the same instants
+    const doy = Math.round((sc.firstDayMs - Date.UTC(day0.getUTCFullYear(), 0, 1)) / DAY) + 1;
+    const alt = await request(app).get('/products/features').query({ start: `${day0.getUTCFullYear()}-${String(doy).padStart(3, '0')}`, stop: stop.replace('T00:00:00.000Z', 'T09:00+09:00'), source: 'aef', feature: 'pg_median' });
+    expect(alt.status).toBe(200);
+    expect(alt.body.datasets).toEqual(want.body.datasets);
+    for (const [route, query, message] of [
+      ['/products/features', { start, stop, feature: 'pg_mediam' }, /unknown feature "pg_mediam".*pg_median/],
+      ['/products/heatmap', { start, stop, feature: 'nope' }, /unknown feature "nope"/],
+      ['/products/anomalies', { start, stop, minscore: 3 }, /did you mean minScore/],
+      ['/products/heatmap', { start, stop, feature: 'score', bins: 'P1D' }, /unknown query parameter "bins"/],
+      ['/products/features', `start=${start}&stop=${stop}&start=2001-01-01`, /start must be given once/],
+      [`/products/events/${EV}/association`, { K: 200, radius_km: 3 }, /unknown query parameter "radius_km"/],
+    ] as const) {
+      const r = await request(app).get(route).query(query);
+      expect({ route, status: r.status }).toEqual({ route, status: 400 });
+      expect(r.body.error.message).toMatch(message);
+    }
+  });
 });

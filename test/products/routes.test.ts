@@ -19,7 +19,8 @@ import { openIndexDb } from '../../src/index/db';
 import { loadMetadataPaths } from '../../src/index/metadata';
 import { ingest } from '../../src/products/ingest';
 import { createProductsRouter, productsNotFound } from '../../src/products/routes';
-import { listTiles, tilePath } from '../../src/products/tiles';
+import { listTiles, tilePath, writeTile } from '../../src/products/tiles';
+import crypto from 'node:crypto';
 import { describeShared, sharedPath } from '../helpers/sharedData';
 import { readIndependent } from './parquetIndependent';
 import { parseIaga, type Iaga } from '../helpers/iagaText';
@@ -296,6 +297,8 @@ describeShared('/products over ingested real IAGA-2002 files and a VLF CDF', () 
       const h = series(f, 'H');
       const { body } = await getJson(app, `/products/timeseries?${q({ dataset: 'raw/geomag/SPK/PT1M', parameters: 'H', start: '2021-03-01', stop: '2021-03-02', maxPoints: 100 })}`);
       expect(body.times.length).toBeLessThanOrEqual(100);
+      // one gap costs one marker row, not half the budget
+      expect(body.times.length).toBeGreaterThanOrEqual(98);
       expect(body.metadata.downsampling).toMatchObject({ method: 'lttb', maxPoints: 100, inputRows: 1440 });
       const ts = body.times.map(Date.parse);
       const v = body.values[0].values as (number | null)[];
@@ -415,7 +418,65 @@ describeShared('/products over ingested real IAGA-2002 files and a VLF CDF', () 
       only.use('/products', createProductsRouter({ db, config: { ...defaultConfig({}), tilesDir: tiles } }), productsNotFound());
       const j = await getJson(only as unknown as typeof app, '/products/no-such-route', 404);
       expect(j.body.error.status).toBe(404);
+      // the whole app answers JSON too, and another method on a GET route is a 405
+      expect((await getJson(app, '/products/no-such-route', 404)).body.error.message).toMatch(/timeseries/);
+      const post = await request(app).post('/products/timeseries').send('x');
+      expect(post.status).toBe(405);
+      expect(post.headers.allow).toBe('GET, HEAD');
+      expect(JSON.parse(post.text).error.status).toBe(405);
     });
+
+    test.each([
+      ['typo maxpoints', { parameters: 'X', start: '2018-10-24', stop: '2018-10-25', maxpoints: 5 }, 'maxpoints', /did you mean maxPoints/],
+      ['typo parameter', { parameter: 'X', start: '2018-10-24', stop: '2018-10-25' }, 'parameter', /did you mean parameters/],
+      ['unrelated', { parameters: 'X', start: '2018-10-24', stop: '2018-10-25', foo: 'bar' }, 'foo', /takes dataset, id, parameters, start/],
+    ])('400 HAPI 1401: unknown query parameter (%s) is never ignored', async (_n, params, parameter, message) => {
+      const { body } = await getJson(app, `/products/timeseries?${q({ dataset: 'raw/geomag/BOU/PT1M', ...params } as Record<string, string>)}`, 400);
+      expect(body.error).toMatchObject({ status: 400, parameter });
+      expect(body.error.message).toMatch(message);
+      expect(body.status.code).toBe(1401);
+      for (const route of ['/products/catalog?x=1', '/products/stations?x=1', '/products/info?dataset=raw/geomag/BOU/PT1M&x=1', '/products/spectrogram?station=MOS&start=2020-09-09&stop=2020-09-10&x=1']) {
+        expect((await getJson(app, route, 400)).body.status.code).toBe(1401);
+      }
+    });
+
+    test('times: offsets and leap seconds checked, years < 100 kept, fractions below 1 ms round up', async () => {
+      const wic = parseIaga(sharedPath('iaga2002', 'magpy__example1_WIC_20230712.sec'));
+      const t0 = Date.UTC(2023, 6, 12);
+      expect(wic.times.slice(0, 2)).toEqual([t0, t0 + 1000]);
+      const rows = async (start: string, stop: string) => (await getJson(app, `/products/timeseries?${q({ dataset: 'raw/geomag/WIC/PT1S', parameters: 'H', start, stop })}`)).body.times.map(Date.parse);
+      // stop 00:00:01.0001 is after the sample at 00:00:01.000, which must be in
+      expect(await rows('2023-07-12T00:00:00Z', '2023-07-12T00:00:01.0001Z')).toEqual([t0, t0 + 1000]);
+      // start 00:00:00.0001 is after the sample at 00:00:00.000, which must be out
+      expect(await rows('2023-07-12T00:00:00.0001Z', '2023-07-12T00:00:02Z')).toEqual([t0 + 1000]);
+      // a leap second at the end of a day is that day's end (epoch time has no 23:59:60)
+      const last = wic.times[wic.times.length - 1];
+      expect(last).toBe(t0 + 86_399_000);
+      expect(await rows('2023-07-12T23:59:59Z', '2023-07-12T23:59:60Z')).toEqual([last]);
+      const y50 = (await getJson(app, `/products/timeseries?${q({ dataset: 'raw/geomag/WIC/PT1S', parameters: 'H', start: '0050-01-01', stop: '0050-01-02' })}`)).body;
+      expect(y50.metadata.start).toBe('0050-01-01T00:00:00.000Z');
+      expect(y50.metadata.stop).toBe('0050-01-02T00:00:00.000Z');
+      for (const [start, stop, parameter] of [
+        ['2023-07-12T00:00:00+25:99', '2023-07-13', 'start'],
+        ['2023-07-12T00:00:00+05:60', '2023-07-13', 'start'],
+        ['2023-07-12T12:00:60Z', '2023-07-13', 'start'],
+        ['2023-07-12', '2023-07-12T24:00:01Z', 'stop'],
+      ]) {
+        expect({ start, stop, p: (await getJson(app, `/products/timeseries?${q({ dataset: 'raw/geomag/WIC/PT1S', parameters: 'H', start, stop })}`, 400)).body.error.parameter }).toEqual({ start, stop, p: parameter });
+      }
+    });
+  });
+
+  test('info: a parameters subset; provenance lists the input files of every tile with their sha256', async () => {
+    const { body } = await getJson(app, `/products/info?${q({ dataset: 'raw/geomag/ESK/PT1M', parameters: 'Z,X' })}`);
+    expect(body.parameters.map((p: { name: string }) => p.name)).toEqual(['time', 'X', 'Z']);
+    expect((await getJson(app, `/products/info?${q({ dataset: 'raw/geomag/ESK/PT1M', parameters: 'Q' })}`, 400)).body.status.code).toBe(1407);
+    const names = ['esk20031029dmin.min', 'esk20031030dmin.min'];
+    const sha = (f: string) => crypto.createHash('sha256').update(fs.readFileSync(sharedPath('iaga2002', f))).digest('hex');
+    expect(body.x_tiles).toBe(2);
+    expect(body.x_provenance.sourceFileCount).toBe(2);
+    expect(body.x_provenance.sourceFiles.map((s: { name: string; sha256: string }) => [s.name, s.sha256])).toEqual(names.map((n) => [n, sha(n)]));
+    expect(body.x_provenance.pipelineVersions).toHaveLength(1);
   });
 
   // -------------------------------------------------------------------------------------------
@@ -465,6 +526,11 @@ describeShared('/products over ingested real IAGA-2002 files and a VLF CDF', () 
     expect((await getJson(app, `/products/spectrogram?${q({ station: 'XXX', start: '2020-09-09', stop: '2020-09-10' })}`, 404)).body.error.parameter).toBe('station');
     expect((await getJson(app, `/products/spectrogram?${q({ station: 'MOS', channel: 'ch9', start: '2020-09-09', stop: '2020-09-10' })}`, 400)).body.error.parameter).toBe('channel');
     expect((await getJson(app, `/products/spectrogram?${q({ station: 'MOS', tBins: 0, start: '2020-09-09', stop: '2020-09-10' })}`, 400)).body.error.parameter).toBe('tBins');
+    // a frequency window between or beyond the bins selects nothing: say so, not "no data"
+    const off = (await getJson(app, `/products/spectrogram?${q({ station: 'MOS', start: '2020-09-09T10:00:00Z', stop: '2020-09-09T12:00:00Z', fmin: 1e9 })}`, 400)).body;
+    expect(off.error.parameter).toBe('fmin');
+    expect(off.error.message).toContain(`${freq[0]}–${freq[NF - 1]} Hz`);
+    expect((await getJson(app, `/products/spectrogram?${q({ station: 'MOS', start: '2020-09-09T10:00:00Z', stop: '2020-09-09T12:00:00Z', fmin: 600, fmax: 700 })}`, 400)).body.error.parameter).toBe('fmin');
     const none = (await getJson(app, `/products/spectrogram?${q({ station: 'MOS', start: '2020-09-10', stop: '2020-09-11' })}`)).body;
     expect(none.values).toEqual([]);
     expect(none.status.code).toBe(1201);
@@ -506,6 +572,31 @@ describeShared('/products over ingested real IAGA-2002 files and a VLF CDF', () 
       const head = await request(app).head(`/products/tiles/${rel()}`);
       expect(head.status).toBe(200);
       expect(Number(head.headers['content-length'])).toBe(size);
+    });
+
+    test('ETag and Last-Modified: 304 when fresh; If-Range that does not match gets the whole file', async () => {
+      const bytes = fs.readFileSync(tile());
+      const full = await request(app).get(`/products/tiles/${rel()}`).buffer(true).parse(binary);
+      const etag = full.headers.etag as string;
+      const lastModified = full.headers['last-modified'] as string;
+      expect(etag).toMatch(/^"[0-9a-f]+-[0-9a-f]+"$/);
+      expect((await request(app).get(`/products/tiles/${rel()}`).set('If-None-Match', etag)).status).toBe(304);
+      expect((await request(app).get(`/products/tiles/${rel()}`).set('If-None-Match', '"other"')).status).toBe(200);
+      for (const [ifRange, status] of [
+        [etag, 206],
+        [lastModified, 206],
+        ['"stale"', 200],
+        ['Mon, 01 Jan 2001 00:00:00 GMT', 200],
+      ] as const) {
+        const r = await request(app).get(`/products/tiles/${rel()}`).set('Range', 'bytes=0-9').set('If-Range', ifRange).buffer(true).parse(binary);
+        expect({ ifRange, status: r.status }).toEqual({ ifRange, status });
+        expect((r.body as Buffer).equals(status === 206 ? bytes.subarray(0, 10) : bytes)).toBe(true);
+      }
+      // a browser reading a suffix range cross-origin needs Range allowed in the preflight and
+      // Content-Range exposed to its script
+      const pre = await request(app).options(`/products/tiles/${rel()}`).set('Origin', 'http://elsewhere').set('Access-Control-Request-Headers', 'range');
+      expect(pre.headers['access-control-allow-headers']).toMatch(/\bRange\b/);
+      expect(full.headers['access-control-expose-headers']).toMatch(/Content-Range/);
     });
 
     test('traversal, absolute paths, non-Parquet files and escaping symlinks are refused', async () => {
@@ -574,5 +665,42 @@ describeShared('/products over ingested real IAGA-2002 files and a VLF CDF', () 
     expect(anmo.properties.network).toBe('IU');
     expect(anmo.geometry.coordinates).toEqual([-106.4572, 34.94591, 1820]);
     expect(gj.features.every((f: { properties: Record<string, unknown> }) => 'score' in f.properties && 'disturbed' in f.properties && 'name' in f.properties)).toBe(true);
+  });
+
+  test('stations: score and disturbed come from the same (newest scored) day; no score, both null', async () => {
+    // Daily scores of ESK: 10-29 scored on a storm day, 10-30 scored quiet, 10-31 not scored but
+    // disturbed (a day without a score must not repaint the map).
+    const D = 86_400_000;
+    const t0 = Date.UTC(2003, 9, 29);
+    const w = writeTile(tiles, {
+      key: { layer: 'score', source: 'geomag', station: 'ESK', cadence: 'P1D', period: '2003' },
+      ts: [t0, t0 + D, t0 + 2 * D],
+      columns: [
+        { name: 'score', type: 'DOUBLE', values: Float64Array.from([7, 2, NaN]) },
+        { name: 'flagged', type: 'INT32', values: Int32Array.from([1, 0, 0]) },
+        { name: 'disturbed', type: 'INT32', values: Int32Array.from([1, 0, 1]) },
+      ],
+      meta: { units: {}, sources: [] },
+    });
+    const w2 = writeTile(tiles, {
+      key: { layer: 'score', source: 'geomag', station: 'BOU', cadence: 'P1D', period: '2018' },
+      ts: [Date.UTC(2018, 9, 24)],
+      columns: [
+        { name: 'score', type: 'DOUBLE', values: Float64Array.from([NaN]) },
+        { name: 'flagged', type: 'INT32', values: Int32Array.from([0]) },
+        { name: 'disturbed', type: 'INT32', values: Int32Array.from([1]) },
+      ],
+      meta: { units: {}, sources: [] },
+    });
+    try {
+      const gj = JSON.parse((await request(app).get('/products/stations')).text);
+      const props = (st: string) => gj.features.find((f: { id: string }) => f.id === `geomag:${st}`).properties;
+      expect(props('ESK')).toMatchObject({ score: 2, scoreTime: iso(t0 + D), disturbed: false });
+      expect(props('BOU')).toMatchObject({ score: null, disturbed: null });
+      expect(props('BOU').scoreTime).toBeUndefined();
+    } finally {
+      fs.rmSync(w.path);
+      fs.rmSync(w2.path);
+    }
   });
 });
