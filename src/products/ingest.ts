@@ -26,6 +26,7 @@ import { readIseeVlf } from '../formats/iseeVlf';
 import { loadProductsConfig, paramsHash, type ProductsConfig } from './config';
 import { writePeriod, type PeriodSeries, type SeriesContext } from './periodTiles';
 import { Q_MISSING, Q_SENTINEL } from './quality';
+import { mergeExistingPeriod } from './tileMerge';
 import { defaultTileWorkers, inProcessRunner, startTilePool, type PeriodRunner } from './tilePool';
 import { commitTile, discardTile, isoCadence, tilePeriod, writeTile, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
 
@@ -144,16 +145,34 @@ export function detectInput(file: string, head: Uint8Array): InputSource | null 
   return 'geomag';
 }
 
-function walk(p: string, out: string[]): void {
-  const st = fs.statSync(p);
+function walk(p: string, out: string[], failed: { file: string; reason: string }[], seen = new Set<string>()): void {
+  let st: fs.Stats;
+  try {
+    st = fs.statSync(p);
+  } catch (e) {
+    failed.push({ file: p, reason: errorText(e) }); // e.g. a broken symlink: that entry only
+    return;
+  }
   if (st.isFile()) {
     out.push(p);
     return;
   }
   if (!st.isDirectory()) return;
-  for (const e of fs.readdirSync(p).sort()) {
+  // A directory reached twice (a symlink loop, or two links to one tree) is walked once.
+  let real: string;
+  let entries: string[];
+  try {
+    real = fs.realpathSync(p);
+    if (seen.has(real)) return;
+    seen.add(real);
+    entries = fs.readdirSync(p).sort();
+  } catch (e) {
+    failed.push({ file: p, reason: errorText(e) });
+    return;
+  }
+  for (const e of entries) {
     if (e.startsWith('.')) continue;
-    walk(path.join(p, e), out);
+    walk(path.join(p, e), out, failed, seen);
   }
 }
 
@@ -291,8 +310,10 @@ export async function ingestIaga(file: string, src: TileSourceFile, root: string
     for (const series of acc!.take()) {
       while (jobs.length - awaited >= limit) await jobs[awaited++];
       if (jobError) throw jobError.error; // a period failed: stop reading, as a direct call would
+      // Another input already wrote this period's tile: merge its rows in (tileMerge.ts).
+      const m = await mergeExistingPeriod(root, ctx!, series);
       jobs.push(
-        runner.run({ root, ctx: ctx!, series, cfg, hashPlaceholder: placeholder }).then(
+        runner.run({ root, ctx: m ? { ...ctx!, prior: m.prior } : ctx!, series: m ? m.series : series, cfg, hashPlaceholder: placeholder }).then(
           (tiles) => ({ tiles }),
           (error: unknown) => {
             jobError ??= { error };
@@ -354,12 +375,15 @@ export async function ingestIaga(file: string, src: TileSourceFile, root: string
     }
     for (const t of tiles) commitTile(t, src.sha256);
   }
-  if (failure) throw failure;
+  if (failure) {
+    const e = failure instanceof Error ? failure : new Error(String(failure));
+    throw Object.assign(e, { keptTiles: tiles });
+  }
   return { tiles, rows };
 }
 
 /** AEF: whole file (a day of minutes or a month of hours), PG only. */
-export function ingestAef(file: string, buf: Buffer, src: TileSourceFile, root: string, cfg: ProductsConfig): { tiles: WrittenTile[]; rows: number } {
+export async function ingestAef(file: string, buf: Buffer, src: TileSourceFile, root: string, cfg: ProductsConfig): Promise<{ tiles: WrittenTile[]; rows: number }> {
   const f = readAef(buf, path.basename(file));
   if (f.times.length === 0) throw new Error('no data records');
   if (f.cadence.ms === null || !(f.cadence.ms > 0)) throw new Error('cannot determine the cadence');
@@ -370,7 +394,11 @@ export function ingestAef(file: string, buf: Buffer, src: TileSourceFile, root: 
   acc.add({ times: f.times, columns: [{ name: 'pg', units: 'V/m', values: f.pg, sentinel: f.sentinel }] });
   acc.flush();
   const tiles: WrittenTile[] = [];
-  for (const s of acc.take()) tiles.push(...writePeriod(root, ctx, s, cfg));
+  for (const s of acc.take()) {
+    // A month of hours can come from a monthly and a multi-month file: merge (tileMerge.ts).
+    const m = await mergeExistingPeriod(root, ctx, s);
+    tiles.push(...writePeriod(root, m ? { ...ctx, prior: m.prior } : ctx, m ? m.series : s, cfg));
+  }
   return { tiles, rows: f.times.length };
 }
 
@@ -522,6 +550,16 @@ function relTiles(root: string, tiles: WrittenTile[]): string {
   return JSON.stringify(tiles.map((t) => path.relative(root, t.path)));
 }
 
+/** The tile paths (relative to the root) recorded for an input; [] when unreadable. */
+function recordedTiles(row: ProductInputRow): string[] {
+  try {
+    const t = JSON.parse(row.tiles) as unknown;
+    return Array.isArray(t) ? t.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
@@ -541,20 +579,25 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
       'INSERT OR REPLACE INTO geonode_product_inputs (path, source, sha256, bytes, params, status, reason, tiles, ingested) VALUES (@path, @source, @sha256, @bytes, @params, @status, @reason, @tiles, @ingested)',
     );
     const files: string[] = [];
-    for (const p of inputs) {
-      try {
-        walk(path.resolve(p), files);
-      } catch (e) {
-        summary.failed.push({ file: p, reason: errorText(e) });
-      }
-    }
+    const seen = new Set<string>();
+    for (const p of inputs) walk(path.resolve(p), files, summary.failed, seen);
     const cands: Candidate[] = [];
     for (const f of files) {
-      const fd = fs.openSync(f, 'r');
       const head = Buffer.alloc(4096);
-      const n = fs.readSync(fd, head, 0, head.length, 0);
-      const size = fs.fstatSync(fd).size;
-      fs.closeSync(fd);
+      let n: number;
+      let size: number;
+      try {
+        const fd = fs.openSync(f, 'r');
+        try {
+          n = fs.readSync(fd, head, 0, head.length, 0);
+          size = fs.fstatSync(fd).size;
+        } finally {
+          fs.closeSync(fd);
+        }
+      } catch (e) {
+        summary.failed.push({ file: f, reason: errorText(e) }); // unreadable: reported, the rest goes on
+        continue;
+      }
       const source = detectInput(f, head.subarray(0, n));
       if (!source) continue;
       const m = VLF_NAME.exec(path.basename(f));
@@ -570,7 +613,12 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
       putRow.run({ path: c.path, source: c.source, sha256: c.sha256 ?? '', bytes: c.bytes, params: paramsHash(cfg, c.source), status, reason, tiles, ingested: now() });
     const unchanged = (c: Candidate): ProductInputRow | null => {
       const row = getRow.get(c.path) as ProductInputRow | undefined;
-      return !opts.force && row && row.sha256 === c.sha256 && row.params === paramsHash(cfg, c.source) ? row : null;
+      if (opts.force || !row || row.sha256 !== c.sha256 || row.params !== paramsHash(cfg, c.source)) return null;
+      // Its tiles must still be there (another tile root, or tiles deleted: ingest again), and a
+      // failure of the environment (EACCES, ENOSPC, ENOTDIR…) is not a verdict on the file.
+      if (row.status === 'ok' && !recordedTiles(row).every((t) => fs.existsSync(path.join(root, t)))) return null;
+      if (row.status !== 'ok' && /^E[A-Z]+\b/.test(row.reason ?? '')) return null;
+      return row;
     };
     const account = (tiles: WrittenTile[], rows: number) => {
       summary.tilesWritten += tiles.length;
@@ -621,7 +669,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
         } else {
           const src: TileSourceFile = { name: path.basename(c.path), sha256: c.sha256 ?? '', bytes: c.bytes };
           try {
-            const r = c.source === 'geomag' ? await ingestIaga(c.path, src, root, cfg, periodRunner(c.bytes)) : ingestAef(c.path, fs.readFileSync(c.path), src, root, cfg);
+            const r = c.source === 'geomag' ? await ingestIaga(c.path, src, root, cfg, periodRunner(c.bytes)) : await ingestAef(c.path, fs.readFileSync(c.path), src, root, cfg);
             c.sha256 = src.sha256;
             account(r.tiles, r.rows);
             summary.inputBytes += c.bytes;
@@ -630,7 +678,10 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
           } catch (e) {
             c.sha256 = src.sha256;
             summary.failed.push({ file: c.path, reason: errorText(e) });
-            record(c, 'error', errorText(e), '[]');
+            // Periods finished before the error keep their tiles: recorded with the failure.
+            const kept = (e as { keptTiles?: WrittenTile[] }).keptTiles ?? [];
+            account(kept, 0);
+            record(c, 'error', errorText(e), relTiles(root, kept));
           }
         }
         done++;

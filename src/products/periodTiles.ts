@@ -7,6 +7,7 @@ import { SENTINEL_MISSING, SENTINEL_NOT_RECORDED, type IagaHeader } from '../for
 import type { ProductsConfig } from './config';
 import { Q_MISSING, Q_NOT_RECORDED, Q_SENTINEL } from './quality';
 import { deriveHD, gridMap, gridTimes, standardizeSeries, type GridSpec, type StdSeries } from './standardize';
+import type { PriorInputs } from './tileMerge';
 import { discardTile, encodeTile, isoCadence, tilePeriod, writeTile, type TileColumn, type TileSourceFile, type WriteTileInput, type WrittenTile } from './tiles';
 
 export interface SeriesColumn {
@@ -28,6 +29,8 @@ export interface SeriesContext {
   stampOffsetMs: number;
   header: IagaHeader;
   file: TileSourceFile;
+  /** Other inputs whose rows were merged into this period (tileMerge.ts). */
+  prior?: PriorInputs;
 }
 
 export interface PeriodOptions {
@@ -99,9 +102,10 @@ function periodTiles(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: Pro
   const station = { name: h.stationName, latitude: h.latitude, longitude: h.longitude, elevation: h.elevation };
   const units: Record<string, string> = {};
   for (const c of s.columns) units[c.name] = c.units;
-  const extra = { time_stamp_offset_ms: ctx.stampOffsetMs, data_type: h.dataType ?? '', interval_type: h.intervalType ?? '' };
+  const extra = { time_stamp_offset_ms: ctx.stampOffsetMs, data_type: ctx.prior ? ctx.prior.dataType : (h.dataType ?? ''), interval_type: h.intervalType ?? '' };
   const wopts = { codec: cfg.codec, hashPlaceholder: opts.hashPlaceholder };
   const file = opts.hashPlaceholder === undefined ? ctx.file : { ...ctx.file, sha256: opts.hashPlaceholder };
+  const sources = ctx.prior ? [...ctx.prior.sources, file] : [file];
   const emit = (input: WriteTileInput) => {
     if (opts.encodeOnly) encodeTile(input, wopts);
     else out.push(writeTile(root, input, wopts));
@@ -113,7 +117,7 @@ function periodTiles(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: Pro
     rawCols.push({ name: c.name, type: 'DOUBLE', values: c.values });
     rawCols.push({ name: `${c.name}_q`, type: 'INT32', values: rawFlags(c.sentinel) });
   }
-  emit({ key: { layer: 'raw', ...base }, ts: s.times, columns: rawCols, meta: { units, sources: [file], station, extra } });
+  emit({ key: { layer: 'raw', ...base }, ts: s.times, columns: rawCols, meta: { units, sources, station, extra } });
 
   // std: regular grid over the whole period, stamps at the file's offset inside the cadence.
   const step = ctx.cadenceMs;
@@ -146,6 +150,6 @@ function periodTiles(root: string, ctx: SeriesContext, s: PeriodSeries, cfg: Pro
     key: { layer: 'std', ...base },
     ts: gridTimes(grid),
     columns: stdCols,
-    meta: { units: stdUnits, sources: [file], station, params, extra: { ...extra, counts, derived: std.has('H') && !units.H ? ['H', 'D'] : [] } },
+    meta: { units: stdUnits, sources, station, params, extra: { ...extra, counts, derived: std.has('H') && !units.H ? ['H', 'D'] : [] } },
   });
 }
