@@ -212,6 +212,25 @@ function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * A header line as text: UTF-8 when it is valid UTF-8 (station names such as "Kakioka 柿岡" or
+ * "Mårten" written by current tools), else Latin-1 (older files), so no byte is lost either way.
+ */
+function headerText(b: Uint8Array): string {
+  for (let i = 0; i < b.length; i++) {
+    if (b[i] >= 0x80) {
+      try {
+        return utf8.decode(b);
+      } catch {
+        return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+      }
+    }
+  }
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+}
+
 /** Scan lines of the header; returns null when the header is not complete within `bytes`. */
 function scanHeader(bytes: Uint8Array, eof: boolean): IagaHeader | null {
   const h: IagaHeader = {
@@ -255,7 +274,7 @@ function scanHeader(bytes: Uint8Array, eof: boolean): IagaHeader | null {
     }
     let end = nl;
     if (end > pos && bytes[end - 1] === 13) end--;
-    const line = Buffer.from(bytes.buffer, bytes.byteOffset + pos, end - pos).toString('latin1');
+    const line = headerText(bytes.subarray(pos, end));
     pos = Math.min(nl + 1, n);
     const t = line.trimStart();
     if (t === '') continue;
@@ -584,7 +603,7 @@ class RowParser {
       const mi = ((w3 >>> 16) & 15) * 10 + ((w3 >>> 24) & 15);
       const ss = ((w4 >>> 8) & 15) * 10 + ((w4 >>> 16) & 15);
       const ms = (w5 & 15) * 100 + ((w5 >>> 8) & 15) * 10 + ((w5 >>> 16) & 15);
-      if ((hh > 23 || mi > 59 || ss > 60) && !(hh === 24 && mi === 0 && ss === 0 && ms === 0)) break;
+      if ((hh > 23 || mi > 59 || ss > 59) && !(hh === 24 && mi === 0 && ss === 0 && ms === 0)) break; // leap seconds: looseRow
       // Values, unrolled by hand: straight-line code is ~15% faster than a loop over the columns,
       // and four copies of a helper exceed TurboFan's inlining budget. Shapes `  ddddd.dd`,
       // ` -ddddd.dd`, `  -dddd.dd`, `   dddd.dd` (words h = ␠ c1 c2 d3, a = d3..d6, t = d6 . e1 e2)
@@ -705,8 +724,8 @@ class RowParser {
       if (!this.day(y, mo, d, a0 * 100 + a1 * 10 + a2)) return false;
     }
     const hh = h0 * 10 + h1, mi = i0 * 10 + i1, ss = s0 * 10 + s1;
-    if (hh > 23 || mi > 59 || ss > 60) {
-      if (!(hh === 24 && mi === 0 && ss === 0 && f0 === 0 && f1 === 0 && f2 === 0)) return false;
+    if (hh > 23 || mi > 59 || ss > 59) {
+      if (!(hh === 24 && mi === 0 && ss === 0 && f0 === 0 && f1 === 0 && f2 === 0)) return false; // leap seconds: looseRow
     }
     // Values: 4 right-aligned fields in columns 31–40, 41–50, 51–60, 61–70 (1X,F9.2).
     const v0 = field(b, p + 30), v1 = field(b, p + 40), v2 = field(b, p + 50), v3 = field(b, p + 60);
@@ -753,7 +772,7 @@ class RowParser {
     const vi = hasDoy ? 3 : 2;
     const doyTok = hasDoy ? 2 : -1;
     if (nt !== ncol + vi) {
-      this.bad(`expected ${ncol} values, found ${nt - vi}`);
+      this.bad(nt <= vi ? `not a data record (expected DATE TIME${hasDoy ? ' DOY' : ''} and ${ncol} values)` : `expected ${ncol} values, found ${nt - vi}`);
       return false;
     }
     // Date YYYY-MM-DD
@@ -805,6 +824,16 @@ class RowParser {
       this.bad('time out of range');
       return false;
     }
+    // A leap second (23:59:60[.f]) has no epoch time of its own: it is kept, as the last
+    // millisecond of its day (23:59:59.999), so the row stays in its day and in time order.
+    let t = this.dayMs + hh * 3_600_000 + mi * 60_000 + ss * 1000 + ms;
+    if (ss === 60) {
+      if (hh !== 23 || mi !== 59) {
+        this.bad('second 60 outside 23:59 (a leap second ends a UTC day)');
+        return false;
+      }
+      t = this.dayMs + 86_399_999;
+    }
     for (let c = 0; c < ncol; c++) {
       const v = parseNumber(b, ts[vi + c], te[vi + c]);
       if (Number.isNaN(v)) {
@@ -819,7 +848,7 @@ class RowParser {
         this.vals[c][row] = v;
       }
     }
-    this.times[row] = this.dayMs + hh * 3_600_000 + mi * 60_000 + ss * 1000 + ms;
+    this.times[row] = t;
     return true;
   }
 }
@@ -1023,8 +1052,24 @@ export function inferCadence(times: ArrayLike<number>, header: Pick<IagaHeader, 
     const map: Record<string, number> = { second: 1000, minute: 60_000, hour: 3_600_000, hourly: 3_600_000, day: 86_400_000, daily: 86_400_000 };
     if (m) [ms, source] = [map[m[1]], 'intervalType'];
   }
-  const stampOffsetMs = ms !== null && times.length > 0 ? ((times[0] % ms) + ms) % ms : null;
-  return { iso: ms === null ? null : isoOf(ms), ms, source, stampOffsetMs };
+  return { iso: ms === null ? null : isoOf(ms), ms, source, stampOffsetMs: ms === null ? null : stampOffset(times, n, ms) };
+}
+
+/**
+ * Where the stamps sit inside the cadence: the most common offset among the first n stamps
+ * (the smallest on a tie), so that one odd first row does not shift the whole grid.
+ */
+function stampOffset(times: ArrayLike<number>, n: number, ms: number): number | null {
+  if (times.length === 0) return null;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < Math.max(1, n); i++) {
+    const o = ((times[i] % ms) + ms) % ms;
+    counts.set(o, (counts.get(o) ?? 0) + 1);
+  }
+  let best = -1;
+  let off = 0;
+  for (const [o, c] of counts) if (c > best || (c === best && o < off)) [off, best] = [o, c];
+  return off;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1090,6 +1135,9 @@ async function* chunksOf(source: IagaSource, chunkBytes: number): AsyncGenerator
  * consumer drops are garbage. At least one batch is always yielded (possibly with 0 rows), so
  * the header is delivered even for a file without data.
  */
+/** Longest line the stream reader joins across chunks. */
+const MAX_LINE_BYTES = 1 << 20;
+
 export async function* iagaStream(source: IagaSource, opts: IagaStreamOptions = {}): AsyncGenerator<IagaBatch> {
   const batchRows = Math.max(1, Math.floor(opts.batchRows ?? 65536));
   const fileName = opts.fileName ?? (typeof source === 'string' ? source : undefined);
@@ -1137,6 +1185,9 @@ export async function* iagaStream(source: IagaSource, opts: IagaStreamOptions = 
       // Complete the straddling line in a small buffer, then parse the chunk in place.
       const nl = chunk.indexOf(10);
       if (nl < 0) {
+        // A record is ~70 bytes: a "line" this long is not IAGA-2002 (and joining it chunk by
+        // chunk would cost time and memory without end).
+        if (carry.length + chunk.length > MAX_LINE_BYTES) throw new IagaParseError(`a line longer than ${MAX_LINE_BYTES >> 20} MiB: not an IAGA-2002 record (a file without line breaks?)`, parser!.line);
         carry = Buffer.concat([carry, chunk]);
         continue;
       }
@@ -1149,6 +1200,7 @@ export async function* iagaStream(source: IagaSource, opts: IagaStreamOptions = 
     if (rest < b.length) carry = Buffer.from(b.subarray(rest)); // copy: do not pin the chunk
   }
   if (!header) {
+    if (head!.length === 0) throw new IagaParseError('empty file', 0);
     header = scanHeader(head!, true)!;
     parser = new RowParser(header, batchRows, false, lineCount(head!, header.dataOffset) + 1, opts.onBadLine ?? 'throw');
     carry = Buffer.from(head!.subarray(header.dataOffset));

@@ -335,7 +335,7 @@ describe('IAGA-2002 reader edge cases', () => {
       rec('2020-02-28', '23:59:59.000', '059', '12345.67', '-12345.67', '-1234.56', '1234.56'),
       rec('2020-02-29', '00:00:00.000', '060', '1.00', '2.00', '3.00', '4.00'), // leap day
       rec('2020-03-01', '00:00:00.000', '061', '1.00', '2.00', '3.00', '4.00'),
-      rec('2020-12-31', '23:59:60.000', '366', '1.00', '2.00', '3.00', '4.00'), // leap second
+      rec('2020-12-31', '23:59:60.000', '366', '1.00', '2.00', '3.00', '4.00'), // leap second: 23:59:59.999 of its day
       rec('2020-12-31', '24:00:00.000', '366', '5.00', '6.00', '7.00', '8.00'),
       rec('2021-01-01', '00:00:07.250', '001', '29800.12', '-3600.99', '35000.01', '46200.00'), // gap
       rec('2021-01-01', '00:00:08.000', '001', '1.00', '2x826.85', '3.00', '4.00'), // bad value
@@ -381,7 +381,7 @@ describe('IAGA-2002 reader edge cases', () => {
     const day = (y: number, m: number, d: number) => Date.UTC(y, m - 1, d);
     expect(Array.from(got.times.subarray(0, n))).toEqual(shapes.map((_, r) => t0 + r * 1000));
     expect(Array.from(got.times.subarray(n))).toEqual([
-      day(2020, 2, 28) + 86_399_000, day(2020, 2, 29), day(2020, 3, 1), day(2021, 1, 1), day(2021, 1, 1), day(2021, 1, 1) + 7250,
+      day(2020, 2, 28) + 86_399_000, day(2020, 2, 29), day(2020, 3, 1), day(2021, 1, 1) - 1, day(2021, 1, 1), day(2021, 1, 1) + 7250,
       day(2021, 1, 1) + 9000, day(2021, 1, 2), day(2021, 1, 2) + 1000, day(2021, 1, 5) + 1500, day(2021, 2, 5) + 1750, day(2021, 1, 2) + 2000, day(2022, 1, 2) + 4000, day(2022, 1, 2) + 6000,
     ]);
     expect(got.columns.map((c) => c.values[n + 13])).toEqual([1.007, 12345.67, 3, 4]);
@@ -401,6 +401,45 @@ describe('IAGA-2002 reader edge cases', () => {
       });
     }
     expect(got.header.warnings.filter((w) => /DOY/.test(w))).toEqual([`line ${n + 16}: DOY 5 does not match date 2021-1-2 (DOY 2)`, `line ${n + 19}: DOY 5 does not match date 2021-2-5 (DOY 36)`]);
+  });
+
+  it('a leap second is the last ms of its day, followed by the next day; second 60 elsewhere is an error', async () => {
+    const rec = (d: string, t: string, doy: string) => `${d} ${t} ${doy}   ${['1.00', '2.00', '3.00', '4.00'].map((x) => x.padStart(10)).join('')}`;
+    const text = [...H, DATE, rec('2016-12-31', '23:59:59.000', '366'), rec('2016-12-31', '23:59:60.000', '366'), rec('2017-01-01', '00:00:00.000', '001'), ''].join('\n');
+    const f = concatBatches(await collect([Buffer.from(text)], {}));
+    const end = Date.UTC(2017, 0, 1);
+    expect(Array.from(f.times)).toEqual([end - 1000, end - 1, end]);
+    const bad = [...H, DATE, rec('2016-12-31', '12:00:60.000', '366'), ''].join('\n');
+    await expect(collect([Buffer.from(bad)], {})).rejects.toThrow(/line 5: second 60 outside 23:59/);
+  });
+
+  it('the grid phase is the usual stamp offset, not the one of the first row', () => {
+    const m = 60_000;
+    const times = [30_000, ...Array.from({ length: 50 }, (_, i) => (i + 1) * m)];
+    expect(inferCadence(times, null)).toMatchObject({ iso: 'PT1M', stampOffsetMs: 0 });
+    expect(inferCadence(times.map((t) => t + 29_500), null)).toMatchObject({ stampOffsetMs: 29_500 });
+  });
+
+  it('UTF-8 header text is decoded as UTF-8, other bytes as Latin-1', () => {
+    const name = (v: Buffer) => parseIagaHeader(Buffer.concat([Buffer.from(H.join('\n') + '\n ' + 'Station Name'.padEnd(23)), v, Buffer.from('\n' + DATE + '\n')])).stationName;
+    expect(name(Buffer.from('Kakioka 柿岡 Mårten', 'utf8'))).toBe('Kakioka 柿岡 Mårten');
+    expect(name(Buffer.from('M\xe5rten', 'latin1'))).toBe('Mårten');
+  });
+
+  it('clear errors: an empty file, a garbage record, a line without end', async () => {
+    await expect(collect([Buffer.alloc(0)], {})).rejects.toThrow(/empty file/);
+    await expect(collect([Buffer.from([...H, DATE, 'garbage', ''].join('\n'))], {})).rejects.toThrow(/line 5: not a data record \(expected DATE TIME DOY and 4 values\)/);
+    // 3 MiB of digits without a line break, in 64 KiB chunks: refused once it passes 1 MiB
+    const chunks = [Buffer.from([...H, DATE, ''].join('\n')), ...Array.from({ length: 48 }, () => Buffer.alloc(64 << 10, 0x31))];
+    let read = 0;
+    const src = (async function* () {
+      for (const c of chunks) {
+        read += c.length;
+        yield c;
+      }
+    })();
+    await expect(collect(src, {})).rejects.toThrow(/longer than 1 MiB/);
+    expect(read).toBeLessThan(1.2 * (1 << 20));
   });
 
   it('a header-only stream still yields one (empty) batch carrying the header', async () => {
