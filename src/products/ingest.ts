@@ -28,7 +28,7 @@ import { writePeriod, type PeriodSeries, type SeriesContext } from './periodTile
 import { Q_MISSING, Q_SENTINEL } from './quality';
 import { mergeExistingPeriod } from './tileMerge';
 import { defaultTileWorkers, inProcessRunner, startTilePool, type PeriodRunner } from './tilePool';
-import { commitTile, discardTile, isoCadence, tilePeriod, writeTile, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
+import { commitTile, discardTile, isoCadence, readTileMetadata, tilePeriod, writeTile, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
 
 export type InputSource = 'geomag' | 'aef' | 'vlf';
 
@@ -550,6 +550,27 @@ function relTiles(root: string, tiles: WrittenTile[]): string {
   return JSON.stringify(tiles.map((t) => path.relative(root, t.path)));
 }
 
+/**
+ * After an input changed and was ingested again: the tiles its previous version wrote that this
+ * one did not (the file got shorter) are removed when that input was their only source; a tile
+ * other inputs share keeps its rows (they cannot be told apart by input).
+ */
+async function dropStaleTiles(root: string, prev: ProductInputRow | undefined, name: string, now: WrittenTile[]): Promise<void> {
+  if (!prev) return;
+  const keep = new Set(now.map((t) => path.relative(root, t.path)));
+  for (const rel of recordedTiles(prev)) {
+    if (keep.has(rel)) continue;
+    const file = path.join(root, rel);
+    if (!fs.existsSync(file)) continue;
+    try {
+      const sources = JSON.parse((await readTileMetadata(file)).kv['geonode.source_files'] ?? '[]') as TileSourceFile[];
+      if (sources.length > 0 && sources.every((x) => x.name === name)) fs.rmSync(file);
+    } catch {
+      /* an unreadable tile is left for the operator, not deleted blindly */
+    }
+  }
+}
+
 /** The tile paths (relative to the root) recorded for an input; [] when unreadable. */
 function recordedTiles(row: ProductInputRow): string[] {
   try {
@@ -674,6 +695,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
             account(r.tiles, r.rows);
             summary.inputBytes += c.bytes;
             summary.processed++;
+            await dropStaleTiles(root, getRow.get(c.path) as ProductInputRow | undefined, src.name, r.tiles);
             record(c, 'ok', null, relTiles(root, r.tiles));
           } catch (e) {
             c.sha256 = src.sha256;

@@ -59,6 +59,33 @@ describeShared('ingest: input tree and incremental bookkeeping', () => {
     expect(listTiles(a, { layer: 'raw' })).toHaveLength(1);
   });
 
+  test('an input that got shorter: the tiles of the days it no longer has are removed (not those shared with another input)', async () => {
+    const text = fs.readFileSync(sharedPath('iaga2002', 'bou20141101vmin.min'), 'latin1');
+    const lines = text.split('\n');
+    const isData = (l: string) => /^2014-11-01 /.test(l);
+    const header = lines.filter((l) => l !== '' && !isData(l));
+    const day1 = lines.filter(isData);
+    const redate = (d: string, doy: string) => day1.map((l) => l.replace('2014-11-01', d).replace(' 305 ', ` ${doy} `));
+    const dir = path.join(root, 'shrink');
+    fs.mkdirSync(dir);
+    const file = path.join(dir, 'bou20141101vmin.min');
+    const o = { tilesDir: path.join(root, 'shrink-tiles'), db: path.join(root, 'shrink.sqlite'), workers: 0 };
+    fs.writeFileSync(file, [...header, ...day1, ...redate('2014-11-02', '306'), ...redate('2014-11-03', '307')].join('\n') + '\n');
+    // another input shares day 3
+    const other = path.join(root, 'shrink-other');
+    fs.mkdirSync(other);
+    fs.writeFileSync(path.join(other, 'bou20141103vmin.min'), [...header, ...redate('2014-11-03', '307')].join('\n') + '\n');
+    await ingest([dir], o);
+    await ingest([other], o);
+    const periods = () => listTiles(o.tilesDir, { layer: 'raw' }).map((t) => t.key.period);
+    expect(periods()).toEqual(['2014-11-01', '2014-11-02', '2014-11-03']);
+    fs.writeFileSync(file, [...header, ...day1].join('\n') + '\n');
+    const s = await ingest([dir], o);
+    expect(s.processed).toBe(1);
+    expect(periods()).toEqual(['2014-11-01', '2014-11-03']);
+    expect(listTiles(o.tilesDir, { layer: 'std' }).map((t) => t.key.period)).toEqual(['2014-11-01', '2014-11-03']);
+  });
+
   test('a file failing on its second day keeps its first day tiles, and they are recorded with the failure', async () => {
     // two days of 1 s rows (the real BOU 1 s header, its 901 rows repeated), a broken line late
     // on day two: day one is done (and its tiles written) before the reader gets there
