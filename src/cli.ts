@@ -631,8 +631,11 @@ const COMMANDS: CommandSpec[] = [
     },
     details:
       'Inputs are detected by name and content: *.sec|*.min|*.hor|*.day IAGA-2002 (geomag), kak*daef.min|hor (AEF),\n' +
-      'isee_vlf_*.cdf (VLF). Unchanged inputs (same sha256 and parameters) are skipped; a bad file is reported\n' +
-      'and skipped (exit 1 when any failed). Tiles: TILES/layer=raw|std/source=…/station=…/cadence=…/date=…/part-0.parquet.',
+      'isee_vlf_*.cdf or any CDF (v2/v3) with an epoch_vlf variable (VLF; other CDFs in a directory are not inputs,\n' +
+      'a *.cdf that is not a CDF is reported). Unchanged inputs (same sha256 and parameters, tiles present) are\n' +
+      'skipped; a bad file, broken symlink or unreadable file is reported and skipped (exit 1 when any failed).\n' +
+      'Inputs that share a tile (files split at noon, definitive + variation, daily files in a month tile) are\n' +
+      'merged into it. Tiles: TILES/layer=raw|std/source=…/station=…/cadence=…/date=…/part-0.parquet.',
     async run(p, io) {
       const cfg = configFor(io, p);
       const tilesDir = cfg.tilesDir;

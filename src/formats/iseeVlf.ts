@@ -27,6 +27,11 @@ export interface IseeVlfData {
   ch2: Float32Array;
   nTime: number;
   nFreq: number;
+  /**
+   * Frames of the file dropped because their epoch_vlf is a fill/pad value (TT2000 −2^63, EPOCH
+   * −1e31, the variable's FILLVAL) or otherwise not a valid time; counted over the whole file.
+   */
+  droppedFrames: number;
   units: { ch1: string | null; ch2: string | null; freq: string | null };
   cal: { ch1: IseeVlfCal | null; ch2: IseeVlfCal | null };
   attrs: {
@@ -108,41 +113,147 @@ function readCal(cdf: CdfFile, name: string): IseeVlfCal | null {
   return null;
 }
 
-/** Parse an ISEE VLF CDF. fileName (optional) supplies the station when the attribute is missing. */
-export function readIseeVlf(buf: Uint8Array, fileName?: string, opts: IseeVlfOptions = {}): IseeVlfData {
+/** Largest |Unix ms| a JS Date (hence a tile period) can hold. */
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * Open the file, check the ISEE variables and read epoch_vlf as Unix ms. An epoch that is the
+ * type's fill or pad value (TT2000 −2^63 / −2^63+1, EPOCH −1e31 / 0, EPOCH16 likewise), the
+ * variable's FILLVAL, non-finite or outside the Date range is not a time: it becomes NaN and is
+ * counted, so its frame is dropped instead of reaching time arithmetic downstream.
+ */
+function openVlf(buf: Uint8Array): { cdf: CdfFile; times: Float64Array; dropped: number } {
   const cdf = openCdf(buf);
   for (const n of ['epoch_vlf', 'freq_vlf', 'ch1', 'ch2']) {
     if (!cdf.hasVariable(n)) throw new IseeVlfError(`not an ISEE VLF file: variable ${n} missing`);
   }
   const ev = cdf.variable('epoch_vlf');
-  const allTimes = cdf.readVariable('epoch_vlf');
-  let times = ev.type === CdfType.TIME_TT2000 || ev.type === CdfType.EPOCH || ev.type === CdfType.EPOCH16
-    ? toEpochMs(allTimes.values as ArrayLike<number | bigint>, ev.type)
-    : Float64Array.from(allTimes.values as ArrayLike<number>);
-  // Time subset → record range (frames are in time order); only those records of ch1/ch2 are read.
-  let recStart = 0;
-  let recEnd = times.length;
-  if (opts.startMs !== undefined || opts.endMs !== undefined) {
-    const lo = opts.startMs ?? -Infinity;
-    const hi = opts.endMs ?? Infinity;
-    while (recStart < recEnd && !(times[recStart] >= lo)) recStart++;
-    let e = recStart;
-    while (e < times.length && times[e] < hi) e++;
-    recEnd = e;
-    times = times.slice(recStart, recEnd);
+  const raw = cdf.readVariable('epoch_vlf').values as ArrayLike<number | bigint>;
+  const times = ev.type === CdfType.TIME_TT2000 || ev.type === CdfType.EPOCH || ev.type === CdfType.EPOCH16
+    ? toEpochMs(raw, ev.type)
+    : Float64Array.from(raw as ArrayLike<number>);
+  const fa = ev.attrs.FILLVAL?.value;
+  const fill = Array.isArray(fa) && fa.length === 1 ? fa[0] : undefined;
+  const stride = ev.type === CdfType.EPOCH16 ? 2 : 1;
+  let dropped = 0;
+  for (let i = 0; i < times.length; i++) {
+    if (!(Math.abs(times[i]) <= MAX_DATE_MS) || (fill !== undefined && raw[i * stride] === fill)) {
+      times[i] = NaN;
+      dropped++;
+    }
   }
+  return { cdf, times, dropped };
+}
+
+function stationOf(cdf: CdfFile, fileName?: string): string | null {
+  let station = firstText(cdf, 'Station_code');
+  const m = fileName ? FILE_RE.exec(fileName) : null;
+  if (!station && m) station = m[1];
+  return station ? station.toLowerCase() : null;
+}
+
+function readFreq(cdf: CdfFile): Float32Array {
   const freqRead = cdf.readVariable('freq_vlf', { recStart: 0, recCount: Math.min(1, cdf.variable('freq_vlf').numRecords) });
-  const freqHz = toF32(freqRead.values as ArrayLike<number>);
+  return toF32(freqRead.values as ArrayLike<number>);
+}
+
+/** What ingest needs to plan its work, without decoding the spectra. */
+export interface IseeVlfScan {
+  station: string | null;
+  /** Unix ms of the frames with a valid epoch, in record order. */
+  times: Float64Array;
+  /** Frames whose epoch_vlf is a fill/pad or invalid value (they are dropped on read). */
+  droppedFrames: number;
+  freqHz: Float32Array;
+}
+
+/**
+ * Check an ISEE VLF file the way readIseeVlf would (variables, record counts, values per frame)
+ * and return its valid frame times, reading only epoch_vlf and freq_vlf.
+ */
+export function scanIseeVlf(buf: Uint8Array, fileName?: string): IseeVlfScan {
+  const { cdf, times, dropped } = openVlf(buf);
+  const freqHz = readFreq(cdf);
+  for (const name of ['ch1', 'ch2']) {
+    const info = cdf.variable(name);
+    if (info.numRecords < times.length) throw new IseeVlfError(`${name} has ${info.numRecords} records, epoch_vlf ${times.length}`);
+    const perRec = info.recordShape.reduce((a, b) => a * b, 1);
+    if (perRec !== freqHz.length) throw new IseeVlfError(`${name} has ${perRec} values per frame, freq_vlf ${freqHz.length}`);
+  }
+  return { station: stationOf(cdf, fileName), times: times.filter((t) => t === t), droppedFrames: dropped, freqHz };
+}
+
+/**
+ * Records [recStart, recEnd) spanning the frames with a valid epoch inside [lo, hi) (frames are in
+ * time order, so for a time subset that range is the subset); empty when there are none.
+ */
+function frameSpan(all: Float64Array, lo: number, hi: number): { recStart: number; recEnd: number } {
+  let recStart = -1;
+  let recEnd = 0;
+  for (let i = 0; i < all.length; i++) {
+    if (all[i] >= lo && all[i] < hi) {
+      if (recStart < 0) recStart = i;
+      recEnd = i + 1;
+    }
+  }
+  return recStart < 0 ? { recStart: 0, recEnd: 0 } : { recStart, recEnd };
+}
+
+/** Parse an ISEE VLF CDF. fileName (optional) supplies the station when the attribute is missing. */
+export function readIseeVlf(buf: Uint8Array, fileName?: string, opts: IseeVlfOptions = {}): IseeVlfData {
+  const v = openVlf(buf);
+  const lo = opts.startMs ?? -Infinity;
+  const hi = opts.endMs ?? Infinity;
+  const { recStart, recEnd } = frameSpan(v.times, lo, hi);
+  return readFrames(v, fileName, recStart, recEnd, lo, hi);
+}
+
+/**
+ * The same frames as readIseeVlf, decoded `chunkFrames` records at a time (default 1024): a file
+ * of 1024 bins then never has more than ~8 MB of spectra decoded at once. Each chunk is an
+ * IseeVlfData of its own frames; the metadata are the file's. The file is opened once.
+ */
+export function* readIseeVlfChunks(buf: Uint8Array, fileName?: string, opts: IseeVlfOptions & { chunkFrames?: number } = {}): Generator<IseeVlfData> {
+  const v = openVlf(buf);
+  const lo = opts.startMs ?? -Infinity;
+  const hi = opts.endMs ?? Infinity;
+  const { recStart, recEnd } = frameSpan(v.times, lo, hi);
+  const step = Math.max(1, Math.floor(opts.chunkFrames ?? 1024));
+  for (let s = recStart; s < recEnd; s += step) yield readFrames(v, fileName, s, Math.min(recEnd, s + step), lo, hi);
+}
+
+/** Frames of records [recStart, recEnd) with a valid epoch inside [lo, hi): the others are dropped. */
+function readFrames(v: { cdf: CdfFile; times: Float64Array; dropped: number }, fileName: string | undefined, recStart: number, recEnd: number, lo: number, hi: number): IseeVlfData {
+  const { cdf, times: all, dropped } = v;
+  const span = recEnd - recStart;
+  let nTime = 0;
+  for (let i = recStart; i < recEnd; i++) if (all[i] >= lo && all[i] < hi) nTime++;
+  const times = new Float64Array(nTime);
+  const keep = nTime < span ? new Uint8Array(span) : null;
+  for (let i = recStart, k = 0; i < recEnd; i++) {
+    if (all[i] >= lo && all[i] < hi) {
+      times[k++] = all[i];
+      if (keep) keep[i - recStart] = 1;
+    }
+  }
+  const freqHz = readFreq(cdf);
   const nFreq = freqHz.length;
-  const nTime = recEnd - recStart;
   const chan = (name: string): Float32Array => {
     const info = cdf.variable(name);
-    const avail = Math.min(info.numRecords, recEnd) - recStart;
-    if (avail < nTime) throw new IseeVlfError(`${name} has ${info.numRecords} records, epoch_vlf ${times.length + recStart}`);
-    const r = cdf.readVariable(name, { recStart, recCount: nTime });
+    if (info.numRecords < recEnd) throw new IseeVlfError(`${name} has ${info.numRecords} records, epoch_vlf ${all.length}`);
+    const r = cdf.readVariable(name, { recStart, recCount: span });
     const perRec = r.shape.slice(1).reduce((a, b) => a * b, 1);
     if (perRec !== nFreq) throw new IseeVlfError(`${name} has ${perRec} values per frame, freq_vlf ${nFreq}`);
-    const out = r.values instanceof Float32Array ? r.values : Float32Array.from(r.values as ArrayLike<number>);
+    let out = r.values instanceof Float32Array ? r.values : Float32Array.from(r.values as ArrayLike<number>);
+    if (keep) {
+      let o = 0;
+      for (let k = 0; k < span; k++) {
+        if (!keep[k]) continue;
+        if (o !== k) out.copyWithin(o * nFreq, k * nFreq, (k + 1) * nFreq);
+        o++;
+      }
+      out = out.subarray(0, nTime * nFreq);
+    }
     const fa = info.attrs.FILLVAL?.value;
     const fill = Array.isArray(fa) && typeof fa[0] === 'number' ? (fa[0] as number) : null;
     return cleanSpectra(out, fill);
@@ -152,14 +263,12 @@ export function readIseeVlf(buf: Uint8Array, fileName?: string, opts: IseeVlfOpt
     return typeof u === 'string' ? u.trim() : null;
   };
 
-  let station = firstText(cdf, 'Station_code');
-  const m = fileName ? FILE_RE.exec(fileName) : null;
-  if (!station && m) station = m[1];
+  const station = stationOf(cdf, fileName);
   const global: Record<string, CdfAttrValue[]> = {};
   for (const [k, v] of Object.entries(cdf.globalAttributes)) global[k] = v.map((e) => e.value);
 
   return {
-    station: station ? station.toLowerCase() : null,
+    station,
     stationName: firstText(cdf, 'Station_name'),
     times,
     freqHz,
@@ -167,6 +276,7 @@ export function readIseeVlf(buf: Uint8Array, fileName?: string, opts: IseeVlfOpt
     ch2: chan('ch2'),
     nTime,
     nFreq,
+    droppedFrames: dropped,
     units: { ch1: unit('ch1'), ch2: unit('ch2'), freq: unit('freq_vlf') },
     cal: { ch1: readCal(cdf, 'amplitude_cal_vlf_ch1'), ch2: readCal(cdf, 'amplitude_cal_vlf_ch2') },
     attrs: {

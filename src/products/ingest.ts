@@ -22,13 +22,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { iagaStream, readFileChunks, type IagaHeader } from '../formats/iaga2002';
 import { parseAefFileName, readAef } from '../formats/aef';
-import { readIseeVlf } from '../formats/iseeVlf';
 import { loadProductsConfig, paramsHash, type ProductsConfig } from './config';
 import { writePeriod, type PeriodSeries, type SeriesContext } from './periodTiles';
-import { Q_MISSING, Q_SENTINEL } from './quality';
+import { buildVlfTiles, scanVlfFile, vlfFailureReason, vlfRecordedTiles, vlfTileRel, type VlfFileScan, type VlfGroupOptions, type VlfGroupResult } from './vlfIngest';
+import { cdfVariableNames, isCdfMagic } from '../formats/cdf';
 import { mergeExistingPeriod } from './tileMerge';
 import { defaultTileWorkers, inProcessRunner, startTilePool, type PeriodRunner } from './tilePool';
-import { commitTile, discardTile, isoCadence, readTileMetadata, tilePeriod, writeTile, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
+import { commitTile, discardTile, isoCadence, readTileMetadata, tilePeriod, type TileSourceFile, type WrittenTile } from './tiles';
 
 export type InputSource = 'geomag' | 'aef' | 'vlf';
 
@@ -131,18 +131,62 @@ const VLF_NAME = /^isee_vlf_([a-z0-9]{3})_(\d{4})(\d{2})(\d{2})(\d{2})_v\d+\.cdf
 /**
  * Source of a file from its name and first bytes; null when it is not a product input.
  * AEF: the documented name, or IAGA content whose comments mention the atmospheric electric
- * field / potential gradient (data-formats §2.3).
+ * field / potential gradient (data-formats §2.3). VLF: see detectCdf.
  */
 export function detectInput(file: string, head: Uint8Array): InputSource | null {
   const base = path.basename(file);
-  if (VLF_NAME.test(base)) return 'vlf';
-  if (/\.cdf$/i.test(base)) return head.length >= 4 && head[0] === 0xcd && head[1] === 0xf3 ? 'vlf' : null;
+  if (VLF_NAME.test(base)) return 'vlf'; // named as ISEE VLF: the loader says what is wrong, if anything
+  if (/\.cdf$/i.test(base)) return detectCdf(file, head);
   if (!IAGA_EXT.test(base)) return null;
   if (parseAefFileName(base)) return 'aef';
   const text = Buffer.from(head).toString('latin1');
   if (!/^\s*Format\s+IAGA-2002/im.test(text)) return 'geomag'; // let the reader report what is wrong
   if (/atmospheric electric|potential gradient/i.test(text)) return 'aef';
   return 'geomag';
+}
+
+/**
+ * Another `*.cdf`: an ISEE VLF input when it is a CDF (v2 or v3 magic, plain or compressed) with
+ * the ISEE VLF variable `epoch_vlf`, read from its descriptors (cdfVariableNames: a few hundred
+ * bytes per variable, not the file).
+ *  - A valid CDF without it is skipped (null), like any other file that is not a product input:
+ *    ingest is pointed at data-centre trees that hold CDFs of other instruments, and reporting
+ *    each of them as a failure would bury the real failures (and fail the run). Named explicitly
+ *    on the command line it is reported instead ("not an ISEE VLF CDF (variables: …)", see the
+ *    VLF part of ingest()), since the operator then clearly meant it.
+ *  - A `.cdf` that is no CDF at all (bad magic, too short: typically an error page saved by a
+ *    failed download) or whose descriptors cannot be read is an input, so that the loader
+ *    reports it as failed ("not a CDF file (…)") wherever it was found: the file is broken.
+ */
+function detectCdf(file: string, head: Uint8Array): InputSource | null {
+  if (!isCdfMagic(head)) return 'vlf';
+  try {
+    return cdfVariableNames(file).includes('epoch_vlf') ? 'vlf' : null;
+  } catch {
+    return 'vlf';
+  }
+}
+
+/**
+ * Inputs named explicitly that are readable CDFs without the ISEE VLF variables (detectCdf
+ * skipped them): reported, so that naming one does not end in "0 inputs" and a zero exit code.
+ */
+function explicitNonVlfCdfs(inputs: string[], inputPaths: Set<string>): IngestFailure[] {
+  const out: IngestFailure[] = [];
+  for (const p of inputs) {
+    const f = path.resolve(p);
+    if (!/\.cdf$/i.test(f) || inputPaths.has(f)) continue;
+    let names: string[];
+    try {
+      if (!fs.statSync(f).isFile()) continue;
+      names = cdfVariableNames(f);
+    } catch {
+      continue; // not readable / not a CDF: detectCdf made it an input, the walk reported it
+    }
+    const list = names.length > 20 ? `${names.slice(0, 20).join(', ')}, … (${names.length} in all)` : names.join(', ');
+    out.push({ file: f, reason: `not an ISEE VLF CDF (variables: ${list || 'none'})` });
+  }
+  return out;
 }
 
 function walk(p: string, out: string[], failed: { file: string; reason: string }[], seen = new Set<string>()): void {
@@ -406,130 +450,22 @@ export async function ingestAef(file: string, buf: Buffer, src: TileSourceFile, 
 // VLF
 
 /**
- * VLF std tiles, one per station-day, in LONG format: one row per (minute, frequency bin) with
- * `ts` (minute start), `bin` (INT32 index into the `bins` metadata), `freq_hz`, `ch1`/`ch2` (median
- * over the minute's frames of the V²/Hz power, null when every frame is fill), `ch1_q`/`ch2_q`,
- * and `frames` (frames in the minute). Only minutes with frames have rows. Rows are sorted by
- * (ts, bin), so a time window is a contiguous row range and reshapes directly into the
- * time × freq spectrogram matrix; `geonode.bins` carries HAPI-style bin centres.
+ * VLF std tiles, one per station and tile period (a day; a month when vlfReduceMs ≥ 1 h), in LONG
+ * format: one row per (window, frequency bin) with `ts` (window start; windows of vlfReduceMs,
+ * 1 minute by default), `bin` (INT32 index into the `bins` metadata), `freq_hz`, `ch1`/`ch2`
+ * (median over ALL the window's frames of the V²/Hz power, null when every frame is fill),
+ * `ch1_q`/`ch2_q`, and `frames` (frames in the window). Only windows with frames have rows.
+ * Frames whose epoch_vlf is a fill/invalid value are dropped (`geonode.invalid_epoch_frames`).
+ * Rows are sorted by (ts, bin), so a time window is a contiguous row range and reshapes directly
+ * into the time × freq spectrogram matrix; `geonode.bins` carries HAPI-style bin centres.
  * Choice: a wide layout would need 2×1024 columns; raw 0.41 s frames (≈ 9 k × 1024 × 2 per hour)
  * are not duplicated into Parquet: the raw layer of VLF is the source CDF itself, recorded with
  * its sha256 in geonode_product_inputs and in the tile's `source_files`.
  */
-export function writeVlfGroup(
-  root: string,
-  files: { path: string; buf: Buffer; src: TileSourceFile }[],
-  cfg: ProductsConfig,
-): { tiles: WrittenTile[]; rows: number } {
-  const reduce = cfg.vlfReduceMs;
-  let freq: Float32Array | null = null;
-  let station = '';
-  let meta: { latitude: number | null; longitude: number | null; elevation: number | null; name: string | null } | null = null;
-  // minute start → frames of that minute (both channels, row-major)
-  const minutes = new Map<number, { ch1: Float32Array[]; ch2: Float32Array[] }>();
-  let frames = 0;
-  let frameStep = NaN;
-  for (const f of files) {
-    const d = readIseeVlf(f.buf, path.basename(f.path));
-    if (!freq) freq = d.freqHz;
-    else if (d.freqHz.length !== freq.length || d.freqHz.some((v, i) => v !== freq![i])) throw new Error(`${path.basename(f.path)}: frequency bins differ from the other files of the day`);
-    station = (d.station ?? station).toUpperCase();
-    meta ??= { latitude: d.attrs.latitude, longitude: d.attrs.longitude, elevation: d.attrs.elevation, name: d.stationName };
-    if (d.nTime >= 2) frameStep = d.times[1] - d.times[0];
-    const nf = d.nFreq;
-    for (let t = 0; t < d.nTime; t++) {
-      const m = Math.floor(d.times[t] / reduce) * reduce;
-      let e = minutes.get(m);
-      if (!e) minutes.set(m, (e = { ch1: [], ch2: [] }));
-      e.ch1.push(d.ch1.subarray(t * nf, (t + 1) * nf));
-      e.ch2.push(d.ch2.subarray(t * nf, (t + 1) * nf));
-      frames++;
-    }
-  }
-  if (!freq || minutes.size === 0) throw new Error('no VLF frames');
-  if (!/^[A-Z0-9]+$/.test(station)) throw new Error('no station code');
-  const keys = [...minutes.keys()].sort((a, b) => a - b);
-  const byPeriod = new Map<string, number[]>();
-  for (const m of keys) {
-    const p = tilePeriod(reduce, m).period;
-    const l = byPeriod.get(p) ?? [];
-    l.push(m);
-    byPeriod.set(p, l);
-  }
-  const nf = freq.length;
-  const tiles: WrittenTile[] = [];
-  let rows = 0;
-  const scratch = new Float64Array(4096);
-  const median = (list: Float32Array[], bin: number): number => {
-    let k = 0;
-    for (const fr of list) {
-      const v = fr[bin];
-      if (v === v) scratch[k++] = v;
-    }
-    if (k === 0) return NaN;
-    const s = scratch.subarray(0, k).sort();
-    return k & 1 ? s[k >> 1] : 0.5 * (s[(k >> 1) - 1] + s[k >> 1]);
-  };
-  for (const [period, mins] of byPeriod) {
-    const n = mins.length * nf;
-    const ts = new Float64Array(n);
-    const bin = new Int32Array(n);
-    const fz = new Float64Array(n);
-    const c1 = new Float64Array(n);
-    const c2 = new Float64Array(n);
-    const q1 = new Int32Array(n);
-    const q2 = new Int32Array(n);
-    const nfr = new Int32Array(n);
-    let r = 0;
-    for (const m of mins) {
-      const e = minutes.get(m)!;
-      for (let b = 0; b < nf; b++, r++) {
-        ts[r] = m;
-        bin[r] = b;
-        fz[r] = freq[b];
-        c1[r] = median(e.ch1, b);
-        c2[r] = median(e.ch2, b);
-        q1[r] = c1[r] !== c1[r] ? Q_MISSING | Q_SENTINEL : 0;
-        q2[r] = c2[r] !== c2[r] ? Q_MISSING | Q_SENTINEL : 0;
-        nfr[r] = e.ch1.length;
-      }
-    }
-    rows += n;
-    const key: TileKey = { layer: 'std', source: 'vlf', station, cadence: isoCadence(reduce), period };
-    tiles.push(
-      writeTile(
-        root,
-        {
-          key,
-          ts,
-          columns: [
-            { name: 'bin', type: 'INT32', values: bin },
-            { name: 'freq_hz', type: 'DOUBLE', values: fz },
-            { name: 'ch1', type: 'DOUBLE', values: c1 },
-            { name: 'ch1_q', type: 'INT32', values: q1 },
-            { name: 'ch2', type: 'DOUBLE', values: c2 },
-            { name: 'ch2_q', type: 'INT32', values: q2 },
-            { name: 'frames', type: 'INT32', values: nfr },
-          ],
-          meta: {
-            units: { ch1: 'V^2/Hz', ch2: 'V^2/Hz', freq_hz: 'Hz', bin: '', frames: '' },
-            sources: files.map((f) => f.src),
-            station: meta ?? undefined,
-            params: { reduce: 'median', reduceMs: reduce },
-            extra: {
-              layout: 'long',
-              bins: { name: 'frequency', units: 'Hz', centers: Array.from(freq) },
-              frame_cadence_ms: frameStep,
-              channels: { ch1: 'N-S', ch2: 'E-W' },
-              raw: 'source CDF files (see source_files)',
-            },
-          },
-        },
-        { codec: cfg.codec },
-      ),
-    );
-  }
-  return { tiles, rows: frames === 0 ? 0 : frames };
+export function writeVlfGroup(root: string, files: VlfFileScan[], cfg: ProductsConfig, opts: VlfGroupOptions): Promise<VlfGroupResult> {
+  // Files of one station, one at a time and decoded in chunks; windows reduced as soon as
+  // complete; tiles that other inputs share are merged (rule in vlfIngest.ts).
+  return buildVlfTiles(root, files, cfg, opts);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -714,47 +650,107 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
       await (runner as PeriodRunner | null)?.close();
     }
 
-    for (const group of vlfGroups.values()) {
-      progress(group[0].path);
-      const prevs = group.map(unchanged);
-      if (prevs.every((p) => p)) {
-        for (let i = 0; i < group.length; i++) {
-          if (prevs[i]!.status === 'ok') summary.skipped++;
-          else summary.failed.push({ file: group[i].path, reason: prevs[i]!.reason ?? 'failed before' });
+    // VLF (vlfIngest.ts). The unit of work is the tile, not the day of a file's name: the tiles a
+    // new or changed input has frames in (and those its previous version had) are rebuilt from
+    // every input of this run with frames in them, unchanged ones included (found through the
+    // tiles recorded for them), so a file spilling past midnight or the days of a month tile
+    // (vlfReduceMs ≥ 1 h) end up in the same tile instead of overwriting each other. Unchanged
+    // inputs without frames in such a tile are skipped.
+    {
+      summary.failed.push(...explicitNonVlfCdfs(inputs, new Set(cands.map((c) => c.path))));
+      const reduce = cfg.vlfReduceMs;
+      const cadence = isoCadence(reduce);
+      const stepped = new Set<Candidate>();
+      const step = (c: Candidate) => {
+        if (stepped.has(c)) return;
+        stepped.add(c);
+        done++;
+        doneBytes += c.bytes;
+        progress(c.path);
+      };
+      const known = new Set<string>(); // base names of the inputs whose current content is known
+      const fail = (c: Candidate, reason: string) => {
+        known.delete(path.basename(c.path));
+        summary.failed.push({ file: c.path, reason });
+        record(c, 'error', reason, '[]');
+      };
+      const srcOf = (c: Candidate): TileSourceFile => ({ name: path.basename(c.path), sha256: c.sha256!, bytes: c.bytes });
+      const dirty = new Map<string, Set<string>>(); // station → tile periods to rebuild
+      const markDirty = (station: string, period: string) => {
+        let s = dirty.get(station);
+        if (!s) dirty.set(station, (s = new Set()));
+        s.add(period);
+      };
+      const scans = new Map<Candidate, VlfFileScan>();
+      const kept: { c: Candidate; keys: { station: string; period: string }[] }[] = [];
+      for (const c of [...vlfGroups.values()].flat()) {
+        progress(c.path);
+        const prev = unchanged(c);
+        if (prev && prev.status !== 'ok') {
+          summary.failed.push({ file: c.path, reason: prev.reason ?? 'failed before' });
+          step(c);
+          continue;
         }
-      } else {
-        // Any change in the day: rebuild the day's tile from all its readable files.
-        const good: { path: string; buf: Buffer; src: TileSourceFile; c: Candidate }[] = [];
-        for (const c of group) {
-          try {
-            const buf = fs.readFileSync(c.path);
-            readIseeVlf(buf, path.basename(c.path)); // validate before it can spoil the group
-            good.push({ path: c.path, buf, src: { name: path.basename(c.path), sha256: c.sha256!, bytes: c.bytes }, c });
-          } catch (e) {
-            summary.failed.push({ file: c.path, reason: errorText(e) });
-            record(c, 'error', errorText(e), '[]');
+        known.add(path.basename(c.path));
+        if (prev) {
+          kept.push({ c, keys: vlfRecordedTiles(recordedTiles(prev), cadence) });
+          continue;
+        }
+        const before = getRow.get(c.path) as ProductInputRow | undefined;
+        if (before) for (const k of vlfRecordedTiles(recordedTiles(before), cadence)) markDirty(k.station, k.period);
+        try {
+          const s = scanVlfFile(c.path, srcOf(c), reduce);
+          scans.set(c, s);
+          for (const p of s.periods) markDirty(s.station, p);
+        } catch (e) {
+          fail(c, vlfFailureReason(e));
+          step(c);
+        }
+      }
+      for (const { c, keys } of kept) {
+        if (!keys.some((k) => dirty.get(k.station)?.has(k.period))) {
+          summary.skipped++;
+          step(c);
+          continue;
+        }
+        try {
+          scans.set(c, scanVlfFile(c.path, srcOf(c), reduce));
+        } catch (e) {
+          fail(c, vlfFailureReason(e));
+          step(c);
+        }
+      }
+      const byStation = new Map<string, Candidate[]>();
+      for (const [c, s] of scans) {
+        const l = byStation.get(s.station);
+        if (l) l.push(c);
+        else byStation.set(s.station, [c]);
+      }
+      for (const [station, group] of byStation) {
+        const files = group.map((c) => scans.get(c)!);
+        const cand = new Map(group.map((c) => [c.path, c]));
+        let r: VlfGroupResult;
+        try {
+          r = await writeVlfGroup(root, files, cfg, { periods: dirty.get(station) ?? new Set(), known, onFile: (f) => step(cand.get(f.path)!) });
+        } catch (e) {
+          for (const c of group) {
+            fail(c, vlfFailureReason(e));
+            step(c);
           }
+          continue;
         }
-        if (good.length) {
-          try {
-            const r = writeVlfGroup(root, good, cfg);
-            account(r.tiles, r.rows);
-            for (const g of good) {
-              summary.inputBytes += g.c.bytes;
-              summary.processed++;
-              record(g.c, 'ok', null, relTiles(root, r.tiles));
-            }
-          } catch (e) {
-            for (const g of good) {
-              summary.failed.push({ file: g.path, reason: errorText(e) });
-              record(g.c, 'error', errorText(e), '[]');
-            }
+        account(r.tiles, r.frames);
+        for (const f of files) {
+          const c = cand.get(f.path)!;
+          const reason = r.failed.get(f.path);
+          if (reason !== undefined) fail(c, reason);
+          else {
+            summary.inputBytes += c.bytes;
+            summary.processed++;
+            record(c, 'ok', null, JSON.stringify(f.periods.map((p) => vlfTileRel(root, station, cadence, p))));
           }
         }
       }
-      done += group.length;
-      doneBytes += group.reduce((a, c) => a + c.bytes, 0);
-      progress(group[0].path);
     }
   } finally {
     if (ownDb) db.close();

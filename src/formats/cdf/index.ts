@@ -7,4 +7,5 @@ export { rleDecode, rleEncode, decompress } from './compression';
 export type { Block } from './records';
 export { checkStructure } from './records';
 export { writeCdf } from './write';
+export { cdfVariableNames, isCdfMagic } from './names';
 export type { CdfWriteOptions, CdfWriteVariable, CdfWriteAttr } from './write';

@@ -28,6 +28,12 @@ const MAGIC_V26 = 0xcdf26002;
 const MAGIC_V25 = 0x0000ffff;
 const MAGIC_UNCOMPRESSED = 0x0000ffff;
 const MAGIC_COMPRESSED = 0xcccc0001;
+/** One record larger than this is a corrupt VDR (dims or NumElems), not data. */
+const MAX_RECORD_BYTES = 1 << 30;
+/** Best possible ratio of DEFLATE (1032:1); CDF RLE (2 bytes → ≤ 256 zeros) stays below it. */
+const MAX_INFLATE = 1032;
+/** Pad bytes a read may invent for records stored in no block (sparse records, gaps). */
+const PAD_ALLOWANCE = 64 << 20;
 
 export interface ReadOptions {
   /** First record (0-based). Default 0. */
@@ -86,7 +92,10 @@ export class CdfFile {
       const uSize = off64(cctx, ccr.body + o, 'CCR uSize');
       const dataStart = ccr.body + 2 * o + 4;
       const cpr = readCPR(cctx, cprOffset);
+      if (uSize < 0) throw new CdfError('CORRUPT', `CCR uncompressed size ${uSize}`);
       const data = decompress(cpr.cType, buf.subarray(dataStart, 8 + ccr.size), uSize);
+      // Allocated only once the data inflated to (at least) uSize bytes: a forged uSize fails above.
+      if (data.length < uSize) throw new CdfError('CORRUPT', `CCR data inflate to ${data.length} bytes, uSize is ${uSize}`);
       image = new Uint8Array(8 + uSize);
       image.set(buf.subarray(0, 4), 0);
       image.set([0, 0, 0xff, 0xff], 4);
@@ -192,6 +201,10 @@ export class CdfFile {
     const perRec = info.recordShape.reduce((a, b) => a * b, 1);
     const elemBytes = tsize * info.numElems;
     const recBytes = elemBytes * perRec;
+    if (!Number.isSafeInteger(recBytes) || recBytes > MAX_RECORD_BYTES) {
+      throw new CdfError('CORRUPT', `${name}: a record of ${info.recordShape.join('×') || 1} × ${elemBytes} bytes is impossible`);
+    }
+    if (recCount > 0 && recBytes > 0) this.checkReadSize(name, vdr, recStart, recCount, recBytes);
     const out = new Uint8Array(recCount * recBytes);
     const have = new Uint8Array(recCount);
     const end = recStart + recCount;
@@ -272,6 +285,55 @@ export class CdfFile {
     const vals = decodeValues(raw, a.dataType, 1, this.littleEndian) as Exclude<CdfValues, string[]>;
     const value = vals instanceof BigInt64Array ? Array.from(vals) : Array.from(vals as ArrayLike<number>);
     return { num: a.num, type: a.dataType, value };
+  }
+
+  /**
+   * MaxRec, the VXR ranges and the CVVR sizes all come from the file, so a corrupt one could ask
+   * for gigabytes (a 125 kB file with MaxRec 3e8 did). Before anything is allocated: every block
+   * that overlaps the request must be able to hold the records it claims (a VVR its own bytes, a
+   * CVVR at most MAX_INFLATE × its compressed size), records that no block holds (sparse records,
+   * gaps; the reader invents pad values for them) may take at most PAD_ALLOWANCE bytes, and the
+   * whole read at most what the file could inflate to plus that allowance.
+   */
+  private checkReadSize(name: string, vdr: VDR, recStart: number, recCount: number, recBytes: number): void {
+    const ctx = this.ctx;
+    const end = recStart + recCount;
+    let covered = 0;
+    let coveredTo = recStart; // records [recStart, coveredTo) are counted
+    let lastStored = -1;
+    for (const blk of this.blocks(name)) {
+      lastStored = Math.max(lastStored, blk.last);
+      if (blk.last < recStart || blk.first >= end) continue;
+      const h = header(ctx, blk.offset, [RecordType.VVR, RecordType.CVVR]);
+      let room: number;
+      if (h.type === RecordType.VVR) room = blk.offset + h.size - h.body;
+      else {
+        const cSize = off64(ctx, h.body + 4, 'CVVR cSize');
+        room = Math.max(0, cSize) * MAX_INFLATE + 1024;
+      }
+      const claim = (blk.last - blk.first + 1) * recBytes;
+      if (claim > room) {
+        throw new CdfError('CORRUPT', `${vdr.name}: block at ${blk.offset} claims records ${blk.first}..${blk.last} (${claim} bytes) but can hold at most ${room}`);
+      }
+      const from = Math.max(blk.first, coveredTo);
+      const to = Math.min(blk.last + 1, end);
+      if (to > from) {
+        covered += to - from;
+        coveredTo = to;
+      }
+    }
+    const invented = (recCount - covered) * recBytes;
+    if (invented > PAD_ALLOWANCE) {
+      throw new CdfError(
+        'CORRUPT',
+        `${vdr.name}: ${recCount - covered} of records ${recStart}..${end - 1} are in no data block (${invented} bytes of pad values); ` +
+          `MaxRec ${vdr.maxRec} does not match the data, whose blocks end at record ${lastStored}`,
+      );
+    }
+    const total = recCount * recBytes;
+    if (total > PAD_ALLOWANCE + MAX_INFLATE * this.image.length + 1024) {
+      throw new CdfError('CORRUPT', `${vdr.name}: records ${recStart}..${end - 1} would take ${total} bytes, more than a ${this.image.length}-byte file can hold`);
+    }
   }
 
   /** Uncompressed bytes of one block (at least (last-first+1) records). */
