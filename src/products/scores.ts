@@ -44,6 +44,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { cadenceMs as parseCadenceMs, listTiles, readTile, tilePeriod, writeTile, type Layer, type TileColumn, type TileInfo, type ListTilesFilter } from './tiles';
+import { medianInPlace } from './median';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -114,65 +115,6 @@ export function minCountFor(params: Pick<ScoreParams, 'minValid'>, cadenceMs: nu
 // ---------------------------------------------------------------------------------------------
 // Robust statistics
 
-/**
- * k-th smallest of a[0..n) (0-based), partially reordering a in place: Hoare quickselect with a
- * median-of-three pivot, O(n) on average. Sub-daily baselines hold up to 43,200 values (30
- * days of minutes) and are refreshed per day and feature: a full sort each time dominated the
- * analysis.
- */
-function selectK(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    // median of three → a[mid]
-    if (a[mid] < a[lo]) {
-      const t = a[mid];
-      a[mid] = a[lo];
-      a[lo] = t;
-    }
-    if (a[hi] < a[lo]) {
-      const t = a[hi];
-      a[hi] = a[lo];
-      a[lo] = t;
-    }
-    if (a[hi] < a[mid]) {
-      const t = a[hi];
-      a[hi] = a[mid];
-      a[mid] = t;
-    }
-    const pivot = a[mid];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
-/** Median of a[0..n) (no NaN), reordering a in place. */
-function medianOf(a: Float64Array, n: number): number {
-  if (n === 0) return NaN;
-  const h = n >> 1;
-  const upper = selectK(a, n, h);
-  if (n & 1) return upper;
-  // After selecting h, a[0..h) holds the h smallest values: the lower middle is their maximum.
-  let lower = a[0];
-  for (let i = 1; i < h; i++) if (a[i] > lower) lower = a[i];
-  return (lower + upper) / 2;
-}
 
 export interface RobustStats {
   n: number;
@@ -197,7 +139,7 @@ export function robustStats(values: ArrayLike<number>): RobustStats {
 function statsOf(buf: Float64Array, n: number): RobustStats {
   if (n === 0) return { n: 0, median: NaN, mad: NaN, scale: NaN };
   const view = buf.subarray(0, n);
-  const med = medianOf(view, n);
+  const med = medianInPlace(view, n);
   let sumAbs = 0;
   for (let i = 0; i < n; i++) {
     const d = view[i] - med;
@@ -205,7 +147,7 @@ function statsOf(buf: Float64Array, n: number): RobustStats {
     view[i] = a;
     sumAbs += a;
   }
-  const mad = medianOf(view, n);
+  const mad = medianInPlace(view, n);
   let scale = MAD_SCALE * mad;
   if (!(scale > 0)) scale = MEANAD_SCALE * (sumAbs / n);
   if (!(scale > 0)) scale = 0;

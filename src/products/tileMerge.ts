@@ -67,7 +67,7 @@ export async function mergeExistingPeriod(root: string, ctx: SeriesContext, s: P
   });
   merged.sort((a, b) => a.t - b.t);
   const n = merged.length;
-  const names = [...s.columns.map((c) => c.name)];
+  const names = s.columns.map((c) => c.name);
   for (const k of Object.keys(old.columns)) if (!k.endsWith('_q') && !names.includes(k)) names.push(k);
   const columns: SeriesColumn[] = names.map((name) => {
     const nc = s.columns.find((c) => c.name === name);

@@ -25,6 +25,7 @@ import path from 'node:path';
 import { CdfError } from '../formats/cdf';
 import { readIseeVlfChunks, scanIseeVlf, type IseeVlfData } from '../formats/iseeVlf';
 import type { ProductsConfig } from './config';
+import { medianInPlace } from './median';
 import { Q_MISSING, Q_SENTINEL } from './quality';
 import { isoCadence, parseTilePath, periodRange, readTile, readTileMetadata, tilePath, tilePeriod, writeTile, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
 
@@ -113,41 +114,6 @@ class FrameWindow {
   }
 }
 
-/** k-th smallest of a[0..n) (quickselect, Hoare partition); a[0..k) end up ≤ a[k]. */
-function select(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (hi > lo) {
-    const pivot = a[(lo + hi) >> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
-
-/** Median of a[0..n) (n ≥ 1), reordering a: the middle value, or the mean of the two middle ones. */
-export function medianInPlace(a: Float64Array, n: number): number {
-  const h = n >> 1;
-  const upper = select(a, n, h);
-  if (n & 1) return upper;
-  let lower = a[0];
-  for (let i = 1; i < h; i++) if (a[i] > lower) lower = a[i];
-  return 0.5 * (lower + upper);
-}
 
 /** Per-bin median over all frames of a window (NaN where every frame is missing). */
 function binMedians(frames: Float32Array, n: number, nf: number, scratch: { a: Float64Array }): Float64Array {

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import { CdfError, CdfType, cdfVariableNames, isCdfMagic, openCdf, unixMsToTt2000, writeCdf } from '../../src/formats/cdf';
 import { readIseeVlf } from '../../src/formats/iseeVlf';
 import { describeShared, sharedFiles, sharedPath } from '../helpers/sharedData';
+import { mulberry32 } from '../../src/demo/prng'; // seeded, so a failing case can be replayed
 
 /** Offset of the v3 VDR of a variable: its 256-byte Name field sits at +84 (§4.4). */
 function v3VdrOffset(buf: Uint8Array, name: string): number {
@@ -75,17 +76,6 @@ describeShared('forged record counts fail with a CdfError before allocating what
   });
 });
 
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describeShared('seeded fuzzing of the real sample CDFs: only CdfError or success, bounded memory', () => {
   const files = sharedFiles('cdf').filter((f) => !f.includes('not_a_cdf'));
@@ -94,7 +84,7 @@ describeShared('seeded fuzzing of the real sample CDFs: only CdfError or success
 
   test.each(files.map((f) => [f.split('/').pop()!, f]))('%s', (_name, file) => {
     const orig = fs.readFileSync(file);
-    const rnd = prng(0x5eed ^ orig.length);
+    const rnd = mulberry32(0x5eed ^ orig.length);
     const int = (n: number) => Math.floor(rnd() * n);
     const unexpected: string[] = [];
     const rss0 = rssMb();
