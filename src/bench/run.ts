@@ -19,7 +19,7 @@ import { nsToIso, parseIsoToNs } from '../formats/time';
 import { analysisBenchRows } from './analysis';
 import { eventBenchRows } from './events';
 import { benchIaga } from './iaga';
-import { productsBenchRows } from './products';
+import { productsBenchRows, productsLargeBenchRows } from './products';
 import { stationBenchRows } from './station';
 
 interface Row {
@@ -293,6 +293,8 @@ async function main(): Promise<void> {
       },
       // The same file through the real ingest path (standardize + Parquet tiles).
       ...(await productsBenchRows(path.join(out, 'iaga'))),
+      // The 10-month file (~1.84 GB, generated once) only with --size large|both.
+      ...(size === 'large' || size === 'both' ? await productsLargeBenchRows(path.join(out, 'iaga')) : []),
     ];
   });
   // Issue 5: full analysis of 30 days × 3 geomag stations (input generated once under out/analysis).
