@@ -624,7 +624,7 @@ const COMMANDS: CommandSpec[] = [
       tiles: { type: 'string', value: 'DIR', help: 'tile root (default: GEONODE_TILES or var/tiles)' },
       db: { type: 'string', value: 'FILE', help: 'SQLite file for the input table geonode_product_inputs (default: GEONODE_DB or var/geonode.sqlite)' },
       config: { type: 'string', value: 'FILE', help: 'JSON overrides of the product parameters (Hampel, max gap, …; src/products/config.ts)' },
-      seismic: { type: 'boolean', help: 'also write per-minute seismic RMS/mean-abs tiles from the waveform index in --db' },
+      seismic: { type: 'boolean', help: 'also write per-minute seismic tiles (RMS and mean-abs about the minute mean, mean, sample count) from the waveform index in --db, incremental per station-day' },
       'data-root': { type: 'string', value: 'DIR', help: 'with --seismic: resolve relative index file names against DIR (default: GEONODE_DATA_ROOT or /)' },
       force: { type: 'boolean', help: 're-process inputs even when unchanged' },
       help: HELP_FLAG,
@@ -658,7 +658,7 @@ const COMMANDS: CommandSpec[] = [
         try {
           const r = seismicProducts(db, { tilesDir, dataRoot: cfg.dataRoot, config, force: p.flags.force === true });
           for (const f of r.failed) warn(io, `geonode: ingest: ${f.file}: ${f.reason}`);
-          seismicNote = `, seismic: ${r.stations - r.skipped} station(s) → ${r.tiles.length} tile(s), ${r.skipped} unchanged`;
+          seismicNote = `, seismic: ${r.days - r.skipped} station-day(s) → ${r.tiles.length} tile(s), ${r.skipped} unchanged${r.removed ? `, ${r.removed} tile(s) removed` : ''}`;
           s.failed.push(...r.failed);
         } finally {
           db.close();

@@ -37,8 +37,13 @@ export interface ProductsConfig {
   codec: 'SNAPPY' | 'UNCOMPRESSED';
   /** VLF std layer: reduce frames to this cadence (ms) by the per-bin median. */
   vlfReduceMs: number;
-  /** Seismic per-minute products: window in ms. */
+  /** Seismic per-minute products: window in ms (divides a day, under an hour). */
   seismicWindowMs: number;
+  /**
+   * Seismic products: a window's statistics are null (MISSING | NO_SAMPLE) when fewer than this
+   * fraction of its sample slots hold a sample; at or above it they are kept and flagged NO_SAMPLE.
+   */
+  seismicMinCoverage: number;
 }
 
 /**
@@ -58,6 +63,7 @@ export function defaultProductsConfig(): ProductsConfig {
     codec: 'SNAPPY',
     vlfReduceMs: 60_000,
     seismicWindowMs: 60_000,
+    seismicMinCoverage: 0.5,
   };
 }
 
@@ -88,6 +94,6 @@ export function loadProductsConfig(file?: string | null): ProductsConfig {
 
 /** Short stable hash of the parameters that shape one source's tiles. */
 export function paramsHash(cfg: ProductsConfig, source: string): string {
-  const p = { v: PIPELINE_VERSION, src: cfg.sources[source] ?? null, codec: cfg.codec, vlf: source === 'vlf' ? cfg.vlfReduceMs : undefined, seis: source === 'seismic' ? cfg.seismicWindowMs : undefined };
+  const p = { v: PIPELINE_VERSION, src: cfg.sources[source] ?? null, codec: cfg.codec, vlf: source === 'vlf' ? cfg.vlfReduceMs : undefined, seis: source === 'seismic' ? [cfg.seismicWindowMs, cfg.seismicMinCoverage] : undefined };
   return crypto.createHash('sha256').update(JSON.stringify(p)).digest('hex').slice(0, 16);
 }

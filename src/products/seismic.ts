@@ -1,22 +1,38 @@
 /**
- * Seismic products from the waveform index: per-minute statistics per channel, decoded from the
- * indexed miniSEED records, written as std tiles `source=seismic/station=NET.STA/cadence=PT1M`
- * (one per station-day). Per channel `<LOC_>CHA`: `_rms` = √(mean x²) of the counts (MUSTANG
- * sample_rms definition, mean included), `_mean_abs`, `_mean`, `_n` (samples) and `_q`
- * (MISSING where the minute has no samples). ts = minute start; window [ts, ts + 60 s).
+ * Seismic products from the waveform index: per-window (default per-minute) statistics per
+ * channel, decoded from the indexed miniSEED records, written as std tiles
+ * `source=seismic/station=NET.STA/cadence=PT1M` (one per station-day).
  *
- * Incremental: a station is redone only when its tsindex rows (filename, offset, hash, updated)
- * changed since the last run (fingerprint kept in geonode_product_inputs as `seismic:NET.STA`).
+ * Per channel `<LOC_>CHA`, over the window [ts, ts + window):
+ * - `_rms` = √(mean (x − x̄)²) and `_mean_abs` = mean |x − x̄|, about the window mean x̄ (the
+ *   MUSTANG sample_rms of the demeaned window, as the seismic features do: the DC offset of raw
+ *   counts would otherwise be all these measure); `_mean` = x̄; units are those of the samples
+ *   (counts for integer and Steim data).
+ * - `_n`: samples in the window. Samples come from the day's sample grid (products/
+ *   seismicSamples.ts), so duplicated or overlapping records count once.
+ * - `_rms_q`, `_mean_abs_q`, `_mean_q` (quality bits): MISSING where the value is null (no
+ *   samples, or fewer than `seismicMinCoverage` of the window's sample slots), NO_SAMPLE where
+ *   some of the window's slots have no sample.
+ * A tile's rows run from the first to the last window with samples.
+ *
+ * Incremental per station-day: a day is redone when the tsindex rows intersecting it (filename,
+ * offset, bytes, hash, updated) or the parameters changed, when its tiles are gone, or when it
+ * failed last time. Days and stations no longer in the index have their tiles removed.
  */
 import crypto from 'node:crypto';
+import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import fs from 'node:fs';
-import { decodeRecord, iterateRecords } from '../formats/mseed';
+import { findSections } from '../index/select';
+import type { Section } from '../index/types';
 import { defaultProductsConfig, paramsHash, type ProductsConfig } from './config';
 import { ensureProductSchema } from './ingest';
-import { Q_MISSING } from './quality';
-import { tilePeriod, writeTile, type TileColumn, type WrittenTile } from './tiles';
+import { Q_MISSING, Q_NO_SAMPLE } from './quality';
+import { readChannelDay, type SampleProblem } from './seismicSamples';
+import { isoCadence, tilePath, tilePeriod, writeTile, type TileColumn, type WriteTileInput, type WrittenTile } from './tiles';
+
+const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 export interface SeismicOptions {
   tilesDir: string;
@@ -27,127 +43,261 @@ export interface SeismicOptions {
 }
 
 export interface SeismicSummary {
+  /** Stations in the index. */
   stations: number;
+  /** Station-days in the index. */
+  days: number;
+  /** Station-days unchanged since the last run. */
   skipped: number;
   tiles: WrittenTile[];
+  /** Tiles removed: days or stations gone from the index, or a day left without samples. */
+  removed: number;
+  /** Samples placed on the grids of the days processed. */
   samples: number;
+  /** Unreadable files (retried next run) and corrupt records (skipped), for the operator. */
   failed: { file: string; reason: string }[];
 }
 
-interface Acc {
-  n: Float64Array;
-  sum: Float64Array;
-  sumSq: Float64Array;
-  sumAbs: Float64Array;
+interface Row {
+  sha256: string;
+  params: string;
+  status: string;
+  tiles: string | null;
 }
 
-/** Per-minute statistics of every channel in the index. */
+/** The window must tile a UTC day and stay under an hour (tiles are per day below PT1H). */
+export function checkSeismicWindow(win: number): void {
+  if (!Number.isInteger(win) || win < 1000 || win >= HOUR_MS || DAY_MS % win !== 0) {
+    throw new Error(`products config: seismicWindowMs must be a whole number of ms from 1000 to under 3600000 that divides a day (got ${win})`);
+  }
+}
+
+/** Per-window statistics of every channel in the index, one station-day at a time. */
 export function seismicProducts(db: Database.Database, opts: SeismicOptions): SeismicSummary {
   const cfg = opts.config ?? defaultProductsConfig();
   const win = cfg.seismicWindowMs;
+  checkSeismicWindow(win);
+  const minCoverage = cfg.seismicMinCoverage;
+  if (!(minCoverage >= 0 && minCoverage <= 1)) throw new Error(`products config: seismicMinCoverage must be a fraction from 0 to 1 (got ${minCoverage})`);
   ensureProductSchema(db);
-  const out: SeismicSummary = { stations: 0, skipped: 0, tiles: [], samples: 0, failed: [] };
+  const out: SeismicSummary = { stations: 0, days: 0, skipped: 0, tiles: [], removed: 0, samples: 0, failed: [] };
   const hasIndex = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='tsindex'").get();
-  if (!hasIndex) return out;
-  const stations = db.prepare('SELECT DISTINCT network, station FROM tsindex ORDER BY 1, 2').all() as { network: string; station: string }[];
-  const rowsOf = db.prepare('SELECT filename, byteoffset, hash, updated FROM tsindex WHERE network = ? AND station = ? ORDER BY filename, byteoffset');
-  const getRow = db.prepare('SELECT sha256, params, status FROM geonode_product_inputs WHERE path = ?');
+  const byStationDay = hasIndex ? stationDays(db) : new Map<string, Map<number, Section[]>>();
+  const getRow = db.prepare('SELECT sha256, params, status, tiles FROM geonode_product_inputs WHERE path = ?');
   const putRow = db.prepare(
-    "INSERT OR REPLACE INTO geonode_product_inputs (path, source, sha256, bytes, params, status, reason, tiles, ingested) VALUES (?, 'seismic', ?, 0, ?, ?, ?, ?, ?)",
+    "INSERT OR REPLACE INTO geonode_product_inputs (path, source, sha256, bytes, params, status, reason, tiles, ingested) VALUES (?, 'seismic', ?, ?, ?, ?, ?, ?, ?)",
   );
   const ph = paramsHash(cfg, 'seismic');
-  for (const { network, station } of stations) {
+  const root = opts.tilesDir;
+  const live = new Set<string>();
+  const liveTiles = new Set<string>();
+  const remove = (rel: string) => {
+    if (liveTiles.has(rel)) return;
+    try {
+      fs.rmSync(path.join(root, rel));
+      out.removed++;
+    } catch {
+      /* already gone */
+    }
+  };
+  for (const [id, days] of [...byStationDay].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     out.stations++;
-    const id = `${network}.${station}`;
-    const rows = rowsOf.all(network, station) as { filename: string; byteoffset: number; hash: string | null; updated: string | null }[];
-    const fp = crypto.createHash('sha256').update(JSON.stringify(rows)).digest('hex');
-    const prev = getRow.get(`seismic:${id}`) as { sha256: string; params: string; status: string } | undefined;
-    if (!opts.force && prev && prev.sha256 === fp && prev.params === ph && prev.status === 'ok') {
-      out.skipped++;
-      continue;
-    }
-    // day start → channel → accumulators per window
-    const days = new Map<number, Map<string, Acc>>();
-    const perDay = Math.round(86_400_000 / win);
-    const files = [...new Set(rows.map((r) => r.filename))];
-    for (const f of files) {
-      const abs = path.isAbsolute(f) ? f : path.join(opts.dataRoot ?? '/', f);
-      try {
-        // One file in memory at a time (archive files are day/channel sized).
-        const buf = fs.readFileSync(abs);
-        for (const r of iterateRecords(buf, { file: abs })) {
-          if (!r.ok) continue;
-          const h = r.header;
-          if (h.network !== network || h.station !== station || !(h.sampleRate > 0) || h.sampleCount === 0) continue;
-          const samples = decodeRecord(buf, h, abs);
-          if (typeof samples === 'string') continue;
-          const chan = h.location ? `${h.location}_${h.channel}` : h.channel;
-          const t0 = Number(h.startNs) / 1e6;
-          const dt = 1000 / h.sampleRate;
-          for (let i = 0; i < samples.length; i++) {
-            const t = t0 + i * dt;
-            const day = Math.floor(t / 86_400_000) * 86_400_000;
-            let dm = days.get(day);
-            if (!dm) days.set(day, (dm = new Map()));
-            let a = dm.get(chan);
-            if (!a) dm.set(chan, (a = { n: new Float64Array(perDay), sum: new Float64Array(perDay), sumSq: new Float64Array(perDay), sumAbs: new Float64Array(perDay) }));
-            const k = Math.floor((t - day) / win);
-            const x = samples[i];
-            a.n[k]++;
-            a.sum[k] += x;
-            a.sumSq[k] += x * x;
-            a.sumAbs[k] += Math.abs(x);
-          }
-          out.samples += samples.length;
-        }
-      } catch (e) {
-        out.failed.push({ file: abs, reason: e instanceof Error ? e.message : String(e) });
+    for (const [day, sections] of [...days].sort((a, b) => a[0] - b[0])) {
+      out.days++;
+      const key = `seismic:${id}/${new Date(day).toISOString().slice(0, 10)}`;
+      live.add(key);
+      const fpRows = sections.map((s) => [s.filename, s.byteoffset, s.bytes, s.hash, s.updated]).sort();
+      const fp = crypto.createHash('sha256').update(JSON.stringify(fpRows)).digest('hex');
+      const prev = getRow.get(key) as Row | undefined;
+      const prevTiles = prev ? tilesOf(prev) : [];
+      if (!opts.force && prev && prev.sha256 === fp && prev.params === ph && prev.status === 'ok' && prevTiles.every((t) => fs.existsSync(path.join(root, t)))) {
+        out.skipped++;
+        for (const t of prevTiles) liveTiles.add(t);
+        continue;
       }
-    }
-    const written: WrittenTile[] = [];
-    for (const [day, chans] of [...days].sort((a, b) => a[0] - b[0])) {
-      const ts = new Float64Array(perDay);
-      for (let k = 0; k < perDay; k++) ts[k] = day + k * win;
-      const cols: TileColumn[] = [];
-      const units: Record<string, string> = {};
-      for (const [chan, a] of [...chans].sort((x, y) => (x[0] < y[0] ? -1 : 1))) {
-        const rms = new Float64Array(perDay);
-        const mabs = new Float64Array(perDay);
-        const mean = new Float64Array(perDay);
-        const n = new Int32Array(perDay);
-        const q = new Int32Array(perDay);
-        for (let k = 0; k < perDay; k++) {
-          const c = a.n[k];
-          n[k] = c;
-          if (c === 0) {
-            rms[k] = mabs[k] = mean[k] = NaN;
-            q[k] = Q_MISSING;
-          } else {
-            rms[k] = Math.sqrt(a.sumSq[k] / c);
-            mabs[k] = a.sumAbs[k] / c;
-            mean[k] = a.sum[k] / c;
-          }
-        }
-        cols.push({ name: `${chan}_rms`, type: 'DOUBLE', values: rms }, { name: `${chan}_mean_abs`, type: 'DOUBLE', values: mabs }, { name: `${chan}_mean`, type: 'DOUBLE', values: mean });
-        cols.push({ name: `${chan}_n`, type: 'INT32', values: n }, { name: `${chan}_q`, type: 'INT32', values: q });
-        units[`${chan}_rms`] = units[`${chan}_mean_abs`] = units[`${chan}_mean`] = 'counts';
+      const r = stationDayTile(sections, day, id, fp, win, minCoverage, opts.dataRoot ?? '/');
+      out.samples += r.samples;
+      for (const p of [...r.unreadable, ...r.problems]) out.failed.push({ file: p.file, reason: p.offset === null ? p.reason : `offset ${p.offset}: ${p.reason}` });
+      const written: string[] = [];
+      if (r.tile) {
+        const w = writeTile(root, r.tile, { codec: cfg.codec });
+        out.tiles.push(w);
+        written.push(path.relative(root, w.path));
       }
-      written.push(
-        writeTile(
-          opts.tilesDir,
-          {
-            key: { layer: 'std', source: 'seismic', station: id, cadence: 'PT1M', period: tilePeriod(win, day).period },
-            ts,
-            columns: cols,
-            meta: { units, sources: [{ name: `tsindex:${id}`, sha256: fp }], params: { windowMs: win, stats: ['rms', 'mean_abs', 'mean', 'n'] } },
-          },
-          { codec: cfg.codec },
-        ),
-      );
+      for (const t of written) liveTiles.add(t);
+      for (const t of prevTiles) if (!written.includes(t)) remove(t);
+      // Unreadable files make the day 'error' so the next run tries it again; corrupt records do not (the bytes would not change).
+      const reasons = [...r.unreadable, ...r.problems].map((p) => `${p.file}${p.offset === null ? '' : `@${p.offset}`}: ${p.reason}`);
+      putRow.run(key, fp, r.bytes, ph, r.unreadable.length ? 'error' : 'ok', reasons.length ? reasons.join('; ').slice(0, 4000) : null, JSON.stringify(written), new Date().toISOString());
     }
-    out.tiles.push(...written);
-    putRow.run(`seismic:${id}`, fp, ph, 'ok', null, JSON.stringify(written.map((t) => path.relative(opts.tilesDir, t.path))), new Date().toISOString());
+  }
+  // Rows of days and stations the index no longer has (and rows of the former per-station layout).
+  const rows = db.prepare("SELECT path, tiles FROM geonode_product_inputs WHERE source = 'seismic'").all() as { path: string; tiles: string | null }[];
+  const del = db.prepare('DELETE FROM geonode_product_inputs WHERE path = ?');
+  for (const row of rows) {
+    if (live.has(row.path)) continue;
+    for (const t of tilesOf(row)) remove(t);
+    del.run(row.path);
   }
   return out;
 }
 
+function tilesOf(row: { tiles: string | null }): string[] {
+  try {
+    const t = JSON.parse(row.tiles ?? '[]') as unknown;
+    return Array.isArray(t) ? t.filter((x): x is string => typeof x === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Every tsindex section, grouped by station (`NET.STA`) and by each UTC day it touches. */
+function stationDays(db: Database.Database): Map<string, Map<number, Section[]>> {
+  const all = findSections(db, { network: '*', station: '*', location: '*', channel: '*', startNs: -62135596800n * 1_000_000_000n, endNs: 253402300799n * 1_000_000_000n });
+  const out = new Map<string, Map<number, Section[]>>();
+  const dayNs = BigInt(DAY_MS) * 1_000_000n;
+  const floorDay = (ns: bigint) => Number((ns >= 0n ? ns / dayNs : (ns - dayNs + 1n) / dayNs) * BigInt(DAY_MS));
+  for (const { section: s } of all) {
+    if (!(s.samplerate > 0)) continue;
+    const id = `${s.network}.${s.station}`;
+    let days = out.get(id);
+    if (!days) out.set(id, (days = new Map()));
+    for (let d = floorDay(s.startNs); d <= floorDay(s.endNs); d += DAY_MS) {
+      const l = days.get(d);
+      if (l) l.push(s);
+      else days.set(d, [s]);
+    }
+  }
+  return out;
+}
+
+interface DayResult {
+  tile: WriteTileInput | null;
+  samples: number;
+  bytes: number;
+  problems: SampleProblem[];
+  unreadable: SampleProblem[];
+}
+
+/** Statistics of one station-day, one channel in memory at a time. */
+function stationDayTile(sections: Section[], day: number, id: string, fp: string, win: number, minCoverage: number, dataRoot: string): DayResult {
+  const res: DayResult = { tile: null, samples: 0, bytes: 0, problems: [], unreadable: [] };
+  const byChan = new Map<string, Section[]>();
+  for (const s of sections) {
+    const lab = s.location ? `${s.location}_${s.channel}` : s.channel;
+    const l = byChan.get(lab);
+    if (l) l.push(s);
+    else byChan.set(lab, [s]);
+    res.bytes += s.bytes;
+  }
+  const perDay = DAY_MS / win;
+  const chans: { lab: string; stats: WindowStats; rate: number }[] = [];
+  for (const [lab, secs] of [...byChan].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const cd = readChannelDay(secs, day, dataRoot);
+    if (!cd) continue;
+    res.samples += cd.samples;
+    res.problems.push(...cd.problems);
+    res.unreadable.push(...cd.unreadable);
+    if (cd.samples > 0) chans.push({ lab, stats: windowStats(cd.x, cd.rate, win, perDay, minCoverage), rate: cd.rate });
+  }
+  // Rows from the first to the last window with samples in any channel.
+  let first = perDay;
+  let last = -1;
+  for (const c of chans) {
+    for (let m = 0; m < perDay; m++) if (c.stats.n[m] > 0) { first = Math.min(first, m); break; }
+    for (let m = perDay - 1; m >= 0; m--) if (c.stats.n[m] > 0) { last = Math.max(last, m); break; }
+  }
+  if (last < first) return res;
+  const rows = last - first + 1;
+  const ts = new Float64Array(rows);
+  for (let k = 0; k < rows; k++) ts[k] = day + (first + k) * win;
+  const columns: TileColumn[] = [];
+  const units: Record<string, string> = {};
+  for (const { lab, stats } of chans) {
+    const sl = <T extends Float64Array | Int32Array>(a: T) => a.slice(first, last + 1) as T;
+    const q = sl(stats.q);
+    columns.push(
+      { name: `${lab}_rms`, type: 'DOUBLE', values: sl(stats.rms) },
+      { name: `${lab}_mean_abs`, type: 'DOUBLE', values: sl(stats.meanAbs) },
+      { name: `${lab}_mean`, type: 'DOUBLE', values: sl(stats.mean) },
+      { name: `${lab}_n`, type: 'DOUBLE', values: sl(stats.n) },
+      { name: `${lab}_rms_q`, type: 'INT32', values: q },
+      { name: `${lab}_mean_abs_q`, type: 'INT32', values: q },
+      { name: `${lab}_mean_q`, type: 'INT32', values: q },
+    );
+    units[`${lab}_rms`] = units[`${lab}_mean_abs`] = units[`${lab}_mean`] = 'counts';
+    units[`${lab}_n`] = 'count';
+  }
+  res.tile = {
+    key: { layer: 'std', source: 'seismic', station: id, cadence: isoCadence(win), period: tilePeriod(win, day).period },
+    ts,
+    columns,
+    meta: {
+      units,
+      sources: [{ name: `tsindex:${id}:${new Date(day).toISOString().slice(0, 10)}`, sha256: fp }],
+      params: {
+        windowMs: win,
+        minCoverage,
+        stats: { rms: 'sqrt(mean((x - mean)^2)) over the window', mean_abs: 'mean(|x - mean|)', mean: 'mean(x)', n: 'samples in the window' },
+        sample_rates: Object.fromEntries(chans.map((c) => [c.lab, c.rate])),
+      },
+    },
+  };
+  return res;
+}
+
+interface WindowStats {
+  n: Float64Array;
+  rms: Float64Array;
+  meanAbs: Float64Array;
+  mean: Float64Array;
+  q: Int32Array;
+}
+
+/** Per-window n, mean, rms and mean-abs about the mean of a day grid (NaN = no sample). */
+export function windowStats(x: Float64Array, rate: number, win: number, perDay: number, minCoverage: number): WindowStats {
+  const st: WindowStats = { n: new Float64Array(perDay), rms: new Float64Array(perDay), meanAbs: new Float64Array(perDay), mean: new Float64Array(perDay), q: new Int32Array(perDay) };
+  const slotsPerWin = (win / 1000) * rate;
+  // Slot k (time k / rate) belongs to window m when m·win ≤ k/rate·1000 < (m+1)·win.
+  const startSlot = (m: number) => Math.min(x.length, Math.ceil(m * slotsPerWin - 1e-6));
+  for (let m = 0; m < perDay; m++) {
+    const a = startSlot(m);
+    const b = startSlot(m + 1);
+    let c = 0;
+    let s = 0;
+    for (let k = a; k < b; k++) {
+      const v = x[k];
+      if (v === v) {
+        c++;
+        s += v;
+      }
+    }
+    st.n[m] = c;
+    if (c === 0 || c < minCoverage * (b - a)) {
+      st.rms[m] = st.meanAbs[m] = st.mean[m] = NaN;
+      st.q[m] = c === 0 ? Q_MISSING : Q_MISSING | Q_NO_SAMPLE;
+      continue;
+    }
+    const mean = s / c;
+    let s2 = 0;
+    let sa = 0;
+    for (let k = a; k < b; k++) {
+      const v = x[k];
+      if (v === v) {
+        const d = v - mean;
+        s2 += d * d;
+        sa += Math.abs(d);
+      }
+    }
+    st.mean[m] = mean;
+    st.rms[m] = Math.sqrt(s2 / c);
+    st.meanAbs[m] = sa / c;
+    st.q[m] = c < b - a ? Q_NO_SAMPLE : 0;
+  }
+  return st;
+}
+
+/** Where a station-day's tile lives (for tests and tools). */
+export function seismicTilePath(root: string, id: string, day: number, win = 60_000): string {
+  return tilePath(root, { layer: 'std', source: 'seismic', station: id, cadence: isoCadence(win), period: tilePeriod(win, day).period });
+}

@@ -273,39 +273,150 @@ describe('AEF and VLF generated inputs, bad file, incremental', () => {
 });
 
 describe('seismic per-minute RMS from the waveform index', () => {
-  test('sine of amplitude A → RMS A/√2, mean-abs 2A/π', async () => {
+  const DAY = Date.UTC(2020, 0, 1);
+  const ns = (ms: number) => BigInt(ms) * 1_000_000n;
+  /** An archive dir + index; `files` written (name → records) before indexing. */
+  async function archive(root: string, files: Record<string, Buffer>) {
+    const data = path.join(root, 'data');
+    fs.mkdirSync(data, { recursive: true });
+    for (const [name, b] of Object.entries(files)) fs.writeFileSync(path.join(data, name), b);
+    const db = openIndexDb(path.join(root, 'idx.sqlite'));
+    await indexArchive(db, [data], { workers: 0 });
+    return { db, data, tiles: path.join(root, 'tiles') };
+  }
+  const sine = (n: number, rate: number, A: number, dc = 0) => Float64Array.from({ length: n }, (_, i) => dc + A * Math.sin((2 * Math.PI * i) / rate + 0.3));
+  const spec = (station: string, startMs: number, rate: number, extra: Record<string, unknown> = {}) => ({ network: 'XX', station, location: '', channel: 'HHZ', quality: 'D', startNs: ns(startMs), sampleRate: rate, ...extra });
+
+  test('RMS and mean-abs about the minute mean (a DC offset changes only _mean), rows trimmed to the data, flags per value', async () => {
     const root = tmp();
     try {
-      const data = path.join(root, 'data');
-      fs.mkdirSync(data);
       const rate = 20;
       const A = 1000;
-      const n = rate * 300; // 5 minutes
-      const x = Float64Array.from({ length: n }, (_, i) => A * Math.sin((2 * Math.PI * 1 * i) / rate + 0.3));
-      const startNs = BigInt(Date.UTC(2020, 0, 1, 0, 0)) * 1_000_000n;
-      const recs = encodeRecords({ network: 'XX', station: 'SIN', location: '', channel: 'HHZ', quality: 'D', startNs, sampleRate: rate }, x, { formatVersion: 2, encoding: 'float64', recordLength: 4096 });
-      fs.writeFileSync(path.join(data, 'XX.SIN..HHZ.mseed'), Buffer.concat(recs));
-      const db = openIndexDb(path.join(root, 'idx.sqlite'));
-      await indexArchive(db, [data], { workers: 0 });
-      const s = seismicProducts(db, { tilesDir: path.join(root, 'tiles') });
+      const x = sine(rate * 300, rate, A, 5000); // 5 minutes, 1 Hz sine on a 5000-count offset
+      const { db, tiles } = await archive(root, { 'XX.SIN..HHZ.mseed': Buffer.concat(encodeRecords(spec('SIN', DAY, rate), x, { formatVersion: 2, encoding: 'float64', recordLength: 4096 })) });
+      const s = seismicProducts(db, { tilesDir: tiles });
       expect(s.failed).toEqual([]);
       expect(s.tiles).toHaveLength(1);
       const t = readIndependent(s.tiles[0].path);
-      expect(t.rows).toBe(1440);
-      const rms = t.col('HHZ_rms');
-      const mabs = t.col('HHZ_mean_abs');
+      expect(t.rows).toBe(5);
+      expect(t.col('ts')[0]).toBe(DAY);
       for (let m = 0; m < 5; m++) {
-        expect(rms[m]!).toBeCloseTo(A / Math.SQRT2, 6);
         const seg = x.subarray(m * rate * 60, (m + 1) * rate * 60);
-        expect(mabs[m]!).toBeCloseTo(seg.reduce((a, v) => a + Math.abs(v), 0) / seg.length, 6); // discrete mean |x|
+        const mean = seg.reduce((a, v) => a + v, 0) / seg.length;
+        expect(t.col('HHZ_mean')[m]!).toBeCloseTo(mean, 6);
+        expect(mean).toBeCloseTo(5000, 6);
+        expect(t.col('HHZ_rms')[m]!).toBeCloseTo(A / Math.SQRT2, 6);
+        expect(t.col('HHZ_mean_abs')[m]!).toBeCloseTo(seg.reduce((a, v) => a + Math.abs(v - mean), 0) / seg.length, 6);
         expect(t.col('HHZ_n')[m]).toBe(rate * 60);
+        for (const q of ['HHZ_rms_q', 'HHZ_mean_abs_q', 'HHZ_mean_q']) expect(t.col(q)[m]).toBe(0);
       }
-      expect(rms[5]).toBeNull();
-      expect(t.col('HHZ_q')[5]).toBe(Q_MISSING);
-      expect(seismicProducts(db, { tilesDir: path.join(root, 'tiles') }).skipped).toBe(1);
+      expect(seismicProducts(db, { tilesDir: tiles }).skipped).toBe(1);
+      db.close();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('duplicates and overlaps count once; a higher publication version wins its samples; one corrupt record loses only itself', async () => {
+    const root = tmp();
+    try {
+      const rate = 20;
+      const n = rate * 600; // 10 minutes
+      const ints = Int32Array.from(sine(n, rate, 1000), Math.round);
+      const v2 = Buffer.concat(encodeRecords(spec('DUP', DAY, rate), ints, { formatVersion: 2, encoding: 'steim2', recordLength: 512 }));
+      // Minutes 2..3 again as publication version 2 with doubled values (miniSEED 3).
+      const part = Int32Array.from(ints.subarray(2 * 1200, 4 * 1200), (v) => 2 * v);
+      const v3 = Buffer.concat(encodeRecords(spec('DUP', DAY + 120_000, rate, { pubVersion: 2 }), part, { formatVersion: 3, encoding: 'steim2', recordLength: 4096 }));
+      // A copy of the v2 file whose 4th record has a wrong reverse-integration constant (Xn).
+      const bad = Buffer.from(v2);
+      bad.writeInt32BE(bad.readInt32BE(3 * 512 + 72) + 1, 3 * 512 + 72);
+      const { db, tiles } = await archive(root, { 'a.mseed': v2, 'b-copy.mseed': Buffer.from(v2), 'c-v3.mseed': v3, 'd-bad.mseed': bad });
+      const s = seismicProducts(db, { tilesDir: tiles });
+      expect(s.failed).toHaveLength(1);
+      expect(s.failed[0].file).toMatch(/d-bad\.mseed$/);
+      expect(s.failed[0].reason).toMatch(/^offset 1536: /);
+      const t = readIndependent(s.tiles[0].path);
+      expect(t.rows).toBe(10);
+      const rmsOf = (a: ArrayLike<number>) => {
+        const m = Array.from(a).reduce((p, v) => p + v, 0) / a.length;
+        return Math.sqrt(Array.from(a).reduce((p, v) => p + (v - m) ** 2, 0) / a.length);
+      };
+      for (let m = 0; m < 10; m++) {
+        expect(t.col('HHZ_n')[m]).toBe(1200);
+        const seg = m === 2 || m === 3 ? part.subarray((m - 2) * 1200, (m - 1) * 1200) : ints.subarray(m * 1200, (m + 1) * 1200);
+        expect(t.col('HHZ_rms')[m]!).toBeCloseTo(rmsOf(seg), 9);
+      }
+      db.close();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('window boundaries in integer time: a sample exactly on the minute starts that minute (records off the minute, 20–100 Hz)', async () => {
+    const root = tmp();
+    try {
+      const files: Record<string, Buffer> = {};
+      // [station, rate, ms before midnight the record starts, samples before 23:58]: 23:57:51.370 at 100 Hz is the audit's case.
+      const cases: [string, number, number, number][] = [['R100', 100, 128_630, 863], ['R40', 40, 128_625, 345], ['R20', 20, 128_650, 173]];
+      for (const [sta, rate, before] of cases) {
+        const n = Math.round((rate * before) / 1000) + 60 * rate; // to 00:00:00 plus one minute of the next day
+        files[`${sta}.mseed`] = Buffer.concat(encodeRecords(spec(sta, DAY + 86_400_000 - before, rate), Int32Array.from({ length: n }, (_, i) => (i * 7919) % 2000), { formatVersion: 2, encoding: 'steim2', recordLength: 512 }));
+      }
+      const { db, tiles } = await archive(root, files);
+      const s = seismicProducts(db, { tilesDir: tiles });
+      expect(s.failed).toEqual([]);
+      for (const [sta, rate, , first] of cases) {
+        const day1 = readIndependent(s.tiles.find((t) => t.key.station === `XX.${sta}` && t.key.period === '2020-01-01')!.path);
+        expect(day1.col('ts')).toEqual([DAY + 86_400_000 - 180_000, DAY + 86_400_000 - 120_000, DAY + 86_400_000 - 60_000]);
+        expect(day1.col('HHZ_n')).toEqual([first, rate * 60, rate * 60]);
+        expect(day1.col('HHZ_rms_q')).toEqual([Q_MISSING | Q_NO_SAMPLE, 0, 0]); // ~14 % of 23:57: below the 50 % coverage
+        expect(day1.col('HHZ_rms')[0]).toBeNull();
+        const day2 = readIndependent(s.tiles.find((t) => t.key.station === `XX.${sta}` && t.key.period === '2020-01-02')!.path);
+        expect(day2.col('HHZ_n')).toEqual([rate * 60]);
+      }
+      db.close();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test('incremental per station-day: deleted tiles come back, an unreadable file is retried, days and stations gone from the index lose their tiles', async () => {
+    const root = tmp();
+    try {
+      const rate = 1;
+      const rec = (sta: string, dayMs: number, secs: number) => Buffer.concat(encodeRecords(spec(sta, dayMs, rate), Int32Array.from({ length: secs }, (_, i) => i % 50), { formatVersion: 2, encoding: 'steim2', recordLength: 512 }));
+      const D2 = DAY + 86_400_000;
+      const { db, data, tiles } = await archive(root, { 'keep1.mseed': rec('KEEP', DAY, 600), 'keep2.mseed': rec('KEEP', D2, 600), 'gone.mseed': rec('GONE', DAY, 600) });
+      const s1 = seismicProducts(db, { tilesDir: tiles });
+      expect(s1.days).toBe(3);
+      expect(s1.tiles).toHaveLength(3);
+      const keep2 = s1.tiles.find((t) => t.key.station === 'XX.KEEP' && t.key.period === '2020-01-02')!.path;
+      fs.rmSync(keep2);
+      const s2 = seismicProducts(db, { tilesDir: tiles });
+      expect([s2.skipped, s2.tiles.length]).toEqual([2, 1]);
+      expect(fs.existsSync(keep2)).toBe(true);
+      // Unreadable at product time: the day is recorded as failed and done again on the next run.
+      const moved = path.join(root, 'keep1.bak');
+      fs.renameSync(path.join(data, 'keep1.mseed'), moved);
+      fs.rmSync(s1.tiles.find((t) => t.key.period === '2020-01-01' && t.key.station === 'XX.KEEP')!.path);
+      const s3 = seismicProducts(db, { tilesDir: tiles });
+      expect(s3.failed.map((f) => path.basename(f.file))).toEqual(['keep1.mseed']);
+      fs.renameSync(moved, path.join(data, 'keep1.mseed'));
+      const s4 = seismicProducts(db, { tilesDir: tiles });
+      expect(s4.failed).toEqual([]);
+      expect(s4.tiles.map((t) => `${t.key.station}/${t.key.period}`)).toEqual(['XX.KEEP/2020-01-01']);
+      expect(readIndependent(s4.tiles[0].path).col('HHZ_n')[0]).toBe(60);
+      // Withdraw day 2 of KEEP and all of GONE, re-index: their tiles go.
+      fs.rmSync(path.join(data, 'keep2.mseed'));
+      fs.rmSync(path.join(data, 'gone.mseed'));
+      await indexArchive(db, [data], { workers: 0 });
+      const s5 = seismicProducts(db, { tilesDir: tiles });
+      expect([s5.days, s5.skipped, s5.removed]).toEqual([1, 1, 2]);
+      expect(listTiles(tiles).filter((t) => t.key.source === 'seismic').map((t) => `${t.key.station}/${t.key.period}`)).toEqual(['XX.KEEP/2020-01-01']);
       db.close();
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
   });
 });
+

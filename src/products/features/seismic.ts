@@ -1,6 +1,6 @@
 /**
  * Seismic features of one station-day, decoded from the miniSEED records the waveform index
- * (tsindex) points at (same record reading as products/seismic.ts), plus availability from the
+ * (tsindex) points at (the same day grids as products/seismic.ts), plus availability from the
  * index's time spans.
  *
  * Per channel `<LOC_>CHA` (blank location → `CHA`), per minute (PT1M):
@@ -23,14 +23,12 @@
  *   orientation problems. Components: the first (location, band+instrument) group holding Z
  *   and N|1 and E|2.
  */
-import fs from 'node:fs';
-import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { decodeRecord, iterateRecords } from '../../formats/mseed';
 import { continuousSegments, findSections } from '../../index/select';
 import type { Section } from '../../index/types';
 import { bandPower, bandpassRuns, chooseNfft, classicStaLta, median, nanMax, spectralPeak, welch } from './dsp';
 import { DAY_MS, emptyTable, gridTs, MINUTE_MS, type FeatureTable } from './common';
+import { readChannelDay } from '../seismicSamples';
 
 const { sqrt, round, floor, min, max } = Math;
 
@@ -170,7 +168,11 @@ export interface SeismicDayInput {
   sections: Map<string, Section[]>;
 }
 
-/** Read the samples of one station-day from the indexed files. */
+/**
+ * Read the samples of one station-day from the indexed byte ranges (products/seismicSamples.ts:
+ * one day grid per channel, duplicates and overlaps counted once, corrupt records skipped and
+ * listed in `failed` with unreadable files).
+ */
 export function readSeismicDay(db: Database.Database, network: string, station: string, day: number, dataRoot = '/'): SeismicDayInput & { fingerprintRows: unknown[]; failed: { file: string; reason: string }[] } {
   const startNs = BigInt(day) * 1_000_000n;
   const endNs = startNs + BigInt(DAY_MS) * 1_000_000n - 1n;
@@ -185,40 +187,11 @@ export function readSeismicDay(db: Database.Database, network: string, station: 
   }
   const channels: SeismicDayInput['channels'] = new Map();
   const failed: { file: string; reason: string }[] = [];
-  const files = [...new Set(found.map((f) => f.section.filename))].sort();
-  for (const f of files) {
-    const abs = path.isAbsolute(f) ? f : path.join(dataRoot, f);
-    let buf: Buffer;
-    try {
-      buf = fs.readFileSync(abs);
-    } catch (e) {
-      failed.push({ file: abs, reason: e instanceof Error ? e.message : String(e) });
-      continue;
-    }
-    for (const r of iterateRecords(buf, { file: abs })) {
-      if (!r.ok) continue;
-      const h = r.header;
-      if (h.network !== network || h.station !== station || !(h.sampleRate > 0) || h.sampleCount === 0) continue;
-      const t0 = Number(h.startNs) / 1e6;
-      const fsr = h.sampleRate;
-      if (t0 >= day + DAY_MS || t0 + (h.sampleCount * 1000) / fsr <= day) continue;
-      const lab = chanLabel(h.location, h.channel);
-      let ch = channels.get(lab);
-      if (!ch) {
-        ch = { fs: fsr, x: new Float64Array(round((DAY_MS / 1000) * fsr)).fill(NaN), location: h.location, channel: h.channel };
-        channels.set(lab, ch);
-      }
-      if (Math.abs(ch.fs - fsr) > 1e-6 * fsr) continue; // rate change inside a day: keep the first rate
-      const samples = decodeRecord(buf, h, abs);
-      if (typeof samples === 'string') continue;
-      const base = ((t0 - day) * fsr) / 1000;
-      const x = ch.x;
-      const n = x.length;
-      for (let i = 0; i < samples.length; i++) {
-        const k = round(base + i);
-        if (k >= 0 && k < n) x[k] = samples[i];
-      }
-    }
+  for (const [lab, secs] of [...sections].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+    const cd = readChannelDay(secs, day, dataRoot);
+    if (!cd) continue;
+    for (const p of [...cd.unreadable, ...cd.problems]) failed.push({ file: p.file, reason: p.offset === null ? p.reason : `offset ${p.offset}: ${p.reason}` });
+    if (cd.samples > 0) channels.set(lab, { fs: cd.rate, x: cd.x, location: secs[0].location, channel: secs[0].channel });
   }
   const fingerprintRows = found.map((f) => [f.section.filename, f.section.byteoffset, f.section.hash, f.section.updated]).sort();
   return { day, channels, sections, fingerprintRows, failed };
