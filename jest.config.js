@@ -4,15 +4,15 @@ module.exports = {
   roots: ['<rootDir>/test'],
   transform: {
     '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
-    // hyparquet / hyparquet-writer are ESM-only. Compiled code (dist/) loads them with Node's
-    // require(esm), but jest 29's module system cannot, so their .js files are transpiled to CJS
+    // hyparquet is ESM-only. Compiled code (dist/) loads it with Node's
+    // require(esm), but jest 29's module system cannot, so its .js files are transpiled to CJS
     // here (ts-jest as a plain JS transpiler; inline compiler options, no type checking).
-    '^.+/node_modules/(hyparquet|hyparquet-writer)/.+\\.js$': [
+    '^.+/node_modules/hyparquet/.+\\.js$': [
       'ts-jest',
       { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true, sourceMap: false }, diagnostics: false },
     ],
   },
-  transformIgnorePatterns: ['/node_modules/(?!(hyparquet|hyparquet-writer)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!hyparquet/)'],
   testMatch: ['**/*.test.ts'],
   testTimeout: 60000,
 };

@@ -145,6 +145,12 @@ function configFor(io: CliIo, p: Parsed): NodeConfig {
   if (str(p, 'data-root') !== undefined) cfg.dataRoot = resolveFrom(io, str(p, 'data-root')!);
   if (str(p, 'archive') !== undefined) cfg.archiveDir = resolveFrom(io, str(p, 'archive')!);
   if (str(p, 'tiles') !== undefined) cfg.tilesDir = resolveFrom(io, str(p, 'tiles')!);
+  // A mistyped limit must not silently remove it (NaN compares false with everything).
+  const limit = (name: string, v: number, min: number, what: string) => {
+    if (!Number.isSafeInteger(v) || v < min) throw new UsageError(`${name} must be a whole number ≥ ${min} (${what}), got '${io.env[name]}'`);
+  };
+  limit('GEONODE_MAX_BYTES', cfg.maxResponseBytes, 0, 'bytes per dataselect response, 0 = no limit');
+  limit('GEONODE_MAX_SAMPLES', cfg.maxSamples, 1, 'samples per /products response');
   return cfg;
 }
 
@@ -343,7 +349,8 @@ async function servePrimary(io: CliIo, cfg: NodeConfig, workers: number): Promis
   const shownHost = cfg.host === '0.0.0.0' || cfg.host === '::' ? 'localhost' : cfg.host;
   cluster.setupPrimary({
     exec: __filename,
-    args: ['serve', '--workers', '1', '--port', String(cfg.port), '--host', cfg.host, '--db', cfg.dbPath, '--data-root', cfg.dataRoot],
+    // Every flag-settable value goes to the workers (the environment is passed on as it is).
+    args: ['serve', '--workers', '1', '--port', String(cfg.port), '--host', cfg.host, '--db', cfg.dbPath, '--data-root', cfg.dataRoot, '--tiles', cfg.tilesDir],
   });
   return new Promise<number>((resolve) => {
     let stopping = false;
@@ -437,6 +444,8 @@ async function serve(io: CliIo, cfg: NodeConfig, workers = 1): Promise<number> {
   } catch (e) {
     db.close();
     warn(io, `geonode: cannot listen on ${cfg.host}:${cfg.port}: ${(e as Error).message}`);
+    // A cluster worker must go away so that its primary sees the failure (its IPC channel would keep it alive).
+    if (cluster.isWorker) process.disconnect?.();
     return 1;
   }
   const port = (server.address() as AddressInfo).port;
@@ -623,7 +632,7 @@ const COMMANDS: CommandSpec[] = [
     flags: {
       tiles: { type: 'string', value: 'DIR', help: 'tile root (default: GEONODE_TILES or var/tiles)' },
       db: { type: 'string', value: 'FILE', help: 'SQLite file for the input table geonode_product_inputs (default: GEONODE_DB or var/geonode.sqlite)' },
-      config: { type: 'string', value: 'FILE', help: 'JSON overrides of the product parameters (Hampel, max gap, …; src/products/config.ts)' },
+      config: { type: 'string', value: 'FILE', help: 'JSON overrides of the product parameters (Hampel, max gap, seismic window, …; src/products/config.ts; default: GEONODE_PRODUCTS_CONFIG)' },
       seismic: { type: 'boolean', help: 'also write per-minute seismic tiles (RMS and mean-abs about the minute mean, mean, sample count) from the waveform index in --db, incremental per station-day' },
       'data-root': { type: 'string', value: 'DIR', help: 'with --seismic: resolve relative index file names against DIR (default: GEONODE_DATA_ROOT or /)' },
       force: { type: 'boolean', help: 're-process inputs even when unchanged' },
@@ -746,7 +755,11 @@ const COMMANDS: CommandSpec[] = [
       workers: { type: 'int', value: 'N', help: 'server processes sharing the port (default: number of CPUs; 1 = single process)' },
       help: HELP_FLAG,
     },
-    details: 'With N > 1 a primary process starts N workers (node:cluster), each with its own read-only\nindex connection; SIGINT/SIGTERM stop them gracefully (in-flight responses finish).',
+    details:
+      'With N > 1 a primary process starts N workers (node:cluster), each with its own read-only\nindex connection; SIGINT/SIGTERM stop them gracefully (in-flight responses finish).\n' +
+      'Environment only: GEONODE_MAX_BYTES (dataselect 413 limit in bytes, 0 = none), GEONODE_MAX_SAMPLES\n' +
+      '(/products sample budget, default 345600), GEONODE_PUBLIC_URL (WADL base), GEONODE_USERS,\n' +
+      'GEONODE_RESTRICTED, GEONODE_AUTH_REALM (restricted data, see README).',
     async run(p, io) {
       return serve(io, configFor(io, p), workersFor(io, p));
     },
@@ -777,7 +790,7 @@ const COMMANDS: CommandSpec[] = [
       if (fs.existsSync(path.join(cfg.archiveDir, 'truth.json'))) {
         log(io, `archive ${cfg.archiveDir} already generated (truth.json present), not regenerating`);
       } else {
-        log(io, `generating the demo archive in ${cfg.archiveDir} (first run only; ~30 s on 2 cores) …`);
+        log(io, `generating the demo archive in ${cfg.archiveDir} (first run only; ~1–2 min on 2 cores) …`);
         log(io, generateSummaryLine(await runGenerate(cfg.archiveDir, {}, io)));
       }
       // Index the SDS top-level (YEAR) folders, not the archive root: truth.json, events.txt and

@@ -1157,7 +1157,12 @@ export function encodeParquet(schema: ParquetColumnSpec[], columns: ParquetColum
   const n = columns.length ? columns[0].length : 0;
   const prepared = schema.map((s, c) => prepare(s, columns[c], n));
   const codec = opts.codec ?? 'SNAPPY';
+  for (const [k, v] of [['rowGroupRows', opts.rowGroupRows], ['pageRows', opts.pageRows]] as const) {
+    if (v !== undefined && !(v >= 1)) throw new Error(`parquet: ${k} must be ≥ 1, got ${v}`);
+  }
   const rgRows = Math.max(1, Math.floor(opts.rowGroupRows ?? Math.max(1, n)));
+  // Row-group ordinals are i16: readers (arrow-rs) refuse a file with more row groups.
+  if (Math.ceil(n / rgRows) > 0x7fff) throw new Error(`parquet: ${Math.ceil(n / rgRows)} row groups exceed the format's 32767; raise rowGroupRows`);
   const pageRows = Math.max(1, Math.floor(opts.pageRows ?? 131072));
   const withStats = opts.statistics !== false;
 

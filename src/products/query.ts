@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import { readTile, readTileMetadata, listTiles, tileCatalog, cadenceMs, type DatasetInfo, type Layer, type TileInfo } from './tiles';
+import { Q_MISSING, Q_NO_SAMPLE } from './quality';
 
 /** An error with the HTTP status and the HAPI status code (1400–1409) to answer with. */
 export class ProductQueryError extends Error {
@@ -262,7 +263,7 @@ export async function readWindow(root: string, ds: ResolvedDataset, params: stri
       valParts[i].push(v instanceof Float64Array ? v : new Float64Array(d.rows).fill(NaN));
       if (hasQ[i]) {
         const q = d.columns[`${p}_q`];
-        flagParts[i].push(q instanceof Int32Array ? q : new Int32Array(d.rows));
+        flagParts[i].push(q instanceof Int32Array ? q : flagsWithoutColumn(valParts[i][valParts[i].length - 1]));
       }
     });
     try {
@@ -271,12 +272,31 @@ export async function readWindow(root: string, ds: ResolvedDataset, params: stri
       /* provenance is optional */
     }
   }
-  return {
-    ts: concat(tsParts, (n) => new Float64Array(n)),
-    values: valParts.map((p) => concat(p, (n) => new Float64Array(n))),
-    flags: flagParts.map((p, i) => (hasQ[i] ? concat(p, (n) => new Int32Array(n)) : null)),
-    sources: [...sources.values()],
-  };
+  const values = valParts.map((p) => concat(p, (n) => new Float64Array(n)));
+  const flags = flagParts.map((p, i) => (hasQ[i] ? concat(p, (n) => new Int32Array(n)) : null));
+  // ±Infinity is no measurement (the pipeline never writes it; a foreign tile might): null in every
+  // format and to the downsamplers, flagged MISSING like any null.
+  values.forEach((v, i) => {
+    const q = flags[i];
+    for (let k = 0; k < v.length; k++) {
+      if (v[k] - v[k] !== 0 && v[k] === v[k]) {
+        v[k] = NaN;
+        if (q) q[k] |= Q_MISSING;
+      }
+    }
+  });
+  return { ts: concat(tsParts, (n) => new Float64Array(n)), values, flags, sources: [...sources.values()] };
+}
+
+/**
+ * Flags of a tile that lacks a parameter's `_q` column (older schema, or no such column at all):
+ * MISSING | NO_SAMPLE where the value is null (quality.ts: MISSING is set exactly where the value
+ * is null); 0 (nothing known against it) where a value exists.
+ */
+function flagsWithoutColumn(values: Float64Array): Int32Array {
+  const q = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) q[i] = Q_MISSING | Q_NO_SAMPLE;
+  return q;
 }
 
 // ---------------------------------------------------------------------------------------------

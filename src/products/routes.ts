@@ -226,7 +226,7 @@ function parameterList(req: Request, d: ResolvedDataset): string[] {
 }
 
 function csvNumber(v: number): string {
-  return v === v ? String(v) : '';
+  return Number.isFinite(v) ? String(v) : '';
 }
 
 async function timeseries(root: string, maxSamples: number, req: Request, res: Response): Promise<void> {
@@ -359,8 +359,14 @@ async function timeseries(root: string, maxSamples: number, req: Request, res: R
 async function spectrogramRoute(root: string, maxSamples: number, req: Request, res: Response): Promise<void> {
   checkParameters(req, '/spectrogram');
   let d: ResolvedDataset | null = null;
-  if (qp(req, 'dataset')) d = await dataset(root, req);
-  else {
+  if (qp(req, 'dataset')) {
+    d = await dataset(root, req);
+    // Both given: they must name the same station (no parameter is silently ignored).
+    const station = qp(req, 'station');
+    if (station !== undefined && station.toUpperCase() !== d.station.toUpperCase()) {
+      throw bad(`station ${JSON.stringify(station)} is not the station of dataset ${d.id} (${d.station}): give one of them`, 'station');
+    }
+  } else {
     const station = qp(req, 'station');
     if (!station) throw bad('station is required (e.g. MOS), or dataset=std/vlf/MOS/PT1M', 'station');
     const all = (await listDatasets(root)).filter((x) => x.layout === 'long' && x.station.toUpperCase() === station.toUpperCase());

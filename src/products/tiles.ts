@@ -14,25 +14,22 @@
  * source_files (JSON [{name, sha256, bytes}]), source_sha256 (comma list), params, pipeline
  * version, quality bit names, station coordinates, and for spectra `bins` (HAPI style).
  *
- * Writer: the own flat-schema encoder (src/formats/parquet.ts; hyparquet-writer as fallback);
- * reader: hyparquet. Files are written to a temp name and
+ * Writer: the own flat-schema encoder (src/formats/parquet.ts); reader: hyparquet. Files are written to a temp name and
  * renamed, so a reader never sees a half-written tile (ingest may hold the rename until the source
  * file is hashed: WriteTileOptions.hashPlaceholder, commitTile).
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ColumnSource, SchemaElement } from 'hyparquet-writer';
 import { encodeParquet, type ParquetColumnSpec } from '../formats/parquet';
 import type { AsyncBuffer, FileMetaData } from 'hyparquet';
 import { PIPELINE_VERSION } from './config';
 import { QUALITY_BITS } from './quality';
 
-// hyparquet and hyparquet-writer (ESM) are loaded on first use: loading them costs ~50 ms per
-// thread, and the ingest tile workers only write, with the own encoder.
+// hyparquet (ESM) is loaded on first use: loading it costs ~50 ms per thread, and the ingest
+// tile workers only write, with the own encoder.
 /* eslint-disable @typescript-eslint/no-require-imports */
 let hyparquetModule: typeof import('hyparquet') | null = null;
 const hyparquet = (): typeof import('hyparquet') => (hyparquetModule ??= require('hyparquet') as typeof import('hyparquet'));
-const hyparquetWriter = (): typeof import('hyparquet-writer') => require('hyparquet-writer') as typeof import('hyparquet-writer');
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 export type Layer = 'raw' | 'std' | 'feat' | 'score';
@@ -204,19 +201,6 @@ export function datasetId(key: Pick<TileKey, 'layer' | 'source' | 'station' | 'c
 // ---------------------------------------------------------------------------------------------
 // Writing
 
-function hasNaN(a: ArrayLike<number>): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== a[i]) return true;
-  return false;
-}
-
-/** NaN → null (a typed array is passed through untouched when it has no NaN: faster). */
-function nullable(a: Float64Array | Float32Array): ArrayLike<number | null> {
-  if (!hasNaN(a)) return a;
-  const out: (number | null)[] = new Array(a.length);
-  for (let i = 0; i < a.length; i++) out[i] = a[i] !== a[i] ? null : a[i];
-  return out;
-}
-
 /** Key-value metadata entries of a tile. */
 export function tileKvMetadata(key: TileKey, meta: TileMetaInput, columns: TileColumn[]): { key: string; value: string }[] {
   const kv: Record<string, string> = {
@@ -252,64 +236,21 @@ function tileParquetSchema(columns: TileColumn[]): ParquetColumnSpec[] {
   return schema;
 }
 
-/** The former writer (hyparquet-writer), kept as the fallback for inputs the own encoder rejects. */
-function encodeTileHyparquet(input: WriteTileInput, opts: WriteTileOptions): Uint8Array {
-  const n = input.ts.length;
-  const ts = new BigInt64Array(n);
-  for (let i = 0; i < n; i++) ts[i] = BigInt(input.ts[i]);
-  const schema: SchemaElement[] = [
-    { name: 'root', num_children: 1 + input.columns.length },
-    {
-      name: 'ts',
-      type: 'INT64',
-      repetition_type: 'REQUIRED',
-      converted_type: 'TIMESTAMP_MILLIS',
-      logical_type: { type: 'TIMESTAMP', isAdjustedToUTC: true, unit: 'MILLIS' },
-    },
-  ];
-  const columnData: ColumnSource[] = [{ name: 'ts', data: ts, encoding: 'DELTA_BINARY_PACKED' }];
-  for (const c of input.columns) {
-    if (c.type === 'INT32') {
-      schema.push({ name: c.name, type: 'INT32', repetition_type: 'REQUIRED' });
-      columnData.push({ name: c.name, data: c.values as Int32Array });
-    } else {
-      schema.push({ name: c.name, type: c.type, repetition_type: 'OPTIONAL' });
-      columnData.push({ name: c.name, data: nullable(c.values as Float64Array) as ColumnSource['data'], encoding: 'BYTE_STREAM_SPLIT' });
-    }
-  }
-  const { ByteWriter, parquetWrite } = hyparquetWriter();
-  const writer = new ByteWriter();
-  parquetWrite({
-    writer,
-    columnData,
-    schema,
-    codec: opts.codec ?? 'SNAPPY',
-    statistics: true,
-    rowGroupSize: Math.max(1, n),
-    kvMetadata: tileKvMetadata(input.key, input.meta, input.columns),
-    createdBy: `geonode products ${PIPELINE_VERSION} (hyparquet-writer)`,
-  });
-  return writer.getBytes();
-}
-
 /**
  * Encode a tile into Parquet bytes (one row group, statistics on) with the own flat-schema
- * encoder (src/formats/parquet.ts); hyparquet-writer is the fallback when it rejects the input.
+ * encoder (src/formats/parquet.ts). What it rejects (duplicate or reserved column names,
+ * fractional times) is a programming error and is thrown with its message.
  */
 export function encodeTile(input: WriteTileInput, opts: WriteTileOptions = {}): Uint8Array {
   const n = input.ts.length;
   for (const c of input.columns) if (c.values.length !== n) throw new Error(`tile column ${c.name}: ${c.values.length} values for ${n} rows`);
   const kvMetadata = tileKvMetadata(input.key, input.meta, input.columns);
-  try {
-    return encodeParquet(tileParquetSchema(input.columns), [input.ts, ...input.columns.map((c) => c.values)], {
-      codec: opts.codec ?? 'SNAPPY',
-      statistics: true,
-      kvMetadata,
-      createdBy: `geonode products ${PIPELINE_VERSION} (geonode parquet)`,
-    });
-  } catch {
-    return encodeTileHyparquet(input, opts);
-  }
+  return encodeParquet(tileParquetSchema(input.columns), [input.ts, ...input.columns.map((c) => c.values)], {
+    codec: opts.codec ?? 'SNAPPY',
+    statistics: true,
+    kvMetadata,
+    createdBy: `geonode products ${PIPELINE_VERSION} (geonode parquet)`,
+  });
 }
 
 /** Write (replace) one tile atomically (or leave it pending, see WriteTileOptions.hashPlaceholder). */

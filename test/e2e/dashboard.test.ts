@@ -319,9 +319,13 @@ d('dashboard in Chromium (playwright-core)', () => {
     expect(st.anomalies.state).toBe('ok');
     const start = await control(page, 'anomalies', 'start');
     const stop = await control(page, 'anomalies', 'stop');
-    // Default window: the span of the score datasets, at most 31 days back from the newest
-    // (the AEF monthly hourly file ends on 2020-09-30).
-    expect([start, stop]).toEqual(['2020-08-31T00:00:00', '2020-10-01T00:00:00']);
+    // Default window: at most 31 days, ending after the newest scored day (/products/stations
+    // scoreTime: the storm day 2020-09-13), not at the end of the score tiles (the AEF monthly
+    // hourly file runs them, with null scores, to 2020-09-30).
+    const stations = (await api(base, '/products/stations')) as { features: { properties: { scoreTime?: string } }[] };
+    const newest = stations.features.map((f) => f.properties.scoreTime ?? '').sort().pop()!;
+    expect(newest.slice(0, 10)).toBe('2020-09-13');
+    expect([start, stop]).toEqual(['2020-08-14T00:00:00', '2020-09-14T00:00:00']);
     const j = await api(base, `/products/anomalies?start=${start}Z&stop=${stop}Z&minScore=0&cadence=P1D`);
     expect(j.count).toBeGreaterThanOrEqual(10);
     expect(j.stormDays).toContain('2020-09-13'); // the scenario's geomagnetic storm

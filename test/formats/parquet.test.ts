@@ -228,6 +228,15 @@ describe('encodeParquet read back by parquet-wasm and hyparquet', () => {
     expect(fm[4]).toEqual([]);
   });
 
+  test('more than 32 767 row groups (ordinals are i16; arrow-rs refuses such files) or a bad row count: clear errors', () => {
+    const ts = Float64Array.from({ length: 32_768 }, (_, i) => i * 1000);
+    const schema: ParquetColumnSpec[] = [{ name: 'ts', type: 'INT64', logical: 'TIMESTAMP_MILLIS' }];
+    expect(() => encodeParquet(schema, [ts], { rowGroupRows: 1 })).toThrow('parquet: 32768 row groups exceed the format\'s 32767; raise rowGroupRows');
+    expect(readIndependent(write(encodeParquet(schema, [ts.subarray(1)], { rowGroupRows: 1 }))).numRowGroups).toBe(32_767);
+    expect(() => encodeParquet(schema, [ts], { pageRows: NaN })).toThrow('parquet: pageRows must be ≥ 1, got NaN');
+    expect(() => encodeParquet(schema, [ts], { rowGroupRows: 0 })).toThrow('parquet: rowGroupRows must be ≥ 1, got 0');
+  });
+
   test('1 row', async () => {
     const { schema, cols } = tileLike(1);
     await roundTrip(schema, cols, { kvMetadata: KV });

@@ -20,6 +20,7 @@ import { loadMetadataPaths } from '../../src/index/metadata';
 import { ingest } from '../../src/products/ingest';
 import { createProductsRouter, productsNotFound } from '../../src/products/routes';
 import { listTiles, tilePath, writeTile } from '../../src/products/tiles';
+import { Q_MISSING, Q_NO_SAMPLE, Q_SENTINEL } from '../../src/products/quality';
 import crypto from 'node:crypto';
 import { describeShared, sharedPath } from '../helpers/sharedData';
 import { readIndependent } from './parquetIndependent';
@@ -526,6 +527,10 @@ describeShared('/products over ingested real IAGA-2002 files and a VLF CDF', () 
     expect((await getJson(app, `/products/spectrogram?${q({ station: 'XXX', start: '2020-09-09', stop: '2020-09-10' })}`, 404)).body.error.parameter).toBe('station');
     expect((await getJson(app, `/products/spectrogram?${q({ station: 'MOS', channel: 'ch9', start: '2020-09-09', stop: '2020-09-10' })}`, 400)).body.error.parameter).toBe('channel');
     expect((await getJson(app, `/products/spectrogram?${q({ station: 'MOS', tBins: 0, start: '2020-09-09', stop: '2020-09-10' })}`, 400)).body.error.parameter).toBe('tBins');
+    // dataset and station both given: the same station (any case) is fine, another one is a 400
+    const ds = 'std/vlf/MOS/PT1M';
+    await getJson(app, `/products/spectrogram?${q({ dataset: ds, station: 'mos', start: '2020-09-09T10:00:00Z', stop: '2020-09-09T11:00:00Z' })}`);
+    expect((await getJson(app, `/products/spectrogram?${q({ dataset: ds, station: 'NOPE', start: '2020-09-09', stop: '2020-09-10' })}`, 400)).body.error.parameter).toBe('station');
     // a frequency window between or beyond the bins selects nothing: say so, not "no data"
     const off = (await getJson(app, `/products/spectrogram?${q({ station: 'MOS', start: '2020-09-09T10:00:00Z', stop: '2020-09-09T12:00:00Z', fmin: 1e9 })}`, 400)).body;
     expect(off.error.parameter).toBe('fmin');
@@ -701,6 +706,30 @@ describeShared('/products over ingested real IAGA-2002 files and a VLF CDF', () 
     } finally {
       fs.rmSync(w.path);
       fs.rmSync(w2.path);
+    }
+  });
+
+  test('timeseries over tiles of an older schema (no X_q, or no X at all): null values are flagged MISSING|NO_SAMPLE, never 0; ±Infinity is null', async () => {
+    const D = 86_400_000;
+    const t0 = Date.UTC(2019, 0, 1);
+    const key = (day: number) => ({ layer: 'std' as const, source: 'geomag', station: 'OLDS', cadence: 'PT1M', period: new Date(t0 + day * D).toISOString().slice(0, 10) });
+    const meta = { units: { X: 'nT', H: 'nT' }, sources: [] };
+    const ws = [
+      writeTile(tiles, { key: key(0), ts: [t0, t0 + 60_000, t0 + 120_000], columns: [{ name: 'X', type: 'DOUBLE', values: Float64Array.of(1, NaN, Infinity) }, { name: 'X_q', type: 'INT32', values: Int32Array.of(0, Q_MISSING | Q_SENTINEL, 0) }], meta }),
+      writeTile(tiles, { key: key(1), ts: [t0 + D, t0 + D + 60_000], columns: [{ name: 'X', type: 'DOUBLE', values: Float64Array.of(3, NaN) }], meta }),
+      writeTile(tiles, { key: key(2), ts: [t0 + 2 * D], columns: [{ name: 'H', type: 'DOUBLE', values: Float64Array.of(5) }], meta }),
+    ];
+    try {
+      const { body } = await getJson(app, `/products/timeseries?${q({ dataset: 'std/geomag/OLDS/PT1M', parameters: 'X', start: '2019-01-01', stop: '2019-01-04' })}`);
+      const x = body.values.find((v: { id: string }) => v.id === 'X');
+      expect(x.values).toEqual([1, null, null, 3, null, null]);
+      expect(x.flags).toEqual([0, Q_MISSING | Q_SENTINEL, Q_MISSING, 0, Q_MISSING | Q_NO_SAMPLE, Q_MISSING | Q_NO_SAMPLE]);
+      const csv = (await request(app).get(`/products/timeseries?${q({ dataset: 'std/geomag/OLDS/PT1M', parameters: 'X', start: '2019-01-01', stop: '2019-01-02', format: 'csv' })}`)).text;
+      expect(csv).not.toMatch(/Infinity/);
+      const lttb = (await getJson(app, `/products/timeseries?${q({ dataset: 'std/geomag/OLDS/PT1M', parameters: 'X', start: '2019-01-01', stop: '2019-01-04', maxPoints: 3 })}`)).body;
+      expect(lttb.values[0].values.filter((v: number | null) => v !== null)).toEqual([1, 3]);
+    } finally {
+      for (const w of ws) fs.rmSync(w.path);
     }
   });
 });

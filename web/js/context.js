@@ -1,6 +1,6 @@
 // @ts-check
 /** Data several views share, fetched once per page load (all from the public API). */
-import { fetchChannels, fetchEvents, fetchSeismicStations, getJson, parseUtc, url } from './api.js';
+import { fetchChannels, fetchEvents, fetchProductStations, fetchSeismicStations, getJson, parseUtc, url } from './api.js';
 
 /** @type {Map<string, Promise<any>>} */
 const cache = new Map();
@@ -84,8 +84,8 @@ const DAY = 86_400_000;
 
 /**
  * Default window of the product views: the span of the catalogue's datasets of `layer` (all
- * layers when none has it), in whole UTC days, at most `maxDays` ending at the newest data;
- * else the waveform span; else the last 3 days.
+ * layers when none has it), in whole UTC days, at most `maxDays` ending at the newest data (for
+ * scores: the newest scored day); else the waveform span; else the last 3 days.
  * @param {{ layer?: string, maxDays?: number }} [opts] @returns {Promise<{start: number, end: number}>}
  */
 export async function productWindow(opts = {}) {
@@ -99,6 +99,13 @@ export async function productWindow(opts = {}) {
   if (use.length) {
     lo = Math.min(...use.map((d) => d.startMs));
     hi = Math.max(...use.map((d) => d.stopMs));
+    if (opts.layer === 'score') {
+      // Score tiles run as far as their features (e.g. a month of hourly AEF), with null scores
+      // past the newest scored day: end the window at that day (/products/stations scoreTime).
+      const st = await fetchProductStations().catch(() => []);
+      const scored = st.map((x) => parseUtc(x.scoreTime ?? '')).filter((t) => Number.isFinite(t));
+      if (scored.length) hi = Math.min(hi, Math.max(...scored) + DAY);
+    }
   } else {
     const span = await dataSpan();
     lo = span?.startMs ?? Date.now() - 3 * DAY;
