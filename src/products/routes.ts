@@ -466,7 +466,20 @@ function serveTile(root: string, req: Request, res: Response): void {
     return;
   }
   const file = safeTilePath(root, req.path);
-  const st = fs.statSync(file);
+  // One open file for the headers and the bytes: ingest may rename a new version in between,
+  // and the length and ETag must describe the bytes sent.
+  const fd = fs.openSync(file, 'r');
+  let streaming = false;
+  try {
+    streaming = sendTile(fd, req, res);
+  } finally {
+    if (!streaming) fs.closeSync(fd);
+  }
+}
+
+/** Headers and body of an open tile; true when a stream now owns (and will close) the fd. */
+function sendTile(fd: number, req: Request, res: Response): boolean {
+  const st = fs.fstatSync(fd);
   const size = st.size;
   res.setHeader('Accept-Ranges', 'bytes');
   res.setHeader('Content-Type', 'application/vnd.apache.parquet');
@@ -477,7 +490,7 @@ function serveTile(root: string, req: Request, res: Response): void {
   res.setHeader('Cache-Control', 'public, max-age=60');
   if (req.fresh) {
     res.status(304).end();
-    return;
+    return false;
   }
   let start = 0;
   let end = size - 1;
@@ -506,16 +519,19 @@ function serveTile(root: string, req: Request, res: Response): void {
   res.setHeader('Content-Length', String(end - start + 1));
   if (req.method === 'HEAD' || end < start) {
     res.end();
-    return;
+    return false;
   }
-  const stream = fs.createReadStream(file, { start, end });
+  const stream = fs.createReadStream('', { fd, start, end, autoClose: true });
   stream.on('error', (e) => res.destroy(e));
+  res.on('close', () => stream.destroy()); // a client gone mid-body: close the fd now
   stream.pipe(res);
+  return true;
 }
 
-function unsatisfiable(res: Response, size: number): void {
+function unsatisfiable(res: Response, size: number): false {
   res.setHeader('Content-Range', `bytes */${size}`);
   sendError(res, new ProductQueryError(416, HAPI.USER_INPUT, `range not satisfiable (file size ${size} bytes)`, 'Range'));
+  return false;
 }
 
 // ---------------------------------------------------------------------------------------------
