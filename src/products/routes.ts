@@ -12,7 +12,8 @@
  * (NaN is not JSON); errors are JSON {error: {status, message, parameter?, code}, status: {code,
  * message}} — `error` for our clients, the HAPI `status` object (1400–1411) for HAPI-minded ones
  * and for the dashboard, which reads `status.message`. No data in range → 200 with empty arrays
- * and HAPI status 1201 (not 204: an empty chart is an answer, not an absence of the product).
+ * and HAPI status 1201 (an empty chart is an answer, not an absence of the product), unless the
+ * client asks `nodata=204|404` (FDSN / MUSTANG style, products-methods §6).
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -91,8 +92,8 @@ function qp(req: Request, name: string): string | undefined {
 export const PRODUCTS_ROUTE_PARAMETERS: Record<string, readonly string[]> = {
   '/catalog': [],
   '/info': ['dataset', 'id', 'parameters'],
-  '/timeseries': ['dataset', 'id', 'parameters', 'start', 'stop', 'time.min', 'time.max', 'format', 'maxPoints', 'method'],
-  '/spectrogram': ['dataset', 'station', 'channel', 'start', 'stop', 'time.min', 'time.max', 'tBins', 'fBins', 'fmin', 'fmax', 'scale', 'format'],
+  '/timeseries': ['dataset', 'id', 'parameters', 'start', 'stop', 'time.min', 'time.max', 'format', 'maxPoints', 'method', 'nodata'],
+  '/spectrogram': ['dataset', 'station', 'channel', 'start', 'stop', 'time.min', 'time.max', 'tBins', 'fBins', 'fmin', 'fmax', 'scale', 'format', 'nodata'],
   '/stations': [],
 };
 
@@ -138,6 +139,18 @@ function choice<T extends string>(req: Request, name: string, options: readonly 
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/**
+ * `nodata=204|404`: how an empty window is answered when the client wants a status code rather
+ * than the default 200 + HAPI 1201. True when the answer has been sent.
+ */
+function noDataAnswered(req: Request, res: Response, empty: boolean): boolean {
+  const mode = choice(req, 'nodata', ['200', '204', '404'] as const, '200');
+  if (!empty || mode === '200') return false;
+  if (mode === '204') res.status(204).end();
+  else sendError(res, new ProductQueryError(404, HAPI.NO_DATA, 'no data in the requested time range'));
+  return true;
+}
 
 // ---------------------------------------------------------------------------------------------
 // Dataset descriptions
@@ -254,7 +267,9 @@ async function timeseries(root: string, maxSamples: number, req: Request, res: R
     throw new ProductQueryError(413, HAPI.TOO_MUCH_DATA, `request too large: at least ${rows} rows × ${P} parameter(s) = ${rows * P} samples; ${what}`);
   }
 
+  noDataAnswered(req, res, false); // checks the value before any reading
   const w = await readWindow(root, d, params, startMs, stopMs);
+  if (noDataAnswered(req, res, w.ts.length === 0)) return;
   let sel: number[] | null = null;
   if (maxPoints !== undefined && w.ts.length > maxPoints) {
     sel = downsampleRows(w.ts, w.values, maxPoints, method).rows;
@@ -396,7 +411,9 @@ async function spectrogramRoute(root: string, maxSamples: number, req: Request, 
   const limit = maxSamples * SPECTROGRAM_READ_FACTOR;
   const cells = await countRows(windowTiles(root, d, startMs, stopMs), startMs, stopMs, limit);
   if (cells > limit) throw new ProductQueryError(413, HAPI.TOO_MUCH_DATA, `request too large: at least ${cells} (time, frequency) cells to read; the limit is ${limit}; use a shorter window`);
+  noDataAnswered(req, res, false);
   const s = await spectrogram(root, d, { channel, startMs, stopMs, tBins, fBins, fmin, fmax, scale });
+  if (noDataAnswered(req, res, s.times.length === 0)) return;
   const code = s.times.length === 0 ? HAPI.NO_DATA : HAPI.OK;
   const units = d.valueParameters.find((p) => p.name === channel)?.units ?? '';
   res.status(200).json({

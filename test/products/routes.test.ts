@@ -382,6 +382,15 @@ describeShared('/products over ingested real IAGA-2002 files and a VLF CDF', () 
       const file = path.join(root, 'empty.parquet');
       fs.writeFileSync(file, pq.body as Buffer);
       expect(readIndependent(file).rows).toBe(0);
+      // nodata=204|404 (FDSN / MUSTANG style) instead of the empty 200; data present: unchanged.
+      const empty = { dataset: 'raw/geomag/BOU/PT1M', parameters: 'X', start: '2016-01-01', stop: '2016-01-02' };
+      const r204 = await request(app).get(`/products/timeseries?${q({ ...empty, nodata: 204 })}`);
+      expect([r204.status, r204.text]).toEqual([204, '']);
+      const r404 = await getJson(app, `/products/timeseries?${q({ ...empty, format: 'csv', nodata: 404 })}`, 404);
+      expect(r404.body.status.code).toBe(1201);
+      expect((await getJson(app, `/products/timeseries?${q({ ...empty, nodata: 'none' })}`, 400)).body.error.parameter).toBe('nodata');
+      const full = await getJson(app, `/products/timeseries?${q({ dataset: 'raw/geomag/BOU/PT1M', parameters: 'X', start: '2018-10-24', stop: '2018-10-24T01:00:00Z', nodata: 204 })}`);
+      expect(full.body.times).toHaveLength(60);
     });
 
     test.each([
@@ -539,6 +548,8 @@ describeShared('/products over ingested real IAGA-2002 files and a VLF CDF', () 
     const none = (await getJson(app, `/products/spectrogram?${q({ station: 'MOS', start: '2020-09-10', stop: '2020-09-11' })}`)).body;
     expect(none.values).toEqual([]);
     expect(none.status.code).toBe(1201);
+    expect((await request(app).get(`/products/spectrogram?${q({ station: 'MOS', start: '2020-09-10', stop: '2020-09-11', nodata: 204 })}`)).status).toBe(204);
+    expect((await getJson(app, `/products/spectrogram?${q({ station: 'MOS', start: '2020-09-10', stop: '2020-09-11', nodata: 404 })}`, 404)).body.status.code).toBe(1201);
   });
 
   // -------------------------------------------------------------------------------------------
