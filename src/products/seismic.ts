@@ -6,8 +6,8 @@
  * Per channel `<LOC_>CHA`, over the window [ts, ts + window):
  * - `_rms` = √(mean (x − x̄)²) and `_mean_abs` = mean |x − x̄|, about the window mean x̄ (the
  *   MUSTANG sample_rms of the demeaned window, as the seismic features do: the DC offset of raw
- *   counts would otherwise be all these measure); `_mean` = x̄; units are those of the samples
- *   (counts for integer and Steim data).
+ *   counts would otherwise be all these measure); `_mean` = x̄; units are those of the samples:
+ *   counts for integer and Steim data, none given (null in /products/info) for float data.
  * - `_n`: samples in the window. Samples come from the day's sample grid (products/
  *   seismicSamples.ts), so duplicated or overlapping records count once.
  * - `_rms_q`, `_mean_abs_q`, `_mean_q` (quality bits): MISSING where the value is null (no
@@ -191,14 +191,14 @@ function stationDayTile(sections: Section[], day: number, id: string, fp: string
     res.bytes += s.bytes;
   }
   const perDay = DAY_MS / win;
-  const chans: { lab: string; stats: WindowStats; rate: number }[] = [];
+  const chans: { lab: string; stats: WindowStats; rate: number; integers: boolean }[] = [];
   for (const [lab, secs] of [...byChan].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const cd = readChannelDay(secs, day, dataRoot);
     if (!cd) continue;
     res.samples += cd.samples;
     res.problems.push(...cd.problems);
     res.unreadable.push(...cd.unreadable);
-    if (cd.samples > 0) chans.push({ lab, stats: windowStats(cd.x, cd.rate, win, perDay, minCoverage), rate: cd.rate });
+    if (cd.samples > 0) chans.push({ lab, stats: windowStats(cd.x, cd.rate, win, perDay, minCoverage), rate: cd.rate, integers: cd.integers });
   }
   // Rows from the first to the last window with samples in any channel.
   let first = perDay;
@@ -213,7 +213,7 @@ function stationDayTile(sections: Section[], day: number, id: string, fp: string
   for (let k = 0; k < rows; k++) ts[k] = day + (first + k) * win;
   const columns: TileColumn[] = [];
   const units: Record<string, string> = {};
-  for (const { lab, stats } of chans) {
+  for (const { lab, stats, integers } of chans) {
     const sl = <T extends Float64Array | Int32Array>(a: T) => a.slice(first, last + 1) as T;
     const q = sl(stats.q);
     columns.push(
@@ -225,7 +225,8 @@ function stationDayTile(sections: Section[], day: number, id: string, fp: string
       { name: `${lab}_mean_abs_q`, type: 'INT32', values: q },
       { name: `${lab}_mean_q`, type: 'INT32', values: q },
     );
-    units[`${lab}_rms`] = units[`${lab}_mean_abs`] = units[`${lab}_mean`] = 'counts';
+    // Integer and Steim samples are counts; float samples may be in physical units the records do not name.
+    if (integers) units[`${lab}_rms`] = units[`${lab}_mean_abs`] = units[`${lab}_mean`] = 'counts';
     units[`${lab}_n`] = 'count';
   }
   res.tile = {

@@ -35,6 +35,8 @@ export interface ChannelDay {
   x: Float64Array;
   /** Samples placed on the grid (a slot written twice counts once). */
   samples: number;
+  /** True when every record decoded to integers (counts); float records carry physical or unknown units. */
+  integers: boolean;
   /** Corrupt or undecodable records, records at another rate, non-finite samples: skipped, listed. */
   problems: SampleProblem[];
   /** Files that could not be opened or read (environmental: retried on the next run). */
@@ -76,7 +78,7 @@ export function readChannelDay(sections: readonly Section[], day: number, dataRo
   const x = new Float64Array(n).fill(NaN);
   const rank = new Uint8Array(n);
   const dayNs = BigInt(day) * 1_000_000n;
-  const out: ChannelDay = { rate, x, samples: 0, problems: [], unreadable: [] };
+  const out: ChannelDay = { rate, x, samples: 0, integers: true, problems: [], unreadable: [] };
   let otherRate = 0;
   let otherRateExample: SampleProblem | null = null;
   let nonFinite = 0;
@@ -116,6 +118,7 @@ export function readChannelDay(sections: readonly Section[], day: number, dataRo
         continue;
       }
       if (typeof samples === 'string') continue; // a text (log) record
+      if (!(samples instanceof Int32Array)) out.integers = false;
       placeRecord(out, rank, samples, base, versionRank(h));
       const bad = countNonFinite(samples);
       if (bad > 0) {

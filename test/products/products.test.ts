@@ -310,6 +310,7 @@ describe('seismic per-minute RMS from the waveform index', () => {
         expect(t.col('HHZ_n')[m]).toBe(rate * 60);
         for (const q of ['HHZ_rms_q', 'HHZ_mean_abs_q', 'HHZ_mean_q']) expect(t.col(q)[m]).toBe(0);
       }
+      expect(JSON.parse(t.kv.get('geonode.units')!)).toEqual({ HHZ_n: 'count' }); // float64 records: no unit claimed
       expect(seismicProducts(db, { tilesDir: tiles }).skipped).toBe(1);
       db.close();
     } finally {
@@ -337,6 +338,7 @@ describe('seismic per-minute RMS from the waveform index', () => {
       expect(s.failed[0].reason).toMatch(/^offset 1536: /);
       const t = readIndependent(s.tiles[0].path);
       expect(t.rows).toBe(10);
+      expect(JSON.parse(t.kv.get('geonode.units')!)).toMatchObject({ HHZ_rms: 'counts', HHZ_mean_abs: 'counts', HHZ_mean: 'counts' }); // Steim-2
       const rmsOf = (a: ArrayLike<number>) => {
         const m = Array.from(a).reduce((p, v) => p + v, 0) / a.length;
         return Math.sqrt(Array.from(a).reduce((p, v) => p + (v - m) ** 2, 0) / a.length);
