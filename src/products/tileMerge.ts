@@ -69,21 +69,35 @@ export async function mergeExistingPeriod(root: string, ctx: SeriesContext, s: P
   const n = merged.length;
   const names = s.columns.map((c) => c.name);
   for (const k of Object.keys(old.columns)) if (!k.endsWith('_q') && !names.includes(k)) names.push(k);
+  // Row of each time on each side: a component the winning side does not have at all (an
+  // adjusted HENULNUL file against a variation HEZF one) comes from the other side.
+  const newAt = new Map<number, number>();
+  s.times.forEach((t, i) => newAt.set(t, i));
+  const oldAt = new Map<number, number>();
+  old.ts.forEach((t, i) => oldAt.set(t, i));
   const columns: SeriesColumn[] = names.map((name) => {
     const nc = s.columns.find((c) => c.name === name);
     const ov = old.columns[name];
     const oq = old.columns[`${name}_q`];
     const values = new Float64Array(n);
     const sentinel = new Uint8Array(n);
+    const fromNew = (k: number, i: number) => {
+      values[k] = nc!.values[i];
+      sentinel[k] = nc!.sentinel[i];
+    };
+    const fromOld = (k: number, i: number) => {
+      values[k] = ov![i];
+      const q = oq ? oq[i] : 0;
+      sentinel[k] = q & Q_NOT_RECORDED ? SENTINEL_NOT_RECORDED : q & Q_SENTINEL ? SENTINEL_MISSING : 0;
+    };
     merged.forEach((r, k) => {
-      if (r.side === 1) {
-        values[k] = nc ? nc.values[r.i] : NaN;
-        sentinel[k] = nc ? nc.sentinel[r.i] : SENTINEL_MISSING; // element not in this input
-      } else {
-        values[k] = ov ? ov[r.i] : NaN;
-        const q = oq ? oq[r.i] : 0;
-        sentinel[k] = !ov ? SENTINEL_MISSING : q & Q_NOT_RECORDED ? SENTINEL_NOT_RECORDED : q & Q_SENTINEL ? SENTINEL_MISSING : 0;
-      }
+      const otherOld = r.side === 1 ? oldAt.get(r.t) : undefined;
+      const otherNew = r.side === 0 ? newAt.get(r.t) : undefined;
+      if (r.side === 1 && nc) fromNew(k, r.i);
+      else if (r.side === 0 && ov) fromOld(k, r.i);
+      else if (otherOld !== undefined && ov) fromOld(k, otherOld);
+      else if (otherNew !== undefined && nc) fromNew(k, otherNew);
+      else values[k] = NaN; // no input has this element at this time: null, not a fill value (sentinel 0)
     });
     const units = nc?.units ?? (JSON.parse(old.kv['geonode.units'] ?? '{}') as Record<string, string>)[name] ?? '';
     return { name, units, values, sentinel };

@@ -98,6 +98,32 @@ describeShared('ingest: inputs sharing a tile are merged, not overwritten', () =
     }
   });
 
+  test('a definitive edition with fewer elements (H, D; Z and F as NUL placeholders): Z and F stay from the variation file', async () => {
+    const v = text('bou20141101vmin.min');
+    // Definitive H and D only, for 00:00–00:59; the rest of the day exists only in the variation file.
+    const d = subset(
+      lines(v)
+        .map((l) => (l.startsWith(' Data Type') ? l.replace('variation ', 'definitive') : l.startsWith(' Reported') ? l.replace('HDZF', 'HDNULNUL') : l.startsWith('DATE') ? l.replace('BOUZ      BOUF  ', 'BOUNUL    BOUNUL') : isData(l) ? l.slice(0, 31) + (Number(l.slice(31, 41)) + 0.5).toFixed(2).padStart(10) + l.slice(41, 51) + '  88888.00  88888.00' : l))
+        .join('\n'),
+      (i) => i < 60,
+    );
+    const f = parseIaga(sharedPath('iaga2002', 'bou20141101vmin.min'));
+    for (const order of <Record<string, string>[][]>[
+      [{ 'bou20141101vmin.min': v }, { 'bou20141101dmin.min': d }],
+      [{ 'bou20141101dmin.min': d }, { 'bou20141101vmin.min': v }],
+    ]) {
+      const raw = tileOf(await run(order), 'raw', 'PT1M');
+      expect(raw.col('ts')).toEqual(f.times);
+      const H = raw.col('H');
+      expect(H.slice(0, 60)).toEqual(f.values[f.elements.indexOf('H')].slice(0, 60).map((x) => (x === null ? null : Math.round((x + 0.5) * 100) / 100)));
+      expect(H.slice(60)).toEqual(f.values[f.elements.indexOf('H')].slice(60));
+      for (const el of ['Z', 'F']) {
+        expect(raw.col(el)).toEqual(f.values[f.elements.indexOf(el)]); // all 1440, the first hour included
+        expect(raw.col(`${el}_q`).slice(0, 60).every((q) => q === 0)).toBe(true);
+      }
+    }
+  });
+
   test('re-ingesting the same input replaces its tile (no merge with its own old rows)', async () => {
     const whole = text('bou20141101vmin.min');
     const dir = path.join(root, 'same');
