@@ -28,6 +28,12 @@ export interface SourceParams {
   hampel: HampelParams | null;
   /** Longest run of empty grid cells (in samples) that is filled by linear interpolation. */
   maxGapSamples: number;
+  /**
+   * Longest gap (ms) filled at any cadence: with maxGapSamples it gives min(samples, ms/step),
+   * so 5 samples are 5 s of 1 s data and 5 min of 1 min data, while hourly and daily data (where
+   * 5 samples would be 5 h or 5 days of invented field) are not filled.
+   */
+  maxGapMs?: number;
 }
 
 export interface ProductsConfig {
@@ -47,18 +53,21 @@ export interface ProductsConfig {
 }
 
 /**
- * Defaults. Hampel (rolling median ± k·MAD): 7-sample window (½-window 3) with k = 6 follows the
- * peer project's setting for 1-min AEF (5-point, MAD threshold 6, products-methods §2 [E1]);
- * k = 6 is more lenient than MagPy's automatic k = 4 [MP2] so storm onsets survive.
- * Gap fill: ≤ 5 samples linear ([E1]); longer gaps stay null and flagged.
+ * Defaults. Hampel (rolling median ± k·MAD) with k = 6, the peer project's MAD threshold (products-
+ * methods §2 [E1]), more lenient than MagPy's automatic k = 4 [MP2] so storm onsets survive. AEF:
+ * the peer's 5-point window on 1-min AEF [E1]. Geomagnetic: a 7-point window (½-window 3), so a
+ * 2-sample spike is still a minority of its window. minValid = ½-window + 1: a sample at a series
+ * edge or next to a gap is still tested (its window holds itself and ½-window neighbours).
+ * Gap fill: ≤ 5 points at 1 min ([E1]), and at most 5 minutes at any cadence; longer gaps stay
+ * null and flagged.
  */
 export function defaultProductsConfig(): ProductsConfig {
   return {
     sources: {
-      geomag: { hampel: { halfWindow: 3, k: 6, minThreshold: 1, minValid: 5 }, maxGapSamples: 5 },
-      aef: { hampel: { halfWindow: 3, k: 6, minThreshold: 5, minValid: 5 }, maxGapSamples: 5 },
-      vlf: { hampel: null, maxGapSamples: 0 },
-      seismic: { hampel: null, maxGapSamples: 0 },
+      geomag: { hampel: { halfWindow: 3, k: 6, minThreshold: 1, minValid: 4 }, maxGapSamples: 5, maxGapMs: 300_000 },
+      aef: { hampel: { halfWindow: 2, k: 6, minThreshold: 5, minValid: 3 }, maxGapSamples: 5, maxGapMs: 300_000 },
+      vlf: { hampel: null, maxGapSamples: 0, maxGapMs: 0 },
+      seismic: { hampel: null, maxGapSamples: 0, maxGapMs: 0 },
     },
     codec: 'SNAPPY',
     vlfReduceMs: 60_000,

@@ -394,9 +394,11 @@ function madOutlier(buf: Float64Array, m: number, x: number, dev: Float64Array, 
 
 /**
  * Linear interpolation across runs of at most maxGap null cells that have valid values on both
- * sides (short-gap rule of products-methods §2, ≤ 5 points at 1 min [E1]); longer gaps and gaps
- * at the edges stay null (MISSING). Interpolated cells lose MISSING and gain INTERPOLATED; the
- * SENTINEL / NO_SAMPLE bits still say why they were empty. In place; returns cells filled.
+ * sides (short-gap rule of products-methods §2, ≤ 5 points at 1 min [E1]); longer gaps, gaps at
+ * the edges and runs holding a "not recorded" cell (IAGA 88888: the element was not observed, so
+ * there is nothing to interpolate) stay null (MISSING). Interpolated cells lose MISSING and gain
+ * INTERPOLATED; the SENTINEL / NO_SAMPLE bits still say why they were empty. In place; returns
+ * cells filled.
  */
 export function fillGaps(values: Float64Array, flags: Int32Array, maxGap: number): number {
   if (maxGap <= 0) return 0;
@@ -409,7 +411,7 @@ export function fillGaps(values: Float64Array, flags: Int32Array, maxGap: number
     let j = i + 1;
     while (j < n && values[j] !== values[j]) j++;
     const len = j - i;
-    if (i > 0 && j < n && len <= maxGap) {
+    if (i > 0 && j < n && len <= maxGap && !anyNotRecorded(flags, i, j)) {
       const a = values[i - 1];
       const b = values[j];
       for (let k = i; k < j; k++) {
@@ -422,6 +424,11 @@ export function fillGaps(values: Float64Array, flags: Int32Array, maxGap: number
     i = j;
   }
   return filled;
+}
+
+function anyNotRecorded(flags: Int32Array, a: number, b: number): boolean {
+  for (let k = a; k < b; k++) if (flags[k] & Q_NOT_RECORDED) return true;
+  return false;
 }
 
 /**
@@ -440,7 +447,8 @@ export function standardizeSeries(
   const s: StdSeries = { values: g.values, flags: g.flags };
   const outliers = params.hampel ? hampel(s.values, s.flags, params.hampel) : 0;
   // Hampel never changes which cells are null, so without nulls there is nothing to fill.
-  const interpolated = g.missing > 0 ? fillGaps(s.values, s.flags, params.maxGapSamples) : 0;
+  const maxGap = Math.min(params.maxGapSamples, Math.floor((params.maxGapMs ?? Infinity) / grid.step));
+  const interpolated = g.missing > 0 ? fillGaps(s.values, s.flags, maxGap) : 0;
   // MISSING is set exactly on the null cells of the grid; Hampel never changes which cells are
   // null, and gap filling clears MISSING on exactly the cells it fills.
   const missing = g.missing - interpolated;

@@ -98,7 +98,9 @@ function refFillGaps(values: Float64Array, flags: Int32Array, maxGap: number): n
     let j = i;
     while (j < n && Number.isNaN(values[j])) j++;
     const len = j - i;
-    if (i > 0 && j < n && len <= maxGap) {
+    let notRecorded = false;
+    for (let k = i; k < j; k++) if (flags[k] & Q_NOT_RECORDED) notRecorded = true;
+    if (i > 0 && j < n && len <= maxGap && !notRecorded) {
       const a = values[i - 1];
       const b = values[j];
       for (let k = i; k < j; k++) {
@@ -116,7 +118,7 @@ function refFillGaps(values: Float64Array, flags: Int32Array, maxGap: number): n
 function refStandardize(times: ArrayLike<number>, values: ArrayLike<number>, sentinel: ArrayLike<number> | null, grid: GridSpec, params: SourceParams) {
   const s = refToGrid(times, values, sentinel, grid);
   const outliers = params.hampel ? refHampel(s.values, s.flags, params.hampel) : 0;
-  const interpolated = refFillGaps(s.values, s.flags, params.maxGapSamples);
+  const interpolated = refFillGaps(s.values, s.flags, params.maxGapMs === undefined ? params.maxGapSamples : Math.min(params.maxGapSamples, Math.floor(params.maxGapMs / grid.step)));
   let missing = 0;
   for (let k = 0; k < s.flags.length; k++) if (s.flags[k] & Q_MISSING) missing++;
   return { ...s, outliers, interpolated, missing };
@@ -332,8 +334,9 @@ describe('Hampel: fast paths = sort-based reference on station-days and edge cas
 
   test('86 400-sample days, several seeds, noise below and around the floor, default and other parameters', () => {
     const params: HampelParams[] = [
-      { halfWindow: 3, k: 6, minThreshold: 1, minValid: 5 }, // geomag default
-      { halfWindow: 3, k: 6, minThreshold: 5, minValid: 5 }, // aef default
+      { halfWindow: 3, k: 6, minThreshold: 1, minValid: 4 }, // geomag default
+      { halfWindow: 2, k: 6, minThreshold: 5, minValid: 3 }, // aef default
+      { halfWindow: 3, k: 6, minThreshold: 1, minValid: 5 }, // the defaults before (edges untested)
       { halfWindow: 3, k: 3, minThreshold: 0, minValid: 7 },
       { halfWindow: 2, k: 4, minThreshold: 0.5, minValid: 3 },
       { halfWindow: 3, k: 1 / 1.4826, minThreshold: 0, minValid: 5 }, // k·1.4826 = 1: ties
@@ -444,7 +447,7 @@ describe('grid, full chain and H/D = reference (bit for bit)', () => {
       const off = Math.floor(r() * 5);
       const grid = regular ? { start: off * step, step, count: n - off - Math.floor(r() * 3) } : { start: 0, step, count: Math.ceil(t / step) + Math.floor(r() * 10) };
       const s = randomSeries(r, n, trial % 10 === 0);
-      const params: SourceParams = { hampel: r() < 0.85 ? randomParams(r) : null, maxGapSamples: Math.floor(r() * 7) };
+      const params: SourceParams = { hampel: r() < 0.85 ? randomParams(r) : null, maxGapSamples: Math.floor(r() * 7), ...(r() < 0.5 ? { maxGapMs: Math.floor(r() * 7) * step } : {}) };
       const a = refStandardize(times, s.values, s.sentinel, grid, params);
       const map = gridMap(times, grid);
       if (regular) expect(map.dense).toBe(off);
@@ -465,11 +468,45 @@ describe('grid, full chain and H/D = reference (bit for bit)', () => {
       const maxGap = Math.floor(r() * 8) - 1;
       const a = Float64Array.from(s.values);
       const b = Float64Array.from(s.values);
-      const fa = Int32Array.from(s.sentinel, (c) => (c ? Q_MISSING : 0));
+      // A sentinel cell is a 99999 gap or, one time in three, an 88888 "not recorded" one.
+      const fa = Int32Array.from(s.sentinel, (c, k) => (c ? Q_MISSING | (k % 3 === 0 ? Q_NOT_RECORDED : 0) : 0));
       const fb = Int32Array.from(fa);
       expect(fillGaps(b, fb, maxGap)).toBe(refFillGaps(a, fa, maxGap));
       expect(firstDiff(a, b)).toBe(-1);
       expect(firstDiff(fa, fb)).toBe(-1);
+    }
+  });
+
+  test('gap fill known answers: ≤ maxGapSamples and ≤ maxGapMs of time; never across an 88888 (not recorded) cell', () => {
+    const one = (values: (number | null)[], sentinel: number[], step: number, maxGapMs?: number) =>
+      standardizeSeries(values.map((_, i) => i * step), values.map((v) => v ?? NaN), sentinel, { start: 0, step, count: values.length }, { hampel: null, maxGapSamples: 5, maxGapMs });
+    // 1 min: a 2-sample 99999 gap is filled linearly
+    const m = one([10, null, null, 40], [0, 1, 1, 0], 60_000, 300_000);
+    expect(Array.from(m.values)).toEqual([10, 20, 30, 40]);
+    expect(Array.from(m.flags)).toEqual([0, Q_SENTINEL | Q_INTERPOLATED, Q_SENTINEL | Q_INTERPOLATED, 0]);
+    // 1 h: the same gap is 2 hours: not filled with the 5-minute limit, filled without it
+    expect(Array.from(one([10, null, null, 40], [0, 1, 1, 0], 3_600_000, 300_000).flags)).toEqual([0, Q_SENTINEL | Q_MISSING, Q_SENTINEL | Q_MISSING, 0]);
+    expect(Array.from(one([10, null, null, 40], [0, 1, 1, 0], 3_600_000).values)).toEqual([10, 20, 30, 40]);
+    // an 88888 cell in the run: the element was not observed, nothing to interpolate
+    const nr = one([10, null, null, 40], [0, 2, 1, 0], 60_000, 300_000);
+    expect(Array.from(nr.flags)).toEqual([0, Q_NOT_RECORDED | Q_MISSING, Q_SENTINEL | Q_MISSING, 0]);
+    expect(nr.interpolated).toBe(0);
+  });
+
+  test('Hampel defaults test the samples at the series edges and next to gaps (minValid = ½-window + 1)', () => {
+    const base = Array.from({ length: 40 }, (_, i) => 20000 + 0.3 * Math.sin(i / 3));
+    const geomag = { halfWindow: 3, k: 6, minThreshold: 1, minValid: 4 };
+    const aef = { halfWindow: 2, k: 6, minThreshold: 5, minValid: 3 };
+    for (const [p, spikes] of [[geomag, [0, 39, 14]], [aef, [0, 39, 14]]] as const) {
+      const v = Float64Array.from(base);
+      for (let i = 15; i < 19; i++) v[i] = NaN; // a 4-sample gap after sample 14
+      for (const i of spikes) v[i] += 500;
+      const f = Int32Array.from(v, (x) => (x !== x ? Q_MISSING : 0));
+      expect(hampel(v, f, p)).toBe(3);
+      for (const i of spikes) {
+        expect(f[i] & Q_OUTLIER).toBe(Q_OUTLIER);
+        expect(Math.abs(v[i] - base[i])).toBeLessThan(1);
+      }
     }
   });
 
