@@ -540,7 +540,13 @@ function sendTile(fd: number, req: Request, res: Response): boolean {
   }
   const stream = fs.createReadStream('', { fd, start, end, autoClose: true });
   stream.on('error', (e) => res.destroy(e));
-  res.on('close', () => stream.destroy()); // a client gone mid-body: close the fd now
+  // A client gone mid-body closes the fd now: `res` emits close for the response being sent, the
+  // socket for pipelined responses still queued behind it (their `res` never does).
+  const gone = () => stream.destroy();
+  res.on('close', gone);
+  const socket = req.socket;
+  socket.once('close', gone);
+  stream.once('close', () => socket.off('close', gone));
   stream.pipe(res);
   return true;
 }

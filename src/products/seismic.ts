@@ -23,12 +23,12 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { findSections } from '../index/select';
+import { findSections, sectionSpans } from '../index/select';
 import type { Section } from '../index/types';
 import { defaultProductsConfig, paramsHash, type ProductsConfig } from './config';
 import { ensureProductSchema } from './ingest';
 import { Q_MISSING, Q_NO_SAMPLE } from './quality';
-import { readChannelDay, type SampleProblem } from './seismicSamples';
+import { fillSlots, hasRecordsIn, planChannelDay, planProblems, slotAt, type ChannelPlan, type SampleProblem } from './seismicSamples';
 import { isoCadence, tilePath, tilePeriod, writeTile, type TileColumn, type WriteTileInput, type WrittenTile } from './tiles';
 
 const DAY_MS = 86_400_000;
@@ -81,8 +81,9 @@ export function seismicProducts(db: Database.Database, opts: SeismicOptions): Se
   if (!(minCoverage >= 0 && minCoverage <= 1)) throw new Error(`products config: seismicMinCoverage must be a fraction from 0 to 1 (got ${minCoverage})`);
   ensureProductSchema(db);
   const out: SeismicSummary = { stations: 0, days: 0, skipped: 0, tiles: [], removed: 0, samples: 0, failed: [] };
-  const hasIndex = db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='tsindex'").get();
-  const byStationDay = hasIndex ? stationDays(db) : new Map<string, Map<number, Section[]>>();
+  // No index table (yet): nothing to do, and nothing to withdraw either.
+  if (!db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='tsindex'").get()) return out;
+  const byStationDay = stationDays(db);
   const getRow = db.prepare('SELECT sha256, params, status, tiles FROM geonode_product_inputs WHERE path = ?');
   const putRow = db.prepare(
     "INSERT OR REPLACE INTO geonode_product_inputs (path, source, sha256, bytes, params, status, reason, tiles, ingested) VALUES (?, 'seismic', ?, ?, ?, ?, ?, ?, ?)",
@@ -151,18 +152,24 @@ function tilesOf(row: { tiles: string | null }): string[] {
   }
 }
 
-/** Every tsindex section, grouped by station (`NET.STA`) and by each UTC day it touches. */
+/**
+ * Every tsindex section, grouped by station (`NET.STA`) and by each UTC day its time spans touch
+ * (the spans, not start..end: one mis-dated record must not make a section span 1000 days).
+ * Sections whose index rate is 0 are kept: their first record may be a detection record, with
+ * data records after it (the reader skips records without samples).
+ */
 function stationDays(db: Database.Database): Map<string, Map<number, Section[]>> {
   const all = findSections(db, { network: '*', station: '*', location: '*', channel: '*', startNs: -62135596800n * 1_000_000_000n, endNs: 253402300799n * 1_000_000_000n });
   const out = new Map<string, Map<number, Section[]>>();
   const dayNs = BigInt(DAY_MS) * 1_000_000n;
   const floorDay = (ns: bigint) => Number((ns >= 0n ? ns / dayNs : (ns - dayNs + 1n) / dayNs) * BigInt(DAY_MS));
   for (const { section: s } of all) {
-    if (!(s.samplerate > 0)) continue;
     const id = `${s.network}.${s.station}`;
     let days = out.get(id);
     if (!days) out.set(id, (days = new Map()));
-    for (let d = floorDay(s.startNs); d <= floorDay(s.endNs); d += DAY_MS) {
+    const touched = new Set<number>();
+    for (const sp of sectionSpans(s)) for (let d = floorDay(sp.startNs); d <= floorDay(sp.endNs); d += DAY_MS) touched.add(d);
+    for (const d of touched) {
       const l = days.get(d);
       if (l) l.push(s);
       else days.set(d, [s]);
@@ -193,12 +200,14 @@ function stationDayTile(sections: Section[], day: number, id: string, fp: string
   const perDay = DAY_MS / win;
   const chans: { lab: string; stats: WindowStats; rate: number; integers: boolean }[] = [];
   for (const [lab, secs] of [...byChan].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-    const cd = readChannelDay(secs, day, dataRoot);
-    if (!cd) continue;
-    res.samples += cd.samples;
-    res.problems.push(...cd.problems);
-    res.unreadable.push(...cd.unreadable);
-    if (cd.samples > 0) chans.push({ lab, stats: windowStats(cd.x, cd.rate, win, perDay, minCoverage), rate: cd.rate, integers: cd.integers });
+    const plan = planChannelDay(secs, day, dataRoot);
+    if (!plan) continue;
+    const st = channelWindowStats(plan, win, perDay, minCoverage);
+    const pp = planProblems(plan);
+    res.samples += st.samples;
+    res.problems.push(...pp.problems);
+    res.unreadable.push(...pp.unreadable);
+    if (st.samples > 0) chans.push({ lab, stats: st, rate: plan.rate, integers: st.integers });
   }
   // Rows from the first to the last window with samples in any channel.
   let first = perDay;
@@ -253,49 +262,71 @@ interface WindowStats {
   meanAbs: Float64Array;
   mean: Float64Array;
   q: Int32Array;
+  samples: number;
+  integers: boolean;
 }
 
-/** Per-window n, mean, rms and mean-abs about the mean of a day grid (NaN = no sample). */
-export function windowStats(x: Float64Array, rate: number, win: number, perDay: number, minCoverage: number): WindowStats {
-  const st: WindowStats = { n: new Float64Array(perDay), rms: new Float64Array(perDay), meanAbs: new Float64Array(perDay), mean: new Float64Array(perDay), q: new Int32Array(perDay) };
-  const slotsPerWin = (win / 1000) * rate;
-  // Slot k (time k / rate) belongs to window m when m·win ≤ k/rate·1000 < (m+1)·win.
-  const startSlot = (m: number) => Math.min(x.length, Math.ceil(m * slotsPerWin - 1e-6));
-  for (let m = 0; m < perDay; m++) {
-    const a = startSlot(m);
-    const b = startSlot(m + 1);
-    let c = 0;
-    let s = 0;
-    for (let k = a; k < b; k++) {
-      const v = x[k];
-      if (v === v) {
-        c++;
-        s += v;
-      }
-    }
-    st.n[m] = c;
-    if (c === 0 || c < minCoverage * (b - a)) {
-      st.rms[m] = st.meanAbs[m] = st.mean[m] = NaN;
-      st.q[m] = c === 0 ? Q_MISSING : Q_MISSING | Q_NO_SAMPLE;
+/** Slots decoded at once: ~4 M (32 MB of grid), whatever the rate. */
+const BLOCK_SLOTS = 4_000_000;
+
+/**
+ * Per-window n, mean, rms and mean-abs about the mean of a channel-day, decoded a block of
+ * windows at a time. Window m holds the slots whose time lies in [m·win, (m+1)·win).
+ */
+function channelWindowStats(plan: ChannelPlan, win: number, perDay: number, minCoverage: number): WindowStats {
+  const st: WindowStats = { n: new Float64Array(perDay), rms: new Float64Array(perDay), meanAbs: new Float64Array(perDay), mean: new Float64Array(perDay), q: new Int32Array(perDay), samples: 0, integers: true };
+  const startOf = (m: number) => (m >= perDay ? plan.slots : Math.min(plan.slots, slotAt(plan, (m * win) / 1000)));
+  const perBlock = Math.max(1, Math.floor(BLOCK_SLOTS / Math.max(1, (win / 1000) * plan.rate)));
+  for (let m0 = 0; m0 < perDay; m0 += perBlock) {
+    const m1 = Math.min(perDay, m0 + perBlock);
+    const from = startOf(m0);
+    if (!hasRecordsIn(plan, from, startOf(m1))) {
+      st.q.fill(Q_MISSING, m0, m1); // no record here: no grid to allocate
+      st.rms.fill(NaN, m0, m1);
+      st.meanAbs.fill(NaN, m0, m1);
+      st.mean.fill(NaN, m0, m1);
       continue;
     }
-    const mean = s / c;
-    let s2 = 0;
-    let sa = 0;
-    for (let k = a; k < b; k++) {
-      const v = x[k];
-      if (v === v) {
-        const d = v - mean;
-        s2 += d * d;
-        sa += Math.abs(d);
-      }
-    }
-    st.mean[m] = mean;
-    st.rms[m] = Math.sqrt(s2 / c);
-    st.meanAbs[m] = sa / c;
-    st.q[m] = c < b - a ? Q_NO_SAMPLE : 0;
+    const fill = fillSlots(plan, from, startOf(m1));
+    st.samples += fill.samples;
+    if (!fill.integers) st.integers = false;
+    for (let m = m0; m < m1; m++) windowStat(fill.x, startOf(m) - from, startOf(m + 1) - from, m, st, minCoverage);
   }
   return st;
+}
+
+/** Statistics of window m over x[a, b) (NaN = no sample). */
+function windowStat(x: Float64Array, a: number, b: number, m: number, st: WindowStats, minCoverage: number): void {
+  let c = 0;
+  let s = 0;
+  for (let k = a; k < b; k++) {
+    const v = x[k];
+    if (v === v) {
+      c++;
+      s += v;
+    }
+  }
+  st.n[m] = c;
+  if (c === 0 || c < minCoverage * (b - a)) {
+    st.rms[m] = st.meanAbs[m] = st.mean[m] = NaN;
+    st.q[m] = c === 0 ? Q_MISSING : Q_MISSING | Q_NO_SAMPLE;
+    return;
+  }
+  const mean = s / c;
+  let s2 = 0;
+  let sa = 0;
+  for (let k = a; k < b; k++) {
+    const v = x[k];
+    if (v === v) {
+      const d = v - mean;
+      s2 += d * d;
+      sa += Math.abs(d);
+    }
+  }
+  st.mean[m] = mean;
+  st.rms[m] = Math.sqrt(s2 / c);
+  st.meanAbs[m] = sa / c;
+  st.q[m] = c < b - a ? Q_NO_SAMPLE : 0;
 }
 
 /** Where a station-day's tile lives (for tests and tools). */

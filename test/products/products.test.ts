@@ -325,9 +325,9 @@ describe('seismic per-minute RMS from the waveform index', () => {
       const n = rate * 600; // 10 minutes
       const ints = Int32Array.from(sine(n, rate, 1000), Math.round);
       const v2 = Buffer.concat(encodeRecords(spec('DUP', DAY, rate), ints, { formatVersion: 2, encoding: 'steim2', recordLength: 512 }));
-      // Minutes 2..3 again as publication version 2 with doubled values (miniSEED 3).
+      // Minutes 2..3 again as publication version 3 with doubled values (miniSEED 3): above D (= 2).
       const part = Int32Array.from(ints.subarray(2 * 1200, 4 * 1200), (v) => 2 * v);
-      const v3 = Buffer.concat(encodeRecords(spec('DUP', DAY + 120_000, rate, { pubVersion: 2 }), part, { formatVersion: 3, encoding: 'steim2', recordLength: 4096 }));
+      const v3 = Buffer.concat(encodeRecords(spec('DUP', DAY + 120_000, rate, { pubVersion: 3 }), part, { formatVersion: 3, encoding: 'steim2', recordLength: 4096 }));
       // A copy of the v2 file whose 4th record has a wrong reverse-integration constant (Xn).
       const bad = Buffer.from(v2);
       bad.writeInt32BE(bad.readInt32BE(3 * 512 + 72) + 1, 3 * 512 + 72);
@@ -376,6 +376,44 @@ describe('seismic per-minute RMS from the waveform index', () => {
         const day2 = readIndependent(s.tiles.find((t) => t.key.station === `XX.${sta}` && t.key.period === '2020-01-02')!.path);
         expect(day2.col('HHZ_n')).toEqual([rate * 60]);
       }
+      db.close();
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  test("the channel's own sample phase (1 Hz at .6 s, day files): every sample counted, minutes full; a rate-0 first record; the day's main rate wins; no tsindex table deletes nothing", async () => {
+    const root = tmp();
+    try {
+      const ints = (n: number) => Int32Array.from({ length: n }, (_, i) => (i * 37) % 101);
+      // Two day files of 1 Hz samples at hh:mm:ss.6 (the 23:59:59.6 sample is still in its day).
+      const d1 = Buffer.concat(encodeRecords(spec('PHA', DAY + 600, 1), ints(86_400), { formatVersion: 2, encoding: 'steim2', recordLength: 512 }));
+      const d2 = Buffer.concat(encodeRecords(spec('PHA', DAY + 86_400_000 + 600, 1), ints(86_400), { formatVersion: 2, encoding: 'steim2', recordLength: 512 }));
+      // A detection-like record (rate 0) first, then 10 minutes at 20 Hz.
+      const r0 = Buffer.concat([...encodeRecords(spec('ZER', DAY, 0), Int32Array.of(0), { formatVersion: 2, encoding: 'int32', recordLength: 512 }), ...encodeRecords(spec('ZER', DAY, 20), ints(12_000), { formatVersion: 2, encoding: 'steim2', recordLength: 512 })]);
+      // 10 minutes at 20 Hz, then an hour at 100 Hz: the 100 Hz grid, the 20 Hz records reported.
+      const r20 = encodeRecords(spec('RCH', DAY, 20), ints(12_000), { formatVersion: 2, encoding: 'steim2', recordLength: 512 });
+      const rc = Buffer.concat([...r20, ...encodeRecords(spec('RCH', DAY + 600_000, 100), ints(360_000), { formatVersion: 2, encoding: 'steim2', recordLength: 4096 })]);
+      const { db, tiles } = await archive(root, { 'pha1.mseed': d1, 'pha2.mseed': d2, 'zer.mseed': r0, 'rch.mseed': rc });
+      const s = seismicProducts(db, { tilesDir: tiles });
+      const tile = (sta: string, period = '2020-01-01') => readIndependent(s.tiles.find((t) => t.key.station === `XX.${sta}` && t.key.period === period)!.path);
+      for (const period of ['2020-01-01', '2020-01-02']) {
+        const t = tile('PHA', period);
+        expect(t.rows).toBe(1440);
+        expect(new Set(t.col('HHZ_n'))).toEqual(new Set([60]));
+        expect(new Set(t.col('HHZ_rms_q'))).toEqual(new Set([0]));
+      }
+      expect(tile('ZER').col('HHZ_n')).toEqual(Array(10).fill(1200));
+      const rch = tile('RCH');
+      expect(rch.col('ts')[0]).toBe(DAY + 600_000);
+      expect(new Set(rch.col('HHZ_n'))).toEqual(new Set([6000]));
+      expect(s.failed.filter((f) => /rch\.mseed$/.test(f.file)).map((f) => f.reason)).toEqual([`offset 0: sample rate 20 Hz differs from the day's 100 Hz (the rate of most of its samples): ${r20.length} record(s) skipped`]);
+      // An index database without the tsindex table: nothing done, nothing removed.
+      const bare = new Database(path.join(root, 'bare.sqlite'));
+      const before = listTiles(tiles).length;
+      const s2 = seismicProducts(bare, { tilesDir: tiles });
+      expect([s2.days, s2.removed, listTiles(tiles).length]).toEqual([0, 0, before]);
+      bare.close();
       db.close();
     } finally {
       fs.rmSync(root, { recursive: true, force: true });

@@ -177,17 +177,21 @@ export function readSeismicDay(db: Database.Database, network: string, station: 
   const startNs = BigInt(day) * 1_000_000n;
   const endNs = startNs + BigInt(DAY_MS) * 1_000_000n - 1n;
   const found = findSections(db, { network, station, location: '*', channel: '*', startNs, endNs });
+  // Availability from the sections with a rate; samples from every section (one whose index rate
+  // is 0 may begin with a detection record and hold data records after it).
   const sections = new Map<string, Section[]>();
+  const all = new Map<string, Section[]>();
   for (const { section } of found) {
-    if (!(section.samplerate > 0)) continue;
     const lab = chanLabel(section.location, section.channel);
-    const l = sections.get(lab) ?? [];
-    l.push(section);
-    sections.set(lab, l);
+    for (const m of section.samplerate > 0 ? [sections, all] : [all]) {
+      const l = m.get(lab) ?? [];
+      l.push(section);
+      m.set(lab, l);
+    }
   }
   const channels: SeismicDayInput['channels'] = new Map();
   const failed: { file: string; reason: string }[] = [];
-  for (const [lab, secs] of [...sections].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+  for (const [lab, secs] of [...all].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
     const cd = readChannelDay(secs, day, dataRoot);
     if (!cd) continue;
     for (const p of [...cd.unreadable, ...cd.problems]) failed.push({ file: p.file, reason: p.offset === null ? p.reason : `offset ${p.offset}: ${p.reason}` });
