@@ -508,9 +508,10 @@ async function dropStaleTiles(root: string, prev: ProductInputRow | undefined, n
 }
 
 /** The tile paths (relative to the root) recorded for an input; [] when unreadable. */
-function recordedTiles(row: ProductInputRow): string[] {
+/** Tile paths (relative to the tile root) an input row recorded; [] when none or unreadable. */
+export function recordedTiles(row: { tiles: string | null }): string[] {
   try {
-    const t = JSON.parse(row.tiles) as unknown;
+    const t = JSON.parse(row.tiles ?? '[]') as unknown;
     return Array.isArray(t) ? t.filter((x): x is string => typeof x === 'string') : [];
   } catch {
     return [];

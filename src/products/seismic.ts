@@ -26,10 +26,10 @@ import type Database from 'better-sqlite3';
 import { findSections, sectionSpans } from '../index/select';
 import type { Section } from '../index/types';
 import { defaultProductsConfig, paramsHash, type ProductsConfig } from './config';
-import { ensureProductSchema } from './ingest';
+import { ensureProductSchema, recordedTiles } from './ingest';
 import { Q_MISSING, Q_NO_SAMPLE } from './quality';
 import { fillSlots, hasRecordsIn, planChannelDay, planProblems, slotAt, type ChannelPlan, type SampleProblem } from './seismicSamples';
-import { isoCadence, tilePath, tilePeriod, writeTile, type TileColumn, type WriteTileInput, type WrittenTile } from './tiles';
+import { isoCadence, tilePeriod, writeTile, type TileColumn, type WriteTileInput, type WrittenTile } from './tiles';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -110,7 +110,7 @@ export function seismicProducts(db: Database.Database, opts: SeismicOptions): Se
       const fpRows = sections.map((s) => [s.filename, s.byteoffset, s.bytes, s.hash, s.updated]).sort();
       const fp = crypto.createHash('sha256').update(JSON.stringify(fpRows)).digest('hex');
       const prev = getRow.get(key) as Row | undefined;
-      const prevTiles = prev ? tilesOf(prev) : [];
+      const prevTiles = prev ? recordedTiles(prev) : [];
       if (!opts.force && prev && prev.sha256 === fp && prev.params === ph && prev.status === 'ok' && prevTiles.every((t) => fs.existsSync(path.join(root, t)))) {
         out.skipped++;
         for (const t of prevTiles) liveTiles.add(t);
@@ -137,19 +137,10 @@ export function seismicProducts(db: Database.Database, opts: SeismicOptions): Se
   const del = db.prepare('DELETE FROM geonode_product_inputs WHERE path = ?');
   for (const row of rows) {
     if (live.has(row.path)) continue;
-    for (const t of tilesOf(row)) remove(t);
+    for (const t of recordedTiles(row)) remove(t);
     del.run(row.path);
   }
   return out;
-}
-
-function tilesOf(row: { tiles: string | null }): string[] {
-  try {
-    const t = JSON.parse(row.tiles ?? '[]') as unknown;
-    return Array.isArray(t) ? t.filter((x): x is string => typeof x === 'string') : [];
-  } catch {
-    return [];
-  }
 }
 
 /**
@@ -327,9 +318,4 @@ function windowStat(x: Float64Array, a: number, b: number, m: number, st: Window
   st.rms[m] = Math.sqrt(s2 / c);
   st.meanAbs[m] = sa / c;
   st.q[m] = c < b - a ? Q_NO_SAMPLE : 0;
-}
-
-/** Where a station-day's tile lives (for tests and tools). */
-export function seismicTilePath(root: string, id: string, day: number, win = 60_000): string {
-  return tilePath(root, { layer: 'std', source: 'seismic', station: id, cadence: isoCadence(win), period: tilePeriod(win, day).period });
 }
