@@ -140,6 +140,36 @@ describe('geomagnetic features', () => {
     expect(f.minute.columns.H_std[10]).toBeCloseTo(s * sqrt((60 * 60 - 1) / 12), 6);
   });
 
+  test('an HEZ variation day (H, E in nT, no D) gets the same dB/dt and ULF as its XYZ form', () => {
+    // X/Y of a field with Pc3-like pulsations and a ramp; H/E are the same vectors in a frame
+    // turned by a baseline declination the file does not report (data-formats §1.2).
+    const g = gauss(11);
+    const n = 86400;
+    const d0 = (-7.4 * PI) / 180;
+    const X = new Float64Array(n);
+    const Y = new Float64Array(n);
+    const Z = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      X[i] = 29800 + 0.7 * sin(2 * PI * 0.03 * i) + 0.0001 * i + 0.05 * g();
+      Y[i] = -3900 + 0.4 * sin(2 * PI * 0.02 * i + 1) + 0.05 * g();
+      Z[i] = 35000 + 0.3 * sin(2 * PI * 0.04 * i) + 0.05 * g();
+    }
+    const H = Float64Array.from(X, (x, i) => x * cos(d0) + Y[i] * sin(d0));
+    const E = Float64Array.from(X, (x, i) => -x * sin(d0) + Y[i] * cos(d0));
+    const xy = geomagDayFeatures({ day: DAY, sec: { stepMs: 1000, elements: { X, Y, Z } } });
+    const he = geomagDayFeatures({ day: DAY, sec: { stepMs: 1000, elements: { H, E, Z } } });
+    expect(Number.isFinite(he.daily.columns.dbdt_max[0])).toBe(true);
+    expect(he.daily.columns.dbdt_max[0]).toBeCloseTo(xy.daily.columns.dbdt_max[0], 9);
+    expect(he.daily.columns.dbdt_rms[0]).toBeCloseTo(xy.daily.columns.dbdt_rms[0], 9);
+    expect(he.minute.columns.dbdt_max[700]).toBeCloseTo(xy.minute.columns.dbdt_max[700], 9);
+    for (const k of ['ulf_z', 'ulf_h', 'ulf_d', 'ulf_g', 'zg_ratio']) {
+      expect(Number.isFinite(he.hourly.columns[k][5])).toBe(true);
+      expect(he.hourly.columns[k][5] / xy.hourly.columns[k][5]).toBeCloseTo(1, 6);
+    }
+    // E gets its own minute statistics
+    expect(he.minute.columns.E_mean[0]).toBeCloseTo(E.subarray(0, 60).reduce((a, b) => a + b) / 60, 9);
+  });
+
   test('a known Z/G ratio in the ULF band (0.01–0.05 Hz)', () => {
     const az = 0.6;
     const ah = 0.8;

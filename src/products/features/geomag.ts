@@ -2,13 +2,14 @@
  * Geomagnetic features of one station-day, from the std tiles `std/geomag/<STA>/PT1S` (1 s) and
  * `PT1M` (fallback for the per-minute statistics only).
  *
- * - PT1M: per element (X, Y, Z, F, H, D as present) `<E>_mean|_min|_max|_std` over the minute's
+ * - PT1M: per element (X, Y, Z, F, H, D, E as present) `<E>_mean|_min|_max|_std` over the minute's
  *   1 s samples, null unless ≥ 90 % of the 60 samples are valid (the INTERMAGNET 1 s → 1 min
  *   "90 % present" rule, geomag-algorithms FilterAlgorithm allowed_bad = 0.1 [G4]); without 1 s
  *   data the minute value is used (mean = min = max, std null). `dbdt_max`, `dbdt_rms` (nT/s):
  *   horizontal rate |dB_h/dt| = √(ΔX² + ΔY²)/Δt from first differences of consecutive 1 s
  *   samples, as USGS geomag-algorithms DbDtAlgorithm (np.diff, value stamped at the later
- *   sample [G3]); X, Y come from H, D when the file reports HDZ. 1 s data only (minute
+ *   sample [G3]); X, Y come from H, D when the file reports HDZ, and H, E stand in for them in
+ *   an HEZ variation file (see horizontalXY). 1 s data only (minute
  *   differences would not be comparable), null otherwise.
  * - PT1H: ULF band power over 0.01–0.05 Hz (Σ S(f)Δf, nT²) of Z, H, D (D converted from arcmin
  *   to nT with the day's median H: δD_nT = H·δD_rad) and G with S_G = S_H + S_D (G = √(H²+D²) of
@@ -69,9 +70,15 @@ export function toDayGrid(day: number, stepMs: number, ts: ArrayLike<number>, co
 
 const ARCMIN = PI / 10800;
 
-/** Horizontal X, Y (nT) of a series: the file's X/Y, or H·cos D, H·sin D (D in arcmin). */
+/**
+ * Two orthogonal horizontal components (nT) of a series: the file's X/Y; or H·cos D, H·sin D
+ * (D in arcmin); or, for variation files reporting H and E (HEZF, EHZF; data-formats §1.2), H and
+ * E themselves. H/E are X/Y rotated by the unknown baseline declination, and a constant rotation
+ * changes neither |ΔB_h| nor the band powers, so dB/dt and the ULF features need no baseline.
+ */
 export function horizontalXY(el: Record<string, Float64Array>): { X: Float64Array; Y: Float64Array } | null {
   if (el.X && el.Y) return { X: el.X, Y: el.Y };
+  if (el.H && el.E && !el.D) return { X: el.H, Y: el.E };
   if (!el.H || !el.D) return null;
   const n = el.H.length;
   const X = new Float64Array(n);
@@ -167,7 +174,7 @@ export interface GeomagDayFeatures {
   daily: FeatureTable;
 }
 
-const ELEMENTS = ['X', 'Y', 'Z', 'F', 'H', 'D'];
+const ELEMENTS = ['X', 'Y', 'Z', 'F', 'H', 'D', 'E'];
 const unitOf = (e: string) => (e === 'D' ? 'arcmin' : 'nT');
 
 /** All geomagnetic features of one station-day. */
@@ -249,7 +256,8 @@ export function geomagDayFeatures(input: GeomagDayInput, p: GeomagParams = DEFAU
   const hNames = ['ulf_z', 'ulf_h', 'ulf_d', 'ulf_g', 'zg_ratio'];
   const hourly = emptyTable(gridTs(day, HOUR_MS, 24), hNames, { ulf_z: 'nT^2', ulf_h: 'nT^2', ulf_d: 'nT^2', ulf_g: 'nT^2', zg_ratio: '1' });
   const hc = hourly.columns;
-  if (sec && sec.stepMs === 1000 && sec.elements.Z && ((sec.elements.H && sec.elements.D) || (sec.elements.X && sec.elements.Y))) {
+  const hz = sec && sec.stepMs === 1000 && sec.elements.Z ? horizontalXY(sec.elements) : null;
+  if (sec && hz) {
     const el = sec.elements;
     let H = el.H;
     let Dnt: Float64Array;
@@ -259,9 +267,10 @@ export function geomagDayFeatures(input: GeomagDayInput, p: GeomagParams = DEFAU
       Dnt = new Float64Array(el.D.length);
       for (let i = 0; i < Dnt.length; i++) Dnt[i] = el.D[i] * ARCMIN * h0;
     } else {
-      // XY only: rotate into H (along the mean horizontal field) and D (perpendicular, nT).
-      const X = el.X;
-      const Y = el.Y;
+      // XY (or HE) only: rotate into H (along the median horizontal field) and D
+      // (perpendicular, nT).
+      const X = hz.X;
+      const Y = hz.Y;
       const x0 = median(X);
       const y0 = median(Y);
       const h0 = sqrt(x0 * x0 + y0 * y0);

@@ -12,8 +12,8 @@
  * `geonode.params`.
  *
  * geomag (station = IAGA code, e.g. KAK)
- *   PT1M  <E>_mean, <E>_min, <E>_max, <E>_std for each element present (X,Y,Z,F,H,D; D arcmin,
- *         others nT), dbdt_max, dbdt_rms (nT/s, horizontal, 1 s data only)
+ *   PT1M  <E>_mean, <E>_min, <E>_max, <E>_std for each element present (X,Y,Z,F,H,D,E; D arcmin,
+ *         others nT), dbdt_max, dbdt_rms (nT/s, horizontal from X/Y, H/D or H/E, 1 s data only)
  *   PT1H  ulf_z, ulf_h, ulf_d, ulf_g (nT², band power 0.01–0.05 Hz), zg_ratio (√(S_Z/S_G))
  *   P1D   dbdt_max, dbdt_rms, ulf_z, ulf_g, zg_ratio, zg_night_median (+ ulf_h, ulf_d)
  * aef (station = KAK)
@@ -316,7 +316,7 @@ async function computeUnit(u: Unit, ctx: UnitContext): Promise<string[]> {
     case 'geomag': {
       const sec = u.inputs.find((t) => t.key.cadence === 'PT1S');
       const min = u.inputs.find((t) => t.key.cadence === 'PT1M');
-      const ELS = ['X', 'Y', 'Z', 'F', 'H', 'D'];
+      const ELS = ['X', 'Y', 'Z', 'F', 'H', 'D', 'E'];
       const load = async (t: TileInfo | undefined, step: number) => {
         if (!t) return undefined;
         const d = await readColumnsIfPresent(t.path, ELS, day, end);
