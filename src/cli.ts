@@ -639,10 +639,12 @@ const COMMANDS: CommandSpec[] = [
       help: HELP_FLAG,
     },
     details:
-      'Inputs are detected by name and content: *.sec|*.min|*.hor|*.day IAGA-2002 (geomag), kak*daef.min|hor (AEF),\n' +
+      'Inputs are detected by name and content: *.sec|*.min|*.hor|*.day IAGA-2002 (geomag), kak*daef.min|hor (AEF;\n' +
+      'also IAGA-2002 whose comments name the potential gradient or whose X/Y/F are entirely 88888),\n' +
       'isee_vlf_*.cdf or any CDF (v2/v3) with an epoch_vlf variable (VLF; other CDFs in a directory are not inputs,\n' +
       'a *.cdf that is not a CDF is reported). Unchanged inputs (same sha256 and parameters, tiles present) are\n' +
-      'skipped; a bad file, broken symlink or unreadable file is reported and skipped (exit 1 when any failed).\n' +
+      'skipped; a bad file, broken symlink or unreadable file is reported and skipped (exit 1 when any failed);\n' +
+      'reader warnings are printed and kept with the input (geonode_product_inputs.reason).\n' +
       'Inputs that share a tile (files split at noon, definitive + variation, daily files in a month tile) are\n' +
       'merged into it. Tiles: TILES/layer=raw|std/source=…/station=…/cadence=…/date=…/part-0.parquet.',
     async run(p, io) {
@@ -659,6 +661,7 @@ const COMMANDS: CommandSpec[] = [
       );
       bar.clear();
       for (const f of s.failed) warn(io, `geonode: ingest: ${f.file}: ${f.reason}`);
+      for (const w of s.warnings) warn(io, `geonode: ingest: warning: ${w.file}: ${w.reason}`);
       let seismicNote = '';
       if (p.flags.seismic === true) {
         const { seismicProducts } = await import('./products/seismic');
@@ -675,7 +678,7 @@ const COMMANDS: CommandSpec[] = [
       }
       log(
         io,
-        `ingest: ${s.files} input(s): ${s.processed} processed, ${s.skipped} unchanged, ${s.failed.length} failed; ` +
+        `ingest: ${s.files} input(s): ${s.processed} processed${s.warnings.length ? ` (${new Set(s.warnings.map((w) => w.file)).size} with warnings)` : ''}, ${s.skipped} unchanged, ${s.failed.length} failed; ` +
           `${s.tilesWritten} tile(s) (${s.rawTiles} raw, ${s.stdTiles} std), ${s.inputRows} input rows, ${formatBytes(s.inputBytes)} read, ` +
           `${formatBytes(s.tileBytes)} written in ${s.seconds.toFixed(1)} s${seismicNote} → ${tilesDir}`,
       );

@@ -13,6 +13,7 @@ import {
   SENTINEL_NOT_RECORDED,
   writeIaga2002,
   type IagaCadence,
+  type IagaFile,
   type IagaHeader,
   type IagaWriteHeader,
   type IagaWriteOptions,
@@ -72,6 +73,23 @@ export function parseAefFileName(name: string): AefFileName | null {
     if (end <= start) return null;
   }
   return { station: sta.toUpperCase(), start, end, cadence: ext.toLowerCase() === 'min' ? 'PT1M' : 'PT1H', dataType: type.toLowerCase() };
+}
+
+/**
+ * True when a parsed IAGA-2002 file has the AEF layout by content alone (data-formats §2.3):
+ * a Z column, at least one row, and every other element column entirely 88888 (not recorded).
+ * 99999 is not enough: a magnetometer file with its horizontal components missing (9-filled)
+ * and Z valid is a geomagnetic file with gaps, not a PG record.
+ */
+export function hasAefDummyLayout(f: IagaFile): boolean {
+  if (f.times.length === 0 || !f.columns.some((c) => c.element === 'Z')) return false;
+  let dummies = 0;
+  for (const c of f.columns) {
+    if (c.element === 'Z' || c.element === 'NUL') continue;
+    for (let i = 0; i < c.sentinel.length; i++) if (c.sentinel[i] !== SENTINEL_NOT_RECORDED) return false;
+    dummies++;
+  }
+  return dummies > 0;
 }
 
 /**

@@ -3,8 +3,8 @@
  * standardized tiles (tiles.ts) per station and period.
  *
  *   IAGA-2002 `*.sec|*.min|*.hor|*.day`  → source geomag (streamed, one period in memory)
- *   AEF `kak*daef.min|hor` (or IAGA files whose X/Y/F are all 88888 and that talk about the
- *   atmospheric electric field)          → source aef, column `pg` (V/m); X/Y/F dummies dropped
+ *   AEF `kak*daef.min|hor`, IAGA files whose comments talk about the atmospheric electric
+ *   field, or whose X/Y/F are entirely 88888 → source aef, column `pg` (V/m); X/Y/F dropped
  *   `isee_vlf_*.cdf`                      → source vlf (std only, see writeVlfGroup)
  *
  * Incremental: each input's sha256 (and the parameter hash) is kept in the SQLite table
@@ -20,8 +20,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { iagaStream, readFileChunks, type IagaHeader } from '../formats/iaga2002';
-import { parseAefFileName, readAef } from '../formats/aef';
+import { iagaStream, readFileChunks, readIaga2002, type IagaHeader } from '../formats/iaga2002';
+import { hasAefDummyLayout, parseAefFileName, readAef } from '../formats/aef';
 import { loadProductsConfig, paramsHash, type ProductsConfig } from './config';
 import { writePeriod, type PeriodSeries, type SeriesContext } from './periodTiles';
 import { buildVlfTiles, scanVlfFile, vlfFailureReason, vlfRecordedTiles, vlfTileRel, type VlfFileScan, type VlfGroupOptions, type VlfGroupResult } from './vlfIngest';
@@ -75,6 +75,8 @@ export interface IngestSummary {
   /** Unchanged since the last run. */
   skipped: number;
   failed: IngestFailure[];
+  /** Inputs ingested with reader warnings (also kept in geonode_product_inputs.reason). */
+  warnings: IngestFailure[];
   tilesWritten: number;
   rawTiles: number;
   stdTiles: number;
@@ -130,8 +132,9 @@ const VLF_NAME = /^isee_vlf_([a-z0-9]{3})_(\d{4})(\d{2})(\d{2})(\d{2})_v\d+\.cdf
 
 /**
  * Source of a file from its name and first bytes; null when it is not a product input.
- * AEF: the documented name, or IAGA content whose comments mention the atmospheric electric
- * field / potential gradient (data-formats §2.3). VLF: see detectCdf.
+ * AEF (data-formats §2.3): the documented name, IAGA content whose comments mention the
+ * atmospheric electric field / potential gradient, or whose X/Y/F columns are entirely 88888
+ * with a Z column (aefByDummies). VLF: see detectCdf.
  */
 export function detectInput(file: string, head: Uint8Array): InputSource | null {
   const base = path.basename(file);
@@ -142,7 +145,28 @@ export function detectInput(file: string, head: Uint8Array): InputSource | null 
   const text = Buffer.from(head).toString('latin1');
   if (!/^\s*Format\s+IAGA-2002/im.test(text)) return 'geomag'; // let the reader report what is wrong
   if (/atmospheric electric|potential gradient/i.test(text)) return 'aef';
-  return 'geomag';
+  return aefByDummies(file, head) ? 'aef' : 'geomag';
+}
+
+/** Content-only AEF detection reads at most this much of a file (AEF files are ≤ 1 MB). */
+const AEF_CONTENT_MAX_BYTES = 64 << 20;
+
+/**
+ * The third AEF rule of data-formats §2.3: X, Y and F entirely 88888. The head's complete rows
+ * decide whether to look; the whole file (small: a day of minutes, a month of hours) confirms,
+ * so a magnetometer file whose first rows happen to be 8-filled stays geomagnetic and keeps
+ * X/Y/F. Any read or parse failure answers no: the geomagnetic reader then reports it.
+ */
+function aefByDummies(file: string, head: Uint8Array): boolean {
+  const lastNl = head.lastIndexOf(0x0a);
+  if (lastNl < 0) return false;
+  try {
+    if (!hasAefDummyLayout(readIaga2002(head.subarray(0, lastNl + 1)))) return false;
+    if (fs.statSync(file).size > AEF_CONTENT_MAX_BYTES) return false;
+    return hasAefDummyLayout(readIaga2002(fs.readFileSync(file)));
+  } catch {
+    return false;
+  }
 }
 
 /**
@@ -336,7 +360,7 @@ async function hashRest(file: string, hash: crypto.Hash, from: number): Promise<
  * commitTile) and committed once the whole file is hashed; src.sha256 then holds the hash, also
  * when the file fails. As before, tiles of periods finished before an error are kept.
  */
-export async function ingestIaga(file: string, src: TileSourceFile, root: string, cfg: ProductsConfig, runner: PeriodRunner = inProcessRunner()): Promise<{ tiles: WrittenTile[]; rows: number }> {
+export async function ingestIaga(file: string, src: TileSourceFile, root: string, cfg: ProductsConfig, runner: PeriodRunner = inProcessRunner()): Promise<InputResult> {
   const hash = src.sha256 === '' ? crypto.createHash('sha256') : null;
   const read = { bytes: 0 };
   const placeholder = hash ? crypto.randomBytes(32).toString('hex') : undefined;
@@ -423,11 +447,26 @@ export async function ingestIaga(file: string, src: TileSourceFile, root: string
     const e = failure instanceof Error ? failure : new Error(String(failure));
     throw Object.assign(e, { keptTiles: tiles });
   }
-  return { tiles, rows };
+  return { tiles, rows, warnings: capWarnings(ctx?.header.warnings ?? []) };
+}
+
+/** What one IAGA-2002 or AEF input gave: its tiles, rows read and the reader's warnings. */
+export interface InputResult {
+  tiles: WrittenTile[];
+  rows: number;
+  /** Header and content warnings (at most MAX_WARNINGS, then a count of the rest). */
+  warnings: string[];
+}
+
+const MAX_WARNINGS = 10;
+
+/** A bad file can warn on every line (a wrong DOY column): keep the first few and a count. */
+function capWarnings(w: string[]): string[] {
+  return w.length <= MAX_WARNINGS ? [...w] : [...w.slice(0, MAX_WARNINGS), `… and ${w.length - MAX_WARNINGS} more warnings`];
 }
 
 /** AEF: whole file (a day of minutes or a month of hours), PG only. */
-export async function ingestAef(file: string, buf: Buffer, src: TileSourceFile, root: string, cfg: ProductsConfig): Promise<{ tiles: WrittenTile[]; rows: number }> {
+export async function ingestAef(file: string, buf: Buffer, src: TileSourceFile, root: string, cfg: ProductsConfig): Promise<InputResult> {
   const f = readAef(buf, path.basename(file));
   if (f.times.length === 0) throw new Error('no data records');
   if (f.cadence.ms === null || !(f.cadence.ms > 0)) throw new Error('cannot determine the cadence');
@@ -443,7 +482,8 @@ export async function ingestAef(file: string, buf: Buffer, src: TileSourceFile, 
     const m = await mergeExistingPeriod(root, ctx, s);
     tiles.push(...writePeriod(root, m ? { ...ctx, prior: m.prior } : ctx, m ? m.series : s, cfg));
   }
-  return { tiles, rows: f.times.length };
+  // e.g. X/Y/F holding values in an AEF-named file: only PG is kept, and the run says so.
+  return { tiles, rows: f.times.length, warnings: capWarnings(f.warnings) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -529,7 +569,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
   const db = typeof opts.db === 'string' ? new Database(opts.db) : opts.db;
   const ownDb = typeof opts.db === 'string';
   const root = path.resolve(opts.tilesDir);
-  const summary: IngestSummary = { files: 0, processed: 0, skipped: 0, failed: [], tilesWritten: 0, rawTiles: 0, stdTiles: 0, rows: 0, inputRows: 0, inputBytes: 0, tileBytes: 0, tileWriteMs: 0, workers: 0, seconds: 0 };
+  const summary: IngestSummary = { files: 0, processed: 0, skipped: 0, failed: [], warnings: [], tilesWritten: 0, rawTiles: 0, stdTiles: 0, rows: 0, inputRows: 0, inputBytes: 0, tileBytes: 0, tileWriteMs: 0, workers: 0, seconds: 0 };
   try {
     ensureProductSchema(db);
     const getRow = db.prepare('SELECT * FROM geonode_product_inputs WHERE path = ?');
@@ -633,7 +673,8 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
             summary.inputBytes += c.bytes;
             summary.processed++;
             await dropStaleTiles(root, getRow.get(c.path) as ProductInputRow | undefined, src.name, r.tiles);
-            record(c, 'ok', null, relTiles(root, r.tiles));
+            for (const w of r.warnings) summary.warnings.push({ file: c.path, reason: w });
+            record(c, 'ok', r.warnings.length > 0 ? `warnings: ${r.warnings.join('; ')}` : null, relTiles(root, r.tiles));
           } catch (e) {
             c.sha256 = src.sha256;
             summary.failed.push({ file: c.path, reason: errorText(e) });
