@@ -678,9 +678,9 @@ const COMMANDS: CommandSpec[] = [
       }
       log(
         io,
-        `ingest: ${s.files} input(s): ${s.processed} processed${s.warnings.length ? ` (${new Set(s.warnings.map((w) => w.file)).size} with warnings)` : ''}, ${s.skipped} unchanged, ${s.failed.length} failed; ` +
+        `ingest: ${s.files} input(s): ${s.processed} processed${s.warnings.length ? ` (${new Set(s.warnings.map((w) => w.file)).size} with warnings)` : ''}, ${s.skipped} unchanged, ${s.superseded ? `${s.superseded} superseded, ` : ''}${s.failed.length} failed; ` +
           `${s.tilesWritten} tile(s) (${s.rawTiles} raw, ${s.stdTiles} std), ${s.inputRows} input rows, ${formatBytes(s.inputBytes)} read, ` +
-          `${formatBytes(s.tileBytes)} written in ${s.seconds.toFixed(1)} s${seismicNote} → ${tilesDir}`,
+          `${formatBytes(s.tileBytes)} written${s.removedTiles ? `, ${s.removedTiles} stale tile(s) removed` : ''} in ${s.seconds.toFixed(1)} s${seismicNote} → ${tilesDir}`,
       );
       return s.failed.length > 0 ? 1 : 0;
     },

@@ -24,7 +24,7 @@ import { iagaStream, readFileChunks, readIaga2002, type IagaHeader } from '../fo
 import { hasAefDummyLayout, parseAefFileName, readAef } from '../formats/aef';
 import { loadProductsConfig, paramsHash, type ProductsConfig } from './config';
 import { writePeriod, type PeriodSeries, type SeriesContext } from './periodTiles';
-import { buildVlfTiles, scanVlfFile, vlfFailureReason, vlfRecordedTiles, vlfTileRel, type VlfFileScan, type VlfGroupOptions, type VlfGroupResult } from './vlfIngest';
+import { buildVlfTiles, checkVlfSpectra, scanVlfFile, vlfFailureReason, vlfRecordedTiles, vlfTileRel, type VlfFileScan, type VlfGroupOptions, type VlfGroupResult } from './vlfIngest';
 import { cdfVariableNames, isCdfMagic } from '../formats/cdf';
 import { mergeExistingPeriod } from './tileMerge';
 import { defaultTileWorkers, inProcessRunner, startTilePool, type PeriodRunner } from './tilePool';
@@ -75,6 +75,10 @@ export interface IngestSummary {
   /** Unchanged since the last run. */
   skipped: number;
   failed: IngestFailure[];
+  /** VLF inputs with a higher version of the same station-hour in this run (in no tile). */
+  superseded: number;
+  /** Tiles removed because no input has rows in them any more. */
+  removedTiles: number;
   /** Inputs ingested with reader warnings (also kept in geonode_product_inputs.reason). */
   warnings: IngestFailure[];
   tilesWritten: number;
@@ -531,8 +535,9 @@ function relTiles(root: string, tiles: WrittenTile[]): string {
  * one did not (the file got shorter) are removed when that input was their only source; a tile
  * other inputs share keeps its rows (they cannot be told apart by input).
  */
-async function dropStaleTiles(root: string, prev: ProductInputRow | undefined, name: string, now: WrittenTile[]): Promise<void> {
-  if (!prev) return;
+async function dropStaleTiles(root: string, prev: ProductInputRow | undefined, name: string, now: WrittenTile[]): Promise<number> {
+  if (!prev) return 0;
+  let removed = 0;
   const keep = new Set(now.map((t) => path.relative(root, t.path)));
   for (const rel of recordedTiles(prev)) {
     if (keep.has(rel)) continue;
@@ -540,11 +545,15 @@ async function dropStaleTiles(root: string, prev: ProductInputRow | undefined, n
     if (!fs.existsSync(file)) continue;
     try {
       const sources = JSON.parse((await readTileMetadata(file)).kv['geonode.source_files'] ?? '[]') as TileSourceFile[];
-      if (sources.length > 0 && sources.every((x) => x.name === name)) fs.rmSync(file);
+      if (sources.length > 0 && sources.every((x) => x.name === name)) {
+        fs.rmSync(file);
+        removed++;
+      }
     } catch {
       /* an unreadable tile is left for the operator, not deleted blindly */
     }
   }
+  return removed;
 }
 
 /** The tile paths (relative to the root) recorded for an input; [] when unreadable. */
@@ -569,7 +578,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
   const db = typeof opts.db === 'string' ? new Database(opts.db) : opts.db;
   const ownDb = typeof opts.db === 'string';
   const root = path.resolve(opts.tilesDir);
-  const summary: IngestSummary = { files: 0, processed: 0, skipped: 0, failed: [], warnings: [], tilesWritten: 0, rawTiles: 0, stdTiles: 0, rows: 0, inputRows: 0, inputBytes: 0, tileBytes: 0, tileWriteMs: 0, workers: 0, seconds: 0 };
+  const summary: IngestSummary = { files: 0, processed: 0, skipped: 0, failed: [], warnings: [], superseded: 0, removedTiles: 0, tilesWritten: 0, rawTiles: 0, stdTiles: 0, rows: 0, inputRows: 0, inputBytes: 0, tileBytes: 0, tileWriteMs: 0, workers: 0, seconds: 0 };
   try {
     ensureProductSchema(db);
     const getRow = db.prepare('SELECT * FROM geonode_product_inputs WHERE path = ?');
@@ -672,7 +681,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
             account(r.tiles, r.rows);
             summary.inputBytes += c.bytes;
             summary.processed++;
-            await dropStaleTiles(root, getRow.get(c.path) as ProductInputRow | undefined, src.name, r.tiles);
+            summary.removedTiles += await dropStaleTiles(root, getRow.get(c.path) as ProductInputRow | undefined, src.name, r.tiles);
             for (const w of r.warnings) summary.warnings.push({ file: c.path, reason: w });
             record(c, 'ok', r.warnings.length > 0 ? `warnings: ${r.warnings.join('; ')}` : null, relTiles(root, r.tiles));
           } catch (e) {
@@ -724,10 +733,39 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
         s.add(period);
       };
       const scans = new Map<Candidate, VlfFileScan>();
+      const writtenVlf = new Set<string>();
       const kept: { c: Candidate; keys: { station: string; period: string }[] }[] = [];
-      for (const c of [...vlfGroups.values()].flat()) {
+      // Versions of one station-hour (`_v01`, `_v02`): the highest that reads wins; the others
+      // are superseded (recorded, in no tile), as a more final geomagnetic file or a higher
+      // miniSEED publication version wins elsewhere. Highest version first, so a failing new
+      // version leaves the previous one in use.
+      const winner = new Map<string, string>(); // station-hour → winning base name
+      const versionKey = (c: Candidate) => {
+        const m = /^isee_vlf_([a-z0-9]{3})_(\d{10})_v(\d+)\.cdf$/i.exec(path.basename(c.path));
+        return m ? { key: `${m[1].toLowerCase()}/${m[2]}`, version: Number(m[3]) } : null;
+      };
+      const ordered = [...vlfGroups.values()].flat().sort((a, b) => (versionKey(b)?.version ?? 0) - (versionKey(a)?.version ?? 0));
+      const versions = new Map<string, number>();
+      for (const c of ordered) {
+        const k = versionKey(c)?.key;
+        if (k) versions.set(k, (versions.get(k) ?? 0) + 1);
+      }
+      for (const c of ordered) {
         progress(c.path);
-        const prev = unchanged(c);
+        const vk = versionKey(c);
+        const newer = vk ? winner.get(vk.key) : undefined;
+        if (newer !== undefined && newer !== path.basename(c.path)) {
+          known.add(path.basename(c.path)); // its rows in a tile are stale: rebuilt without them
+          const before = getRow.get(c.path) as ProductInputRow | undefined;
+          if (before) for (const k of vlfRecordedTiles(recordedTiles(before), cadence)) markDirty(k.station, k.period);
+          record(c, 'ok', `superseded by ${newer}`, '[]');
+          summary.superseded++;
+          step(c);
+          continue;
+        }
+        // Superseded last time but the winner now: read again (its tiles were rebuilt without it).
+        const last = unchanged(c);
+        const prev = last?.reason?.startsWith('superseded by ') ? null : last;
         if (prev && prev.status !== 'ok') {
           summary.failed.push({ file: c.path, reason: prev.reason ?? 'failed before' });
           step(c);
@@ -735,6 +773,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
         }
         known.add(path.basename(c.path));
         if (prev) {
+          if (vk) winner.set(vk.key, path.basename(c.path));
           kept.push({ c, keys: vlfRecordedTiles(recordedTiles(prev), cadence) });
           continue;
         }
@@ -742,7 +781,9 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
         if (before) for (const k of vlfRecordedTiles(recordedTiles(before), cadence)) markDirty(k.station, k.period);
         try {
           const s = scanVlfFile(c.path, srcOf(c), reduce);
+          if (vk && versions.get(vk.key)! > 1) checkVlfSpectra(c.path);
           scans.set(c, s);
+          if (vk) winner.set(vk.key, path.basename(c.path));
           for (const p of s.periods) markDirty(s.station, p);
         } catch (e) {
           fail(c, vlfFailureReason(e));
@@ -782,6 +823,8 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
           continue;
         }
         account(r.tiles, r.frames);
+        for (const t of r.tiles) writtenVlf.add(t.path);
+        for (const w of r.warnings) summary.warnings.push({ file: `VLF ${station}`, reason: w });
         for (const f of files) {
           const c = cand.get(f.path)!;
           const reason = r.failed.get(f.path);
@@ -790,6 +833,26 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
             summary.inputBytes += c.bytes;
             summary.processed++;
             record(c, 'ok', null, JSON.stringify(f.periods.map((p) => vlfTileRel(root, station, cadence, p))));
+          }
+        }
+      }
+      // A tile to rebuild that no input has frames in any more (a changed file moved its frames
+      // to another day, a version superseded) is removed when every input it lists is known to
+      // this run: none of them has rows there now. A tile that also lists inputs this run does
+      // not know keeps its rows (they cannot be told apart by input), as geomag tiles do.
+      for (const [station, periods] of dirty) {
+        for (const period of periods) {
+          const rel = vlfTileRel(root, station, cadence, period);
+          const file = path.join(root, rel);
+          if (writtenVlf.has(file) || !fs.existsSync(file)) continue;
+          try {
+            const listed = JSON.parse((await readTileMetadata(file)).kv['geonode.source_files'] ?? '[]') as TileSourceFile[];
+            if (Array.isArray(listed) && listed.every((x) => known.has(x.name))) {
+              fs.rmSync(file);
+              summary.removedTiles++;
+            }
+          } catch {
+            /* an unreadable tile is left for the operator, not deleted blindly */
           }
         }
       }

@@ -6,7 +6,7 @@
  * stitch without duplicates.
  */
 import fs from 'node:fs';
-import { readTile, readTileMetadata, listTiles, tileCatalog, cadenceMs, type DatasetInfo, type Layer, type TileInfo } from './tiles';
+import { readTile, readTileMetadata, listTiles, reportUnreadableTile, tileCatalog, cadenceMs, type DatasetInfo, type Layer, type TileInfo } from './tiles';
 import { Q_MISSING, Q_NO_SAMPLE } from './quality';
 
 /** An error with the HTTP status and the HAPI status code (1400–1409) to answer with. */
@@ -117,10 +117,27 @@ export function parseDatasetId(id: string): { layer: Layer; source: string; stat
   return { layer: p[0] as Layer, source: p[1], station: p[2], cadence: p[3] };
 }
 
+/** A tile's footer, or null (logged once) when the tile cannot be read: for dataset summaries. */
+async function footerOrNull(t: TileInfo): Promise<Footer | null> {
+  try {
+    return await tileFooter(t);
+  } catch (e) {
+    reportUnreadableTile(t.path, e);
+    return null;
+  }
+}
+
 async function enrich(d: DatasetInfo, root: string): Promise<ResolvedDataset> {
+  // A damaged tile is left out of the summary (a read of its window still reports it).
   const tiles = listTiles(root, { layer: d.layer, source: d.source, station: d.station, cadence: d.cadence });
-  const first = tiles.length ? await tileFooter(tiles[0]) : null;
-  const last = tiles.length ? await tileFooter(tiles[tiles.length - 1]) : null;
+  const footersOf = new Map<TileInfo, Footer>();
+  for (const t of tiles) {
+    const f = await footerOrNull(t);
+    if (f) footersOf.set(t, f);
+  }
+  const readable = tiles.filter((t) => footersOf.has(t));
+  const first = readable.length ? footersOf.get(readable[0])! : null;
+  const last = readable.length ? footersOf.get(readable[readable.length - 1])! : null;
   const cad = d.cadenceMs === d.cadenceMs ? d.cadenceMs : 0;
   const layout = d.meta.layout === 'long' ? 'long' : 'wide';
   // Columns = union over every tile of the dataset (newest first): files of one station may
@@ -128,8 +145,8 @@ async function enrich(d: DatasetInfo, root: string): Promise<ResolvedDataset> {
   const allCols = new Map<string, { name: string; type: string; units: string | null }>();
   const sources = new Map<string, { name: string; sha256: string; bytes?: number }>();
   const versions = new Set<string>();
-  for (let i = tiles.length - 1; i >= 0; i--) {
-    const f = await tileFooter(tiles[i]);
+  for (let i = readable.length - 1; i >= 0; i--) {
+    const f = footersOf.get(readable[i])!;
     let cols: { name: string; type: string; units: string | null }[] = [];
     try {
       cols = JSON.parse(f.kv['geonode.columns'] ?? '[]');
@@ -141,8 +158,8 @@ async function enrich(d: DatasetInfo, root: string): Promise<ResolvedDataset> {
     if (v) versions.add(v);
   }
   // Provenance in time order (oldest tile first), each input once.
-  for (const t of tiles) {
-    const f = await tileFooter(t);
+  for (const t of readable) {
+    const f = footersOf.get(t)!;
     try {
       for (const s of JSON.parse(f.kv['geonode.source_files'] ?? '[]') as { name: string; sha256: string; bytes?: number }[]) {
         const k = `${s.sha256}/${s.name}`;
@@ -320,7 +337,10 @@ export interface SpectrogramResult {
   times: number[];
   /** Width of a time bin (ms) — HAPI issue #75 asks for it explicitly. */
   timeBinMs: number;
-  /** Frequency bins: centre = mean of the member bin centres; ranges = [lowest, highest] member centre. */
+  /**
+   * Frequency bins: centre = mean of the member bin centres; ranges = [lower edge of the first
+   * member, upper edge of the last] (edges: midpoints between source bin centres).
+   */
   centers: number[];
   ranges: [number, number][];
   /** Source bins per output frequency bin: [first, end). */
@@ -338,35 +358,31 @@ export interface SpectrogramResult {
  * source bins (by index, i.e. the instrument's own spacing).
  */
 export async function spectrogram(root: string, ds: ResolvedDataset, o: SpectrogramOptions): Promise<SpectrogramResult> {
-  const centersAll = ds.bins?.centers ?? [];
   const tiles = windowTiles(root, ds, o.startMs, o.stopMs);
-  const tsParts: Float64Array[] = [];
-  const binParts: Int32Array[] = [];
-  const valParts: Float64Array[] = [];
+  const parts: { ts: Float64Array; bin: Int32Array; val: Float64Array; centers: number[] }[] = [];
   for (const t of tiles) {
     const d = await readTile(t.path, { columns: ['bin', o.channel], startMs: o.startMs, endMs: o.stopMs });
     if (!d.rows) continue;
-    tsParts.push(d.ts);
-    binParts.push(d.columns.bin as Int32Array);
-    valParts.push(d.columns[o.channel] as Float64Array);
+    parts.push({ ts: d.ts, bin: d.columns.bin as Int32Array, val: d.columns[o.channel] as Float64Array, centers: tileBinCenters(d.kv) ?? ds.bins?.centers ?? [] });
   }
-  const ts = concat(tsParts, (n) => new Float64Array(n));
-  const bin = concat(binParts, (n) => new Int32Array(n));
-  const val = concat(valParts, (n) => new Float64Array(n));
   const empty: SpectrogramResult = { times: [], timeBinMs: 0, centers: [], ranges: [], binIndex: [], values: [], cells: 0 };
-  if (ts.length === 0) return empty;
+  if (parts.length === 0) return empty;
 
-  // Frequency selection and grouping.
-  let nfAll = centersAll.length;
-  for (let i = 0; i < bin.length; i++) if (bin[i] >= nfAll) nfAll = bin[i] + 1;
+  // The output axis: the finest frequency axis among the window's tiles (the latest of equals).
+  // Each tile's bins map onto it by their own centres, so tiles written with another axis (an
+  // instrument or processing change) are neither mislabelled nor mis-selected by fmin/fmax.
+  let ref = parts[0].centers;
+  for (const p of parts) if (p.centers.length >= ref.length) ref = p.centers;
+  const nfAll = ref.length;
   const keep: number[] = [];
   for (let b = 0; b < nfAll; b++) {
-    const c = centersAll[b] ?? NaN;
+    const c = ref[b];
     if (o.fmin !== undefined && !(c >= o.fmin)) continue;
     if (o.fmax !== undefined && !(c <= o.fmax)) continue;
     keep.push(b);
   }
   if (keep.length === 0) return empty;
+  const edges = binEdges(ref);
   const F = Math.min(o.fBins, keep.length);
   const groupOf = new Int32Array(nfAll).fill(-1);
   const binIndex: [number, number][] = [];
@@ -378,29 +394,50 @@ export async function spectrogram(root: string, ds: ResolvedDataset, o: Spectrog
     let sum = 0;
     for (let k = s; k < e; k++) {
       groupOf[keep[k]] = g;
-      sum += centersAll[keep[k]] ?? NaN;
+      sum += ref[keep[k]];
     }
     binIndex.push([keep[s], keep[e - 1] + 1]);
     centers.push(sum / (e - s));
-    ranges.push([centersAll[keep[s]] ?? NaN, centersAll[keep[e - 1]] ?? NaN]);
+    ranges.push([edges[keep[s]], edges[keep[e - 1] + 1]]);
   }
+  // Per tile: its bin index → output group (-1: outside fmin/fmax or the output axis).
+  const groupMaps = parts.map((p) => {
+    const same = p.centers === ref || (p.centers.length === ref.length && p.centers.every((c, i) => c === ref[i]));
+    const m = new Int32Array(Math.max(p.centers.length, 1)).fill(-1);
+    for (let b = 0; b < p.centers.length; b++) {
+      const c = p.centers[b];
+      if (o.fmin !== undefined && !(c >= o.fmin)) continue;
+      if (o.fmax !== undefined && !(c <= o.fmax)) continue;
+      const r = same ? b : binOf(edges, c);
+      if (r >= 0) m[b] = groupOf[r];
+    }
+    return m;
+  });
 
   // Time bins: equal multiples of the cadence from the first data time.
   const cad = ds.cadenceMs > 0 ? ds.cadenceMs : 60_000;
-  const t0 = ts[0];
-  const t1 = Math.min(o.stopMs, ts[ts.length - 1] + cad);
+  const t0 = parts[0].ts[0];
+  const lastTs = parts[parts.length - 1].ts;
+  const t1 = Math.min(o.stopMs, lastTs[lastTs.length - 1] + cad);
   const steps = Math.max(1, Math.ceil((t1 - t0) / cad));
   const width = Math.ceil(steps / o.tBins) * cad;
   const T = Math.max(1, Math.ceil((t1 - t0) / width));
   const sum = new Float64Array(T * F);
   const cnt = new Int32Array(T * F);
-  for (let i = 0; i < ts.length; i++) {
-    const v = val[i];
-    const g = bin[i] < nfAll ? groupOf[bin[i]] : -1;
-    if (v !== v || g < 0) continue;
-    const tb = Math.min(T - 1, Math.floor((ts[i] - t0) / width));
-    sum[tb * F + g] += v;
-    cnt[tb * F + g]++;
+  let cells = 0;
+  for (let k = 0; k < parts.length; k++) {
+    const { ts, bin, val } = parts[k];
+    const map = groupMaps[k];
+    cells += ts.length;
+    for (let i = 0; i < ts.length; i++) {
+      const v = val[i];
+      const b = bin[i];
+      const g = b >= 0 && b < map.length ? map[b] : -1;
+      if (v !== v || g < 0) continue;
+      const tb = Math.min(T - 1, Math.floor((ts[i] - t0) / width));
+      sum[tb * F + g] += v;
+      cnt[tb * F + g]++;
+    }
   }
   const values: (number | null)[][] = [];
   for (let t = 0; t < T; t++) {
@@ -413,7 +450,45 @@ export async function spectrogram(root: string, ds: ResolvedDataset, o: Spectrog
     }
     values.push(row);
   }
-  return { times: Array.from({ length: T }, (_, t) => t0 + t * width), timeBinMs: width, centers, ranges, binIndex, values, cells: ts.length };
+  return { times: Array.from({ length: T }, (_, t) => t0 + t * width), timeBinMs: width, centers, ranges, binIndex, values, cells };
+}
+
+/** Bin centres from a tile's `geonode.bins` metadata; null when absent or unreadable. */
+function tileBinCenters(kv: Record<string, string>): number[] | null {
+  try {
+    const c = (JSON.parse(kv['geonode.bins'] ?? 'null') as { centers?: unknown } | null)?.centers;
+    return Array.isArray(c) && c.every((x) => typeof x === 'number') ? (c as number[]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Edges of bins given by their centres (ascending): midpoints between neighbours, the outer
+ * edges half a spacing out (HAPI bin ranges are edges; a single bin is [c, c]).
+ */
+export function binEdges(centers: ArrayLike<number>): Float64Array {
+  const n = centers.length;
+  const e = new Float64Array(n + 1);
+  if (n === 0) return e;
+  for (let i = 1; i < n; i++) e[i] = (centers[i - 1] + centers[i]) / 2;
+  e[0] = n > 1 ? centers[0] - (e[1] - centers[0]) : centers[0];
+  e[n] = n > 1 ? centers[n - 1] + (centers[n - 1] - e[n - 1]) : centers[0];
+  return e;
+}
+
+/** Index of the bin whose [edge, next edge) holds f (the last bin includes its upper edge); -1 outside. */
+function binOf(edges: Float64Array, f: number): number {
+  const n = edges.length - 1;
+  if (!(f >= edges[0] && f <= edges[n])) return -1;
+  let lo = 0;
+  let hi = n; // edges[lo] <= f < edges[hi]
+  while (hi - lo > 1) {
+    const mid = (lo + hi) >> 1;
+    if (edges[mid] <= f) lo = mid;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Cadence in ms of a dataset id part (re-exported for routes). */

@@ -510,7 +510,16 @@ export interface DatasetInfo {
   meta: Record<string, unknown>;
 }
 
-/** One entry per dataset (reads one tile footer per dataset). */
+const reportedUnreadable = new Set<string>();
+
+/** Log an unreadable tile once per path and process (the catalogue is rebuilt per request). */
+export function reportUnreadableTile(file: string, e: unknown): void {
+  if (reportedUnreadable.has(file)) return;
+  reportedUnreadable.add(file);
+  console.warn(`geonode: unreadable tile skipped in the catalogue: ${file}: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+/** One entry per dataset (reads one tile footer per dataset; an unreadable tile is skipped). */
 export async function tileCatalog(root: string, filter: ListTilesFilter = {}): Promise<DatasetInfo[]> {
   const groups = new Map<string, TileInfo[]>();
   for (const t of listTiles(root, filter)) {
@@ -521,8 +530,19 @@ export async function tileCatalog(root: string, filter: ListTilesFilter = {}): P
   }
   const out: DatasetInfo[] = [];
   for (const [id, tiles] of groups) {
-    const newest = tiles[tiles.length - 1];
-    const { kv } = await readTileMetadata(newest.path);
+    // Metadata from the newest tile that reads: one damaged tile (a truncated copy, a full disk)
+    // must not take the whole catalogue down; it is reported once in the log.
+    let newest: TileInfo | null = null;
+    let kv: Record<string, string> = {};
+    for (let i = tiles.length - 1; i >= 0 && !newest; i--) {
+      try {
+        kv = (await readTileMetadata(tiles[i].path)).kv;
+        newest = tiles[i];
+      } catch (e) {
+        reportUnreadableTile(tiles[i].path, e);
+      }
+    }
+    if (!newest) continue;
     const meta: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(kv)) {
       if (!k.startsWith('geonode.')) continue;

@@ -81,6 +81,15 @@ export function scanVlfFile(file: string, src: TileSourceFile, reduceMs: number)
   return { path: file, src, station, startMs, endMs, frames: s.times.length, droppedFrames: s.droppedFrames, periods: [...periods].sort() };
 }
 
+/**
+ * Decode every spectrum of a file once (throws on damage the epoch scan cannot see, e.g. a bad
+ * GZIP block). Used where a file would supersede another version: a damaged new version must
+ * not push out the previous one.
+ */
+export function checkVlfSpectra(file: string): void {
+  for (const d of readIseeVlfChunks(fs.readFileSync(file), path.basename(file), { chunkFrames: CHUNK_FRAMES })) void d;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Per-window medians
 
@@ -183,6 +192,8 @@ export interface VlfGroupResult {
   frames: number;
   /** Files that failed (reading, or a tile they have frames in could not be written). */
   failed: Map<string, string>;
+  /** Things repaired on the way (a damaged tile rebuilt). */
+  warnings: string[];
 }
 
 /**
@@ -194,6 +205,7 @@ export async function buildVlfTiles(root: string, files: VlfFileScan[], cfg: Pro
   const reduce = cfg.vlfReduceMs;
   const sorted = [...files].sort((a, b) => a.startMs - b.startMs || a.src.name.localeCompare(b.src.name));
   const failed = new Map<string, string>();
+  const warnings: string[] = [];
   const failedNames = new Set<string>();
   const out: WrittenTile[] = [];
   const windows = new Map<number, { w: FrameWindow; tile: TileAcc }>();
@@ -224,7 +236,7 @@ export async function buildVlfTiles(root: string, files: VlfFileScan[], cfg: Pro
       try {
         // A file failing now is not "known": its current content is not in the tile.
         const known = (name: string) => opts.known.has(name) && !failedNames.has(name);
-        const w = await writeVlfTile(root, sorted[0].station, t, cfg, known);
+        const w = await writeVlfTile(root, sorted[0].station, t, cfg, known, (m) => warnings.push(m));
         if (w) out.push(w);
       } catch (e) {
         const reason = `tile ${t.period}: ${vlfFailureReason(e)}`;
@@ -314,11 +326,11 @@ export async function buildVlfTiles(root: string, files: VlfFileScan[], cfg: Pro
     flushWindows(bound);
     await finishTiles(bound);
   }
-  return { tiles: out, frames, failed };
+  return { tiles: out, frames, failed, warnings };
 }
 
 /** Write one tile: its new windows, plus (merge rule) the old rows of windows not recomputed. */
-async function writeVlfTile(root: string, station: string, t: TileAcc, cfg: ProductsConfig, known: (name: string) => boolean): Promise<WrittenTile | null> {
+async function writeVlfTile(root: string, station: string, t: TileAcc, cfg: ProductsConfig, known: (name: string) => boolean, onWarning: (w: string) => void): Promise<WrittenTile | null> {
   if (t.windows.length === 0) return null;
   const reduce = cfg.vlfReduceMs;
   const key: TileKey = { layer: 'std', source: 'vlf', station, cadence: isoCadence(reduce), period: t.period };
@@ -328,27 +340,38 @@ async function writeVlfTile(root: string, station: string, t: TileAcc, cfg: Prod
   let old: { ts: Float64Array; columns: Record<string, Float64Array | Int32Array> } | null = null;
   if (fs.existsSync(file)) {
     let listed: TileSourceFile[] | null = null;
+    let tile: Awaited<ReturnType<typeof readTile>> | null = null;
     try {
       listed = JSON.parse((await readTileMetadata(file)).kv['geonode.source_files'] ?? 'null') as TileSourceFile[] | null;
       if (!Array.isArray(listed)) listed = null;
-    } catch {
-      listed = null; // unreadable provenance: keep its rows (merge)
+    } catch (e) {
+      // A damaged tile (truncated, not Parquet) has no rows to keep: it is rebuilt from this
+      // run's inputs, and said so, instead of failing them all on every run.
+      onWarning(`tile ${t.period} was unreadable (${e instanceof Error ? e.message : String(e)}): rebuilt from this run's inputs`);
+      listed = [];
     }
     const foreign = listed?.filter((s) => !known(s.name) && !t.names.has(s.name)) ?? null;
     if (foreign === null || foreign.length > 0) {
-      const tile = await readTile(file);
-      const bins = (() => {
-        try {
-          return (JSON.parse(tile.kv['geonode.bins'] ?? 'null') as { centers?: number[] } | null)?.centers ?? null;
-        } catch {
-          return null;
-        }
-      })();
-      for (const c of ['bin', 'ch1', 'ch1_q', 'ch2', 'ch2_q', 'frames', 'freq_hz']) if (!tile.columns[c]) throw new Error(`existing tile has no column ${c}`);
-      if (!bins || !sameBins(Float32Array.from(bins), t.freq)) throw new Error(`frequency bins differ from the existing tile's (inputs ${(foreign ?? []).map((s) => s.name).join(', ') || 'unknown'})`);
-      old = tile;
-      const seen = new Set(t.sources.map((s) => s.name));
-      sources = [...t.sources, ...(foreign ?? []).filter((s) => !seen.has(s.name))];
+      try {
+        tile = await readTile(file);
+      } catch (e) {
+        onWarning(`tile ${t.period} was unreadable (${e instanceof Error ? e.message : String(e)}): rebuilt from this run's inputs`);
+      }
+      if (tile) {
+        const kv = tile.kv;
+        const bins = (() => {
+          try {
+            return (JSON.parse(kv['geonode.bins'] ?? 'null') as { centers?: number[] } | null)?.centers ?? null;
+          } catch {
+            return null;
+          }
+        })();
+        for (const c of ['bin', 'ch1', 'ch1_q', 'ch2', 'ch2_q', 'frames', 'freq_hz']) if (!tile.columns[c]) throw new Error(`existing tile has no column ${c}`);
+        if (!bins || !sameBins(Float32Array.from(bins), t.freq)) throw new Error(`frequency bins differ from the existing tile's (inputs ${(foreign ?? []).map((s) => s.name).join(', ') || 'unknown'})`);
+        old = tile;
+        const seen = new Set(t.sources.map((s) => s.name));
+        sources = [...t.sources, ...(foreign ?? []).filter((s) => !seen.has(s.name))];
+      }
     }
   }
 

@@ -13,6 +13,9 @@ import { CdfType, openCdf, TT2000_FILL, unixMsToTt2000, writeCdf } from '../../s
 import { defaultProductsConfig, mergeProductsConfig, type ProductsConfig } from '../../src/products/config';
 import { detectInput, ingest } from '../../src/products/ingest';
 import { tilePath } from '../../src/products/tiles';
+import { createProductsRouter } from '../../src/products/routes';
+import express from 'express';
+import request from 'supertest';
 import { describeShared, sharedFiles, sharedPath } from '../helpers/sharedData';
 import { readIndependent } from './parquetIndependent';
 
@@ -235,6 +238,106 @@ describe('VLF ingest', () => {
     const t = vlfTile(tiles, '2020-09-09');
     expectTile(t, truth(a, 60_000, NF), NF);
     expect(JSON.parse(t.kv.get('geonode.source_files')!).map((x: { name: string }) => x.name)).toEqual(['isee_vlf_mos_2020090905_v01.cdf']);
+  });
+
+  test('versions of one station-hour: the highest wins, the others are superseded; deleting it brings the previous back', async () => {
+    const { inDir, tiles, db } = run();
+    const NF = 2;
+    const v1 = frames(Date.UTC(2020, 8, 9, 10), 10_000, 60, NF, (i, b, c) => 1e-9 * (1 + i + b + c));
+    const v2 = frames(Date.UTC(2020, 8, 9, 10), 10_000, 60, NF, (i, b, c) => 7e-9 * (1 + i + b + c));
+    const f1 = path.join(inDir, 'isee_vlf_mos_2020090910_v01.cdf');
+    const f2 = path.join(inDir, 'isee_vlf_mos_2020090910_v02.cdf');
+    fs.writeFileSync(f1, vlfCdf(v1, NF));
+    await ingest([inDir], { tilesDir: tiles, db, workers: 0 });
+    expectTile(vlfTile(tiles, '2020-09-09'), truth(v1, 60_000, NF), NF);
+    fs.writeFileSync(f2, vlfCdf(v2, NF)); // a reprocessed v02 arrives
+    const s = await ingest([inDir], { tilesDir: tiles, db, workers: 0 });
+    expect([s.processed, s.superseded, s.failed.length]).toEqual([1, 1, 0]);
+    const t = vlfTile(tiles, '2020-09-09');
+    expectTile(t, truth(v2, 60_000, NF), NF); // 6 frames per minute, not 12; v02 values only
+    expect(JSON.parse(t.kv.get('geonode.source_files')!).map((x: { name: string }) => x.name)).toEqual([path.basename(f2)]);
+    expect((await ingest([inDir], { tilesDir: tiles, db, workers: 0 })).processed).toBe(0); // stable
+    fs.rmSync(f2);
+    await ingest([inDir], { tilesDir: tiles, db, workers: 0 });
+    expectTile(vlfTile(tiles, '2020-09-09'), truth(v1, 60_000, NF), NF);
+  });
+
+  test('a changed file whose frames moved to another day: the old day tile (its only source) is removed', async () => {
+    const { inDir, tiles, db } = run();
+    const NF = 2;
+    const file = path.join(inDir, 'isee_vlf_mos_2020090923_v01.cdf');
+    fs.writeFileSync(file, vlfCdf(frames(Date.UTC(2020, 8, 9, 23), 10_000, 30, NF, () => 1e-9), NF));
+    await ingest([inDir], { tilesDir: tiles, db, workers: 0 });
+    const old = tilePath(tiles, { layer: 'std', source: 'vlf', station: 'MOS', cadence: 'PT1M', period: '2020-09-09' });
+    expect(fs.existsSync(old)).toBe(true);
+    const moved = frames(Date.UTC(2020, 8, 10, 0), 10_000, 30, NF, () => 2e-9); // fixed epochs: the next day
+    fs.writeFileSync(file, vlfCdf(moved, NF));
+    const s = await ingest([inDir], { tilesDir: tiles, db, workers: 0 });
+    expect([s.processed, s.removedTiles]).toEqual([1, 1]);
+    expect(fs.existsSync(old)).toBe(false);
+    expectTile(vlfTile(tiles, '2020-09-10'), truth(moved, 60_000, NF), NF);
+  });
+
+  test('a damaged tile is rebuilt from the inputs (with a warning) instead of failing them on every run', async () => {
+    const { inDir, tiles, db } = run();
+    const NF = 2;
+    const fr = frames(Date.UTC(2020, 8, 9, 3), 10_000, 60, NF, (i, b) => 1e-9 * (1 + i * b));
+    fs.writeFileSync(path.join(inDir, 'isee_vlf_mos_2020090903_v01.cdf'), vlfCdf(fr, NF));
+    await ingest([inDir], { tilesDir: tiles, db, workers: 0 });
+    const t = tilePath(tiles, { layer: 'std', source: 'vlf', station: 'MOS', cadence: 'PT1M', period: '2020-09-09' });
+    fs.writeFileSync(t, fs.readFileSync(t).subarray(0, 300)); // truncated (a full disk, a bad copy)
+    const s = await ingest([inDir], { tilesDir: tiles, db, workers: 0, force: true });
+    expect(s.failed).toEqual([]);
+    expect(s.warnings.map((w) => w.reason)).toEqual([expect.stringMatching(/^tile 2020-09-09 was unreadable .*rebuilt/)]);
+    expectTile(vlfTile(tiles, '2020-09-09'), truth(fr, 60_000, NF), NF);
+  });
+
+  test('spectrogram over tiles with different frequency axes: each tile by its own bins; catalogue survives a damaged tile', async () => {
+    const { inDir, tiles, db } = run();
+    // day 1: 4 bins at 100, 350, 600, 850 Hz (vlfCdf); day 2: 8 bins at 100, 225, …, 975 Hz
+    const d1 = frames(Date.UTC(2020, 8, 9, 0), 10_000, 6, 4, (_i, b) => 1e-9 * (b + 1));
+    fs.writeFileSync(path.join(inDir, 'isee_vlf_mos_2020090900_v01.cdf'), vlfCdf(d1, 4));
+    const nf2 = 8;
+    const f2 = Float32Array.from({ length: nf2 }, (_, b) => 100 + 125 * b);
+    const d2 = frames(Date.UTC(2020, 8, 10, 0), 10_000, 6, nf2, (_i, b) => 1e-6 * (b + 1));
+    fs.writeFileSync(
+      path.join(inDir, 'isee_vlf_mos_2020091000_v01.cdf'),
+      writeCdf({
+        globalAttributes: { Station_code: 'MOS' },
+        variables: [
+          { name: 'epoch_vlf', type: CdfType.TIME_TT2000, values: BigInt64Array.from(d2, (f) => unixMsToTt2000(f.t!)) },
+          { name: 'freq_vlf', type: CdfType.REAL4, dims: [nf2], recVary: false, values: f2 },
+          { name: 'ch1', type: CdfType.REAL4, dims: [nf2], values: Float32Array.from(d2.flatMap((f) => f.ch1)) },
+          { name: 'ch2', type: CdfType.REAL4, dims: [nf2], values: Float32Array.from(d2.flatMap((f) => f.ch2)) },
+        ],
+      }),
+    );
+    expect((await ingest([inDir], { tilesDir: tiles, db, workers: 0 })).failed).toEqual([]);
+    const app = express();
+    app.use('/products', createProductsRouter({ config: {} } as never, { tilesDir: tiles }));
+    const get = async (qs: string) => (await request(app).get(`/products/spectrogram?station=MOS&channel=ch1&scale=linear&${qs}`).expect(200)).body;
+    // day 1 alone, above 500 Hz: its bins 600 and 850 Hz (values 3e-9, 4e-9), not bins 2–3 of day 2's axis
+    const a = await get('start=2020-09-09T00:00:00Z&stop=2020-09-09T00:01:00Z&fmin=500&fBins=1');
+    expect(a.values[0][0] / 3.5e-9).toBeCloseTo(1, 6);
+    expect(a.bins.centers).toEqual([725]);
+    expect(a.bins.ranges).toEqual([[475, 975]]); // bin edges: midpoints, outer half a spacing out
+    // both days: the output axis is day 2's (finer); day 1's 600 Hz bin lands in day 2's 600 Hz bin
+    const b = await get('start=2020-09-09T00:00:00Z&stop=2020-09-10T00:01:00Z&fBins=8');
+    expect(b.bins.centers).toEqual(Array.from(f2));
+    expect(b.values[0][4] / 3e-9).toBeCloseTo(1, 6); // 600 Hz on day 1
+    expect(b.values[0][1]).toBeNull(); // 225 Hz: day 1 has no bin there
+    expect(b.values.at(-1)[4] / 5e-6).toBeCloseTo(1, 6); // 600 Hz on day 2
+    // a damaged tile: the catalogue lists the dataset from the tile that reads
+    const t2 = tilePath(tiles, { layer: 'std', source: 'vlf', station: 'MOS', cadence: 'PT1M', period: '2020-09-10' });
+    fs.writeFileSync(t2, fs.readFileSync(t2).subarray(0, 200));
+    const warn = jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const cat = (await request(app).get('/products/catalog').expect(200)).body;
+      expect(cat.catalog.map((c: { id: string }) => c.id)).toContain('std/vlf/MOS/PT1M');
+      expect(warn).toHaveBeenCalledWith(expect.stringContaining('unreadable tile skipped'));
+    } finally {
+      warn.mockRestore();
+    }
   });
 
   test('memory: the peak does not grow with the files of a day (one file at a time, decoded in chunks; per-window accumulators)', () => {
