@@ -4,9 +4,9 @@
  *   GET /features?source=&station=&feature=&cadence=P1D&start=&stop=
  *       feature tiles as parallel arrays: {datasets:[{id, source, station, cadence, times[], values{name:[]}}]}
  *   GET /anomalies?start=&stop=&source=&station=&minScore=0&flagged=&cadence=P1D&event=
- *       {anomalies:[{time, score, source, station, feature, z, flagged, disturbed, latitude?, longitude?, distanceKm?}], stormDays:[YYYY-MM-DD], threshold}
+ *       {anomalies:[{time, score, source, station, feature, z, flagged, disturbed, latitude?, longitude?, distanceKm?}], stormDays:[YYYY-MM-DD]}
  *   GET /heatmap?feature=score|<feature>|<feature>_z&start=&stop=&source=&bin=P1D&agg=
- *       {feature, source, units, stations:[…], rows:[{source, station}], days:[YYYY-MM-DD], values:[row][day]}
+ *       {feature, units, stations:[…], rows:[{source, station, cadence}], days:[YYYY-MM-DD], values:[row][day]}
  *   GET /events/:eventid/association?N=&M=&K=dobrovolsky|<km>&hypocentral=&format=json|csv
  *   GET /events/:eventid/package?N=&M=&K=&hypocentral=     (application/zip)
  *
@@ -122,6 +122,15 @@ function window(q: Query): { startMs: number; endMs: number } {
   return { startMs, endMs };
 }
 
+/** Feature/score cadences the analysis writes; anything else is a client error, not an empty answer. */
+const ANALYSIS_CADENCES = ['PT1M', 'PT1H', 'P1D'];
+
+function cadenceOf(q: Query): string {
+  const c = str(q, 'cadence') ?? 'P1D';
+  if (!ANALYSIS_CADENCES.includes(c)) throw new HttpError(400, `cadence must be one of ${ANALYSIS_CADENCES.join(', ')}, got "${c}"`);
+  return c;
+}
+
 function windowsOf(q: Query): Partial<AssociationWindows> {
   const w: Partial<AssociationWindows> = {};
   const n = str(q, 'N', 'before');
@@ -180,7 +189,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
       const sources = list(q, 'source');
       const stations = list(q, 'station');
       const wanted = list(q, 'feature') ?? list(q, 'parameters');
-      const cadence = str(q, 'cadence') ?? 'P1D';
+      const cadence = cadenceOf(q);
       const groups = new Map<string, ReturnType<typeof listTiles>>();
       for (const t of listTiles(tilesDir, { layer: 'feat' as Layer, cadence, startMs, endMs })) {
         if (sources && !sources.has(t.key.source)) continue;
@@ -230,7 +239,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
       const stations = list(q, 'station');
       const minScore = num(q, 'minScore', 0);
       const onlyFlagged = bool(q, 'flagged');
-      const cadence = str(q, 'cadence') ?? 'P1D';
+      const cadence = cadenceOf(q);
       const eventId = str(q, 'event', 'eventid');
       let ev = null;
       if (eventId !== undefined) {
@@ -379,19 +388,22 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
     wrap(async (req, res) => {
       const q = queryOf(req, 'association');
       const eventId = String(req.params.eventid);
+      // Parameters first: a bad request is a 400 whatever the event (FDSN order).
+      const radiusKm = radiusOf(q);
+      const windows = { ...defaultWindows(), ...windowsOf(q) };
+      const hypocentral = bool(q, 'hypocentral') ?? false;
+      const format = str(q, 'format') ?? 'json';
+      if (format !== 'json' && format !== 'csv') throw new HttpError(400, 'format must be json or csv');
       const row = findEvent(ctx.db, eventId);
       if (!row) throw new HttpError(404, `no event ${eventId} in the catalogue`);
       const ev = eventSummary(row);
       if (!ev) throw new HttpError(422, `event ${eventId} has no located origin`);
-      const radiusKm = radiusOf(q);
       if (radiusKm === undefined && ev.magnitude === null) throw new HttpError(422, `event ${eventId} has no magnitude: give a radius in km (K=200)`);
-      const a = await associateEvent(ev, { tilesDir, db: ctx.db, windows: { ...defaultWindows(), ...windowsOf(q) }, radiusKm, hypocentral: bool(q, 'hypocentral') ?? false });
-      const format = str(q, 'format') ?? 'json';
+      const a = await associateEvent(ev, { tilesDir, db: ctx.db, windows, radiusKm, hypocentral });
       if (format === 'csv') {
         res.type('text/csv; charset=utf-8').send(associationCsv(associationRows(a)));
         return;
       }
-      if (format !== 'json') throw new HttpError(400, 'format must be json or csv');
       res.json({ ...a, table: associationRows(a) });
     }),
   );

@@ -128,8 +128,8 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeSummary> {
     const scoreTiles = listTiles(opts.tilesDir, { layer: 'score' as Layer });
     if (hasEventStore(db) && scoreTiles.length > 0) {
       const w = { ...defaultWindows(), ...(opts.windows ?? {}) };
-      const spanStart = Math.min(...scoreTiles.map((t) => t.startMs));
-      const spanEnd = Math.max(...scoreTiles.map((t) => t.endMs));
+      const spanStart = scoreTiles.reduce((a, t) => Math.min(a, t.startMs), Infinity); // no spread: 130k+ tiles
+      const spanEnd = scoreTiles.reduce((a, t) => Math.max(a, t.endMs), -Infinity);
       const evs = queryEvents(db, { startNs: BigInt(spanStart - w.afterMs) * 1_000_000n, endNs: BigInt(spanEnd + Math.max(w.beforeDailyMs, w.beforeSubDailyMs)) * 1_000_000n, locatedOnly: true, orderBy: 'time-asc' });
       const locations = await stationLocations(opts.tilesDir, db);
       let done = 0;

@@ -232,7 +232,8 @@ export async function associateEvent(ev: EventSummary, opts: AssociationOptions)
       const win = windowFor(ev.timeMs, cms > 0 ? cms : DAY, w);
       windows[cad] = { start: new Date(win.startMs).toISOString(), end: new Date(win.endMs).toISOString() };
       // A row [t, t + cadence) overlaps the window when t > start − cadence and t < end.
-      rows.push(...(await readScoreRows(opts.tilesDir, { source: loc.source, station: loc.station, cadence: cad, startMs: win.startMs - (cms > 0 ? cms : DAY) + 1, endMs: win.endMs })));
+      // A loop, not push(...rows): 144k minute rows (N = 100 d) would overflow the stack.
+      for (const r of await readScoreRows(opts.tilesDir, { source: loc.source, station: loc.station, cadence: cad, startMs: win.startMs - (cms > 0 ? cms : DAY) + 1, endMs: win.endMs })) rows.push(r);
     }
     let maxScore: number | null = null;
     let maxRow: ScoreRow | null = null;

@@ -139,7 +139,7 @@ export function evaluate(truth: TruthFile, rows: ScoreRow[], subDaily: ScoreRow[
     const eventMs = parseT(a.start) + a.leadHours * HOUR;
     // The earliest flagged day of this anomaly = the detector's lead.
     const days = tp.filter((x) => unitAnomaly.get(key(x)) === a).map((x) => parseT(x.day));
-    const first = Math.min(...days);
+    const first = days.reduce((m, d) => Math.min(m, d), Infinity);
     const at = detectedTime(subDaily, a.station, a.source, first);
     const detected = (eventMs - at.ms) / HOUR;
     leadTimes.push({
@@ -321,7 +321,7 @@ export async function evaluateTruthFile(truthPath: string, tilesDir: string): Pr
   const first = evaluate(truth, rows);
   for (const u of first.tp) {
     const d = parseT(u.day);
-    for (const cadence of ['PT1H', 'PT1M']) subDaily.push(...(await readScoreRows(tilesDir, { cadence, source: u.source, station: u.station, startMs: d, endMs: d + DAY })));
+    for (const cadence of ['PT1H', 'PT1M']) for (const r of await readScoreRows(tilesDir, { cadence, source: u.source, station: u.station, startMs: d, endMs: d + DAY })) subDaily.push(r);
   }
   return evaluate(truth, rows, subDaily);
 }

@@ -35,8 +35,9 @@
  *  - `<feature>_z` DOUBLE (null when the baseline is too small or the value is missing);
  *  - `score` DOUBLE = max |z| over the row's features (the daily per-source score on P1D);
  *  - `flagged` INT32 = at least `minFeatures` (default 2) features with |z| ≥ threshold
- *    (default 3) AND not disturbed AND (AEF) fair weather: a storm day is reported with its
- *    score and `disturbed` = 1 but is not a local anomaly;
+ *    (default 3), near-copies counted once (coincidenceGroup), AND not disturbed AND (AEF) fair
+ *    weather (sub-daily rows: their day's flag): a storm day is reported with its score and
+ *    `disturbed` = 1 but is not a local anomaly;
  *  - `disturbed` INT32 (0 when the indices do not cover the day: unknown is not "storm");
  *  - `fair_weather` INT32 for AEF (1 when unknown), `baseline_n` INT32 (smallest baseline size
  *    over the row's features, 0 when no z was computable).
@@ -299,6 +300,21 @@ export interface ScoredSeries {
   baselineN: Int32Array;
 }
 
+/**
+ * The unit the coincidence rule counts. Features that restate one measurement count once:
+ * the per-minute level statistics of the field (`X_mean`, `H_min`, `F_max`, … of every element:
+ * X, Y, H and F are projections of one field, and a minute's mean, min and max move together)
+ * form one group, their per-minute spreads (`<E>_std`) another, `dbdt_max`/`dbdt_rms` a third.
+ * Otherwise one level change (Sq, a baseline drift, a storm's main phase) passed the "≥ 2
+ * features" rule alone through near-copies of itself. Every other feature is its own group.
+ */
+export function coincidenceGroup(feature: string): string {
+  if (/^[A-Z]_(mean|min|max)$/.test(feature)) return 'field_level';
+  if (/^[A-Z]_std$/.test(feature)) return 'field_std';
+  if (/^dbdt_(max|rms)$/.test(feature)) return 'dbdt';
+  return feature;
+}
+
 /** Score one feature series (pure: used by computeScores and by the tests directly). */
 export function scoreSeries(series: FeatureSeries, flags: StormFlags, params: ScoreParams = defaultScoreParams()): ScoredSeries {
   const cad = parseCadenceMs(series.cadence);
@@ -314,27 +330,36 @@ export function scoreSeries(series: FeatureSeries, flags: StormFlags, params: Sc
     if (fw && fw[i] === fw[i] && fw[i] < 0.5) fair[i] = 0;
     if ((params.excludeDisturbed && disturbed[i] === 1) || (params.excludeNonFairWeather && fair[i] === 0)) excluded[i] = 1;
   }
-  // Sub-daily AEF rows: the day's fair-weather flag (from the daily tile) is not in this
-  // series; excluded days come only from what the series carries.
   const features = Object.keys(series.columns).filter((c) => !params.excludeFeatures.test(c) && c !== params.stratifyBy);
   const stratum = params.stratifyBy ? series.columns[params.stratifyBy] : undefined;
   const minCount = minCountFor(params, cadMs);
   const z: Record<string, Float64Array> = {};
   const score = new Float64Array(n).fill(NaN);
   const baselineN = new Int32Array(n).fill(-1);
-  const over = new Int32Array(n);
-  const scorable = new Int32Array(n);
+  // The coincidence rule counts groups of features, not features (coincidenceGroup).
+  const groups = new Map<string, { over: Uint8Array; scorable: Uint8Array }>();
   for (const f of features) {
     const r = robustZ(ts, series.columns[f], { windowMs: params.windowMs, minCount, excluded, refreshMs: cadMs < DAY ? DAY : 0, stratum });
     z[f] = r.z;
+    const gk = coincidenceGroup(f);
+    let g = groups.get(gk);
+    if (!g) groups.set(gk, (g = { over: new Uint8Array(n), scorable: new Uint8Array(n) }));
     for (let i = 0; i < n; i++) {
       const a = r.z[i] < 0 ? -r.z[i] : r.z[i];
       if (a === a) {
         if (!(score[i] >= a)) score[i] = a;
-        scorable[i]++;
-        if (a >= params.threshold) over[i]++;
+        g.scorable[i] = 1;
+        if (a >= params.threshold) g.over[i] = 1;
       }
       if (r.z[i] === r.z[i] && (baselineN[i] < 0 || r.n[i] < baselineN[i])) baselineN[i] = r.n[i];
+    }
+  }
+  const over = new Int32Array(n);
+  const scorable = new Int32Array(n);
+  for (const g of groups.values()) {
+    for (let i = 0; i < n; i++) {
+      over[i] += g.over[i];
+      scorable[i] += g.scorable[i];
     }
   }
   const flagged = new Int32Array(n);
@@ -402,6 +427,21 @@ export function scoreColumns(s: ScoredSeries, rows?: [number, number]): TileColu
   return cols;
 }
 
+/**
+ * Give a sub-daily series (AEF minutes) the `fair_weather` flag of its UTC day from the daily
+ * series, so that rain minutes are neither flagged nor part of later baselines, as rain days
+ * are (module comment). Without a daily value the minute counts as fair (unknown ≠ rain).
+ */
+export function withDayFairWeather(series: FeatureSeries, daily: FeatureSeries | null): void {
+  const fw = daily?.columns.fair_weather;
+  if (!daily || !fw || series.columns.fair_weather) return;
+  const byDay = new Map<number, number>();
+  for (let i = 0; i < daily.ts.length; i++) if (fw[i] === fw[i]) byDay.set(Math.floor(daily.ts[i] / DAY) * DAY, fw[i]);
+  const col = new Float64Array(series.ts.length).fill(NaN);
+  for (let i = 0; i < col.length; i++) col[i] = byDay.get(Math.floor(series.ts[i] / DAY) * DAY) ?? NaN;
+  series.columns.fair_weather = col;
+}
+
 /** Read every feature tile of one dataset into one series (tiles concatenated in time order). */
 export async function readFeatureSeries(tiles: TileInfo[]): Promise<FeatureSeries | null> {
   if (tiles.length === 0) return null;
@@ -465,10 +505,13 @@ export interface ComputeScoresSummary {
   written: string[];
 }
 
+/** Bumped when the scoring rules change, so incremental runs recompute every score tile. */
+export const SCORES_VERSION = '1.1.0';
+
 function paramsKey(p: ScoreParams): string {
   return crypto
     .createHash('sha256')
-    .update(JSON.stringify({ ...p, excludeFeatures: p.excludeFeatures.source }))
+    .update(JSON.stringify({ v: SCORES_VERSION, ...p, excludeFeatures: p.excludeFeatures.source }))
     .digest('hex')
     .slice(0, 16);
 }
@@ -514,6 +557,10 @@ export async function computeScores(opts: ComputeScoresOptions): Promise<Compute
     done++;
     const prints: Record<string, string> = { __flags: crypto.createHash('sha256').update(flagPrint).digest('hex').slice(0, 16) };
     for (const t of tiles) prints[t.path] = `${t.mtimeMs}:${t.bytes}`;
+    // Sub-daily AEF rows take their day's fair-weather flag from the daily features.
+    const [src, sta, cad] = id.split('/');
+    const dailyTiles = src === 'aef' && cad !== 'P1D' ? (groups.get(`${src}/${sta}/P1D`) ?? listTiles(opts.tilesDir, { layer: 'feat' as Layer, source: src, station: sta, cadence: 'P1D' })) : [];
+    for (const t of dailyTiles) prints[t.path] = `${t.mtimeMs}:${t.bytes}`;
     const prev = opts.force ? undefined : state.get(id);
     let changedFrom = -Infinity;
     if (prev && prev.params === pkey && prev.tiles.__flags === prints.__flags) {
@@ -523,10 +570,11 @@ export async function computeScores(opts: ComputeScoresOptions): Promise<Compute
         summary.skipped++;
         continue;
       }
-      if (!removed) changedFrom = Math.min(...changed.map((t) => t.startMs));
+      if (!removed) changedFrom = changed.reduce((a, t) => Math.min(a, t.startMs), Infinity);
     }
     const series = await readFeatureSeries(tiles);
     if (!series) continue;
+    if (dailyTiles.length) withDayFairWeather(series, await readFeatureSeries(dailyTiles));
     const scored = scoreSeries(series, flags, params);
     const outputs: ScoredSeries[] = [scored];
     const stationKey = `${series.source}/${series.station}`;
@@ -534,7 +582,7 @@ export async function computeScores(opts: ComputeScoresOptions): Promise<Compute
     for (const out of outputs) {
       const written = writeScoreTiles(opts.tilesDir, out, series.stationMeta ?? null, params, changedFrom);
       summary.tilesWritten += written.tiles.length;
-      summary.written.push(...written.tiles);
+      for (const t of written.tiles) summary.written.push(t);
       summary.rowsScored += written.rows;
       summary.flagged += written.flagged;
       if (out.cadence === 'P1D' || outputs.length === 1) summary.daysScored += written.days;

@@ -562,8 +562,9 @@ export async function tileCatalog(root: string, filter: ListTilesFilter = {}): P
       cadenceMs: cadenceMs(newest.key.cadence),
       tiles: tiles.length,
       bytes: tiles.reduce((a, t) => a + t.bytes, 0),
-      startMs: Math.min(...tiles.map((t) => t.startMs)),
-      stopMs: Math.max(...tiles.map((t) => t.endMs)),
+      // reduce, not Math.min(...x): a spread of ~130k arguments overflows the stack
+      startMs: tiles.reduce((a, t) => Math.min(a, t.startMs), Infinity),
+      stopMs: tiles.reduce((a, t) => Math.max(a, t.endMs), -Infinity),
       parameters: cols.filter((c) => !c.name.endsWith('_q')),
       meta,
     });

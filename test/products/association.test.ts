@@ -181,6 +181,18 @@ describe('association on the synthetic scenario', () => {
     const bad = await request(app).get(`/products/events/${EV}/association?K=-3`);
     expect(bad.status).toBe(400);
     expect(bad.body.error.status).toBe(400);
+    // a bad parameter is a 400 whatever the event; the event is looked up only for a valid request
+    for (const qs of ['K=-3', 'N=soon', 'format=xml']) expect([qs, (await request(app).get(`/products/events/nope/association?${qs}`)).status]).toEqual([qs, 400]);
+  });
+
+  test('an unknown cadence is a 400, not an empty 200 (features, anomalies)', async () => {
+    const start = new Date(sc.firstDayMs).toISOString();
+    const stop = new Date(sc.firstDayMs + 10 * DAY).toISOString();
+    for (const route of ['/products/features', '/products/anomalies']) {
+      const r = await request(app).get(route).query({ start, stop, cadence: 'BOGUS' });
+      expect([route, r.status, r.body.error?.message]).toEqual([route, 400, expect.stringContaining('cadence')]);
+      expect((await request(app).get(route).query({ start, stop, cadence: 'PT1H' })).status).toBe(200);
+    }
   });
 
   test('GET /products/anomalies: shape, filters, storm days, distance from an event', async () => {

@@ -27,6 +27,26 @@ function gauss(seed: number): () => number {
 const DAY = Date.UTC(2020, 8, 12);
 
 describe('dsp: Welch, band power, peak, mains mask, STA/LTA', () => {
+  test('bandpassRuns is a 4th-order Butterworth: −3 dB at the corner, |H|² = 1/(1 + (fc/f)^8) (scipy butter(4))', () => {
+    const fs = 20;
+    const fc = 1;
+    // steady-state amplitude of a unit sine through the high-pass alone (fHigh 0 = no low-pass)
+    const gain = (f: number) => {
+      const n = 20_000;
+      const y = bandpassRuns(Float64Array.from({ length: n }, (_, i) => sin(2 * PI * f * (i / fs))), fs, fc, 0);
+      let s2 = 0; // rms over whole cycles of the second half → amplitude
+      for (let i = n / 2; i < n; i++) s2 += y[i] * y[i];
+      return sqrt((2 * s2) / (n / 2));
+    };
+    // Analogue Butterworth magnitude at the bilinear-prewarped frequency (the digital response).
+    const want = (f: number) => {
+      const wa = Math.tan((PI * f) / fs) / Math.tan((PI * fc) / fs);
+      return 1 / sqrt(1 + wa ** -8);
+    };
+    expect(gain(1)).toBeCloseTo(Math.SQRT1_2, 3);
+    for (const f of [0.5, 2, 4]) expect(gain(f)).toBeCloseTo(want(f), 3);
+  });
+
   test('a sine at a known frequency gives that spectral peak', () => {
     const fs = 1;
     const f0 = 20 / 1024; // on a bin of nfft 1024

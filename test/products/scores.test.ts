@@ -183,6 +183,50 @@ describe('storm and weather exclusion', () => {
   });
 });
 
+describe('coincidence rule: near-copies count once', () => {
+  const n = 40;
+  const t = Float64Array.from({ length: n }, (_, i) => T0 + i * DAY);
+  const base = (k: number) => Array.from({ length: n }, (_, i) => 100 + ((i * (3 + k)) % 7));
+  test('a level change moving H_mean, H_min, H_max and F_mean is one group; adding dbdt makes two', () => {
+    const cols: Record<string, Float64Array> = {};
+    for (const [k, f] of ['H_mean', 'H_min', 'H_max', 'F_mean', 'dbdt_max', 'dbdt_rms', 'H_std'].entries()) cols[f] = Float64Array.from(base(k));
+    for (const f of ['H_mean', 'H_min', 'H_max', 'F_mean']) cols[f][35] = 500; // level shift only
+    for (const f of ['H_mean', 'dbdt_max', 'dbdt_rms']) cols[f][38] = 500; // level + rate: 2 groups
+    const s = scoreSeries({ source: 'geomag', station: 'KNY', cadence: 'P1D', ts: t, columns: cols }, noFlags());
+    expect(s.score[35]).toBeGreaterThan(3);
+    expect(s.flagged[35]).toBe(0); // 4 features over the threshold, one group
+    expect(s.flagged[38]).toBe(1);
+  });
+
+  test('AEF minute rows of a rainy day (daily fair_weather = 0) are neither flagged nor baseline', async () => {
+    const days = 20;
+    const perDay = 24; // sparse "minute" rows keep the test small; the rule is per UTC day
+    const step = DAY / perDay;
+    const m = days * perDay;
+    const pg = Float64Array.from({ length: m }, (_, i) => 120 + ((i * 7) % 11));
+    const neg = Float64Array.from({ length: m }, (_, i) => (i % 5) * 0.1);
+    for (let i = 18 * perDay; i < 18 * perDay + 6; i++) (pg[i] = -400), (neg[i] = 5); // rain on day 18
+    for (let i = 19 * perDay; i < 19 * perDay + 3; i++) (pg[i] = -400), (neg[i] = 5); // a fair-day bay on day 19
+    const minuteTs = Array.from({ length: m }, (_, i) => T0 + i * step);
+    writeTile(dir, {
+      key: { layer: 'feat' as Layer, source: 'aef', station: 'KAK', cadence: 'PT1H', period: '2020-01' },
+      ts: minuteTs,
+      columns: [
+        { name: 'pg', type: 'DOUBLE', values: pg },
+        { name: 'pg_negative', type: 'DOUBLE', values: neg },
+      ],
+      meta: { units: {}, sources: [] },
+    });
+    dailyTile('aef', 'KAK', { pg_median: Array.from({ length: days }, () => 120), fair_weather: Array.from({ length: days }, (_, d) => (d === 18 ? 0 : 1)) });
+    await computeScores({ tilesDir: dir, params: { minValid: 10 } });
+    const rows = await readScoreRows(dir, { source: 'aef', cadence: 'PT1H' });
+    const on = (d: number) => rows.filter((r) => r.time >= T0 + d * DAY && r.time < T0 + (d + 1) * DAY);
+    expect(on(18).filter((r) => (r.score ?? 0) >= 3)).toHaveLength(6); // scored and visible
+    expect(on(18).some((r) => r.flagged)).toBe(false); // but rain is not an anomaly
+    expect(on(19).filter((r) => r.flagged)).toHaveLength(3);
+  });
+});
+
 describe('score tiles', () => {
   test('computeScores writes score/<source>/<station>/P1D with z, score, flagged, disturbed; readScoreRows reads them', async () => {
     const quiet = Array.from({ length: 30 }, (_, i) => (i % 2 ? 12 : 10));

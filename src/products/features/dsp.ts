@@ -365,6 +365,9 @@ export function butterBiquad(kind: 'lowpass' | 'highpass', fc: number, fs: numbe
   return { b0: b / a0, b1: (-2 * b) / a0, b2: b / a0, a1: (-2 * c) / a0, a2: (1 - alpha) / a0 };
 }
 
+/** Qs of the two second-order sections of a 4th-order Butterworth. */
+const BUTTER4_Q = [1 / (2 * cos(PI / 8)), 1 / (2 * cos((3 * PI) / 8))];
+
 /**
  * Causal band-pass by cascaded Butterworth biquads (2 sections each side = 4th order, the
  * irisws/ObsPy default order) over each NaN-free run separately; the run mean is removed first
@@ -375,8 +378,10 @@ export function bandpassRuns(x: ArrayLike<number>, fs: number, fLow: number, fHi
   const n = x.length;
   const y = new Float64Array(n);
   const secs: Biquad[] = [];
-  if (fLow > 0 && fLow < fs / 2) secs.push(butterBiquad('highpass', fLow, fs), butterBiquad('highpass', fLow, fs));
-  if (fHigh > 0 && fHigh < fs / 2 * 0.98) secs.push(butterBiquad('lowpass', fHigh, fs), butterBiquad('lowpass', fHigh, fs));
+  // A 4th-order Butterworth is two biquads with the pole-pair Qs 1/(2 cos(π/8)) and
+  // 1/(2 cos(3π/8)); two sections of Q = 1/√2 would be a Linkwitz–Riley (−6 dB at the corner).
+  if (fLow > 0 && fLow < fs / 2) secs.push(butterBiquad('highpass', fLow, fs, BUTTER4_Q[0]), butterBiquad('highpass', fLow, fs, BUTTER4_Q[1]));
+  if (fHigh > 0 && fHigh < fs / 2 * 0.98) secs.push(butterBiquad('lowpass', fHigh, fs, BUTTER4_Q[0]), butterBiquad('lowpass', fHigh, fs, BUTTER4_Q[1]));
   let s = 0;
   while (s < n) {
     if (x[s] !== x[s]) {

@@ -64,7 +64,7 @@ export { stormDayFeatures, parseDst, parseKp, coherentDbdt, loadIndices } from '
 export type { IndexFiles } from './storm';
 
 /** Version of the feature definitions (part of the parameter hash). */
-export const FEATURES_VERSION = '1.0.0';
+export const FEATURES_VERSION = '1.1.0';
 
 export type FeatureSource = 'geomag' | 'aef' | 'vlf' | 'seismic' | 'indices';
 export const FEATURE_SOURCES: readonly FeatureSource[] = ['geomag', 'aef', 'vlf', 'seismic', 'indices'];
@@ -184,7 +184,7 @@ export async function computeFeatures(opts: FeatureOptions): Promise<FeatureSumm
     if (wanted.has('geomag') || wanted.has('indices')) {
       const g = tileUnits('geomag', ['PT1S', 'PT1M'], (t) => [t.startMs]);
       g.forEach((u) => allDays.add(u.day));
-      if (wanted.has('geomag')) units.push(...g);
+      if (wanted.has('geomag')) for (const x of g) units.push(x);
     }
     // Storm-flag days: days with geomag data, plus days of supplied index files that fall within
     // the span of the other sources (an index file may cover decades).
@@ -192,12 +192,12 @@ export async function computeFeatures(opts: FeatureOptions): Promise<FeatureSumm
     if (wanted.has('aef')) {
       const a = tileUnits('aef', ['PT1M', 'PT1H'], (t) => (t.key.cadence === 'PT1M' ? [t.startMs] : daysOf(t)));
       a.forEach((u) => spanDays.push(u.day));
-      units.push(...a);
+      for (const x of a) units.push(x);
     }
     if (wanted.has('vlf')) {
       const v = tileUnits('vlf', ['PT1M'], (t) => [t.startMs]);
       v.forEach((u) => spanDays.push(u.day));
-      units.push(...v);
+      for (const x of v) units.push(x);
     }
     if (wanted.has('seismic') && hasIndex) {
       const rows = db.prepare('SELECT network, station, min(starttime) AS s, max(endtime) AS e FROM tsindex GROUP BY 1, 2 ORDER BY 1, 2').all() as { network: string; station: string; s: string; e: string }[];
@@ -217,8 +217,8 @@ export async function computeFeatures(opts: FeatureOptions): Promise<FeatureSumm
     if (wanted.has('indices')) {
       for (const d of allDays) spanDays.push(d);
       if (spanDays.length) {
-        const lo = Math.min(...spanDays);
-        const hi = Math.max(...spanDays);
+        const lo = spanDays.reduce((a, b) => Math.min(a, b), Infinity); // no spread: 130k+ days of tiles
+        const hi = spanDays.reduce((a, b) => Math.max(a, b), -Infinity);
         for (const s of [indices.dst, indices.kp])
           for (const t of s?.values.keys() ?? []) {
             const d = Math.floor(t / DAY_MS) * DAY_MS;

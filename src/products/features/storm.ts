@@ -72,7 +72,7 @@ export function parseDst(text: string): IndexSeries {
 }
 
 const kpValue = (s: string): number => {
-  const m = /^(\d)([+-o]?)$/.exec(s);
+  const m = /^(\d)([-+o]?)$/.exec(s);
   if (m) return Number(m[1]) + (m[2] === '+' ? 1 / 3 : m[2] === '-' ? -1 / 3 : 0);
   return Number(s);
 };
@@ -90,7 +90,7 @@ export function parseKp(text: string): IndexSeries {
       if (v >= 0) values.set(Math.floor(t / (3 * HOUR_MS)) * 3 * HOUR_MS, v);
       continue;
     }
-    const m = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d*)?)?Z?)[\s,;]+(\d(?:\.\d+)?[+-o]?)$/.exec(line);
+    const m = /^(\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d*)?)?Z?)[\s,;]+(\d(?:\.\d+)?[-+o]?)$/.exec(line);
     if (m) {
       const t = Date.parse(m[1].replace(' ', 'T') + (m[1].endsWith('Z') ? '' : 'Z'));
       const v = kpValue(m[2]);
