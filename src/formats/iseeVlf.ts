@@ -210,8 +210,10 @@ export function readIseeVlf(buf: Uint8Array, fileName?: string, opts: IseeVlfOpt
 
 /**
  * The same frames as readIseeVlf, decoded `chunkFrames` records at a time (default 1024): a file
- * of 1024 bins then never has more than ~8 MB of spectra decoded at once. Each chunk is an
- * IseeVlfData of its own frames; the metadata are the file's. The file is opened once.
+ * of 1024 bins then has ~8 MB of decoded spectra at once, plus, for a compressed file, the
+ * inflated block being read of each channel (kept between chunks so it is inflated once; a
+ * whole hour when the writer made one block). Each chunk is an IseeVlfData of its own frames;
+ * the metadata are the file's. The file is opened once.
  */
 export function* readIseeVlfChunks(buf: Uint8Array, fileName?: string, opts: IseeVlfOptions & { chunkFrames?: number } = {}): Generator<IseeVlfData> {
   const v = openVlf(buf);

@@ -3,6 +3,7 @@
  * reader tests apply to the real sample files), and real file → re-write → same values.
  */
 import fs from 'node:fs';
+import zlib from 'node:zlib';
 import { checkStructure, CdfType, openCdf, toEpochMs, unixMsToTt2000, writeCdf } from '../../src/formats/cdf';
 import { describeShared, sharedPath } from '../helpers/sharedData';
 
@@ -98,6 +99,26 @@ describeShared('CDF writer: real files re-written give the same values', () => {
       for (const [k, es] of Object.entries(src.globalAttributes)) {
         expect(back.globalAttr(k)).toEqual(es.map((e) => e.value));
       }
+    }
+  });
+});
+
+describe('CDF reader: a compressed block read in chunks is inflated once', () => {
+  test('1000 records in one GZIP block, read 100 at a time: same values as one read, one inflate', () => {
+    const n = 1000;
+    const nb = 16;
+    const values = Float32Array.from({ length: n * nb }, (_, i) => Math.fround(1e-3 * ((i * 7919) % 1013)));
+    const buf = writeCdf({ variables: [{ name: 'v', type: CdfType.REAL4, dims: [nb], values, compress: 'gzip' }] });
+    const spy = jest.spyOn(zlib, 'gunzipSync');
+    try {
+      const cdf = openCdf(buf);
+      expect(cdf.blocks('v')).toHaveLength(1);
+      const got = new Float32Array(n * nb);
+      for (let r = 0; r < n; r += 100) got.set(cdf.readVariable('v', { recStart: r, recCount: 100 }).values as Float32Array, r * nb);
+      expect(got).toEqual(values);
+      expect(spy).toHaveBeenCalledTimes(1); // was once per chunk (10)
+    } finally {
+      spy.mockRestore();
     }
   });
 });

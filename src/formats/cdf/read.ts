@@ -353,10 +353,19 @@ export class CdfFile {
     const cSize = off64(ctx, h.body + 4, 'CVVR cSize');
     const start = h.body + 4 + o;
     if (start + cSize > blk.offset + h.size) throw new CdfError('CORRUPT', `${vdr.name}: CVVR cSize ${cSize} exceeds its record`);
+    // Chunked readers (the VLF loader reads 1024 records at a time) come back to the same block:
+    // the last inflated block of each variable is kept, so a block is inflated once, not once
+    // per chunk (an hour in one GZIP block was inflated 9 times per channel).
+    const hit = this.inflated.get(vdr.name);
+    if (hit && hit.offset === blk.offset) return hit.data;
     const data = decompress(cpr.cType, ctx.buf.subarray(start, start + cSize), cpr.cType === Compression.RLE ? undefined : want);
     if (data.length < want) throw new CdfError('CORRUPT', `${vdr.name}: CVVR inflates to ${data.length} bytes, need ${want}`);
+    this.inflated.set(vdr.name, { offset: blk.offset, data });
     return data;
   }
+
+  /** Last inflated CVVR block per variable (see blockPayload). */
+  private readonly inflated = new Map<string, { offset: number; data: Uint8Array }>();
 
   private fillMissing(info: CdfVariableInfo, out: Uint8Array, have: Uint8Array, recStart: number, recBytes: number): void {
     if (have.every((x) => x === 1)) return;
