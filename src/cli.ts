@@ -697,7 +697,7 @@ const COMMANDS: CommandSpec[] = [
       'data-root': { type: 'string', value: 'DIR', help: 'resolve relative index file names against DIR (seismic features; default: GEONODE_DATA_ROOT or /)' },
       'skip-features': { type: 'boolean', help: 'score the existing feature tiles only' },
       threshold: { type: 'string', value: 'Z', help: 'flag |z| at or above Z (default 3)' },
-      'min-features': { type: 'int', value: 'N', help: 'flag only when N features of a row reach the threshold (default 2; 1 = bare max|z|)' },
+      'min-features': { type: 'int', value: 'N', help: 'flag only when N features of a row reach the threshold, near-copies (a minute\'s field mean/min/max) counted once (default 2; 1 = bare max|z|)' },
       force: { type: 'boolean', help: 'recompute everything, not only changed days' },
       help: HELP_FLAG,
     },
