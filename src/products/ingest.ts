@@ -132,7 +132,8 @@ export async function sha256File(file: string): Promise<string> {
 // Detection
 
 const IAGA_EXT = /\.(sec|min|hor|day)$/i;
-const VLF_NAME = /^isee_vlf_([a-z0-9]{3})_(\d{4})(\d{2})(\d{2})(\d{2})_v\d+\.cdf$/i;
+/** ISEE VLF file name: station, YYYY, MM, DD, HH, version. */
+const VLF_NAME = /^isee_vlf_([a-z0-9]{3})_(\d{4})(\d{2})(\d{2})(\d{2})_v(\d+)\.cdf$/i;
 
 /**
  * Source of a file from its name and first bytes; null when it is not a product input.
@@ -741,8 +742,8 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
       // version leaves the previous one in use.
       const winner = new Map<string, string>(); // station-hour → winning base name
       const versionKey = (c: Candidate) => {
-        const m = /^isee_vlf_([a-z0-9]{3})_(\d{10})_v(\d+)\.cdf$/i.exec(path.basename(c.path));
-        return m ? { key: `${m[1].toLowerCase()}/${m[2]}`, version: Number(m[3]) } : null;
+        const m = VLF_NAME.exec(path.basename(c.path));
+        return m ? { key: `${m[1].toLowerCase()}/${m[2]}${m[3]}${m[4]}${m[5]}`, version: Number(m[6]) } : null;
       };
       const ordered = [...vlfGroups.values()].flat().sort((a, b) => (versionKey(b)?.version ?? 0) - (versionKey(a)?.version ?? 0));
       const versions = new Map<string, number>();

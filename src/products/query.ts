@@ -6,7 +6,7 @@
  * stitch without duplicates.
  */
 import fs from 'node:fs';
-import { readTile, readTileMetadata, listTiles, reportUnreadableTile, tileCatalog, cadenceMs, type DatasetInfo, type Layer, type TileInfo } from './tiles';
+import { readTile, readTileMetadata, listTiles, reportUnreadableTile, tileBinCenters, tileCatalog, cadenceMs, type DatasetInfo, type Layer, type TileInfo } from './tiles';
 import { Q_MISSING, Q_NO_SAMPLE } from './quality';
 
 /** An error with the HTTP status and the HAPI status code (1400–1409) to answer with. */
@@ -451,16 +451,6 @@ export async function spectrogram(root: string, ds: ResolvedDataset, o: Spectrog
     values.push(row);
   }
   return { times: Array.from({ length: T }, (_, t) => t0 + t * width), timeBinMs: width, centers, ranges, binIndex, values, cells };
-}
-
-/** Bin centres from a tile's `geonode.bins` metadata; null when absent or unreadable. */
-function tileBinCenters(kv: Record<string, string>): number[] | null {
-  try {
-    const c = (JSON.parse(kv['geonode.bins'] ?? 'null') as { centers?: unknown } | null)?.centers;
-    return Array.isArray(c) && c.every((x) => typeof x === 'number') ? (c as number[]) : null;
-  } catch {
-    return null;
-  }
 }
 
 /**

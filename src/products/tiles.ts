@@ -510,6 +510,16 @@ export interface DatasetInfo {
   meta: Record<string, unknown>;
 }
 
+/** Bin centres from a tile's `geonode.bins` metadata (spectra); null when absent or unreadable. */
+export function tileBinCenters(kv: Record<string, string>): number[] | null {
+  try {
+    const c = (JSON.parse(kv['geonode.bins'] ?? 'null') as { centers?: unknown } | null)?.centers;
+    return Array.isArray(c) && c.every((x) => typeof x === 'number') ? (c as number[]) : null;
+  } catch {
+    return null;
+  }
+}
+
 const reportedUnreadable = new Set<string>();
 
 /** Log an unreadable tile once per path and process (the catalogue is rebuilt per request). */

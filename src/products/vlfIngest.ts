@@ -27,7 +27,7 @@ import { readIseeVlfChunks, scanIseeVlf, type IseeVlfData } from '../formats/ise
 import type { ProductsConfig } from './config';
 import { medianInPlace } from './median';
 import { Q_MISSING, Q_SENTINEL } from './quality';
-import { isoCadence, parseTilePath, periodRange, readTile, readTileMetadata, tilePath, tilePeriod, writeTile, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
+import { isoCadence, parseTilePath, periodRange, readTile, readTileMetadata, tileBinCenters, tilePath, tilePeriod, writeTile, type TileKey, type TileSourceFile, type WrittenTile } from './tiles';
 
 /** One VLF input file as planned by scanVlfFile (no spectra decoded). */
 export interface VlfFileScan {
@@ -358,14 +358,7 @@ async function writeVlfTile(root: string, station: string, t: TileAcc, cfg: Prod
         onWarning(`tile ${t.period} was unreadable (${e instanceof Error ? e.message : String(e)}): rebuilt from this run's inputs`);
       }
       if (tile) {
-        const kv = tile.kv;
-        const bins = (() => {
-          try {
-            return (JSON.parse(kv['geonode.bins'] ?? 'null') as { centers?: number[] } | null)?.centers ?? null;
-          } catch {
-            return null;
-          }
-        })();
+        const bins = tileBinCenters(tile.kv);
         for (const c of ['bin', 'ch1', 'ch1_q', 'ch2', 'ch2_q', 'frames', 'freq_hz']) if (!tile.columns[c]) throw new Error(`existing tile has no column ${c}`);
         if (!bins || !sameBins(Float32Array.from(bins), t.freq)) throw new Error(`frequency bins differ from the existing tile's (inputs ${(foreign ?? []).map((s) => s.name).join(', ') || 'unknown'})`);
         old = tile;
