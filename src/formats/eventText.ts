@@ -281,7 +281,10 @@ function positionalListRow(f: string[]): Row {
 function parseNum(v: string | undefined, what: string): number | undefined {
   if (v === undefined || v === '') return undefined;
   if (!NUM_RE.test(v)) throw new Error(`${what} "${v}" is not a number`);
-  return Number(v);
+  const n = Number(v);
+  // 1e400 passes the pattern but is Infinity, which neither writer can put back out.
+  if (!Number.isFinite(n)) throw new Error(`${what} "${v}" is beyond the range of a double`);
+  return n;
 }
 
 function rowTime(row: Row): bigint {

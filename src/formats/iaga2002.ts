@@ -962,6 +962,8 @@ function digits(b: Uint8Array, i: number, n: number): number {
   return v;
 }
 
+const DECIMAL_NUMBER = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
+
 /** Decimal number in b[s, e): hand-rolled for the common form, Number() for exponents etc. */
 function parseNumber(b: Uint8Array, s: number, e: number): number {
   let i = s;
@@ -986,8 +988,11 @@ function parseNumber(b: Uint8Array, s: number, e: number): number {
     const v = fd > 0 ? m / POW10[fd] : m;
     return neg ? -v : v;
   }
-  // Rare forms (exponent, very long mantissa): slow but exact.
-  const v = Number(Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1'));
+  // Rare forms (exponent, very long mantissa): slow but exact. Decimal only: Number() alone
+  // would also read 0x10, 0b11 and 0o17.
+  const text = Buffer.from(b.buffer, b.byteOffset + s, e - s).toString('latin1');
+  if (!DECIMAL_NUMBER.test(text)) return NaN;
+  const v = Number(text);
   return Number.isFinite(v) ? v : NaN;
 }
 

@@ -163,6 +163,33 @@ function secondsToNs(s: number): bigint {
   return BigInt(Math.round(s * 1e6)) * 1000n;
 }
 
+/** Valid range of each reference-time field (SAC header definition; nzsec 60 is a leap second). */
+const REFERENCE_FIELD_RANGES: [SacIntName, number, number][] = [
+  ['nzyear', 0, 9999],
+  ['nzjday', 1, 366],
+  ['nzhour', 0, 23],
+  ['nzmin', 0, 59],
+  ['nzsec', 0, 60],
+  ['nzmsec', 0, 999],
+];
+
+/**
+ * Reference time (nzyear…nzmsec) as epoch ns, null when any part is undefined. A field out of
+ * its range is a SacError: Date arithmetic would roll nzjday 400 into the next year and file
+ * the data under a day it was not recorded on.
+ */
+function referenceTimeNs(ints: Record<SacIntName, number | null>): bigint | null {
+  for (const [name] of REFERENCE_FIELD_RANGES) if (ints[name] === null) return null;
+  for (const [name, lo, hi] of REFERENCE_FIELD_RANGES) {
+    const v = ints[name] as number;
+    if (v < lo || v > hi) throw new SacError(`invalid SAC header: ${name} is ${v}, outside ${lo}–${hi}`);
+  }
+  const year = ints.nzyear as number;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  if (ints.nzjday === 366 && !leap) throw new SacError(`invalid SAC header: nzjday is 366 in ${year}, not a leap year`);
+  return yearDayToNs(year, ints.nzjday as number, ints.nzhour as number, ints.nzmin as number, ints.nzsec as number, (ints.nzmsec as number) * 1_000_000);
+}
+
 /** Parse a SAC binary file. Throws SacError for non-SAC, truncated, uneven or spectral files. */
 export function readSac(buf: Buffer): SacFile {
   if (buf.length < SAC_HEADER_BYTES) {
@@ -218,14 +245,12 @@ export function readSac(buf: Buffer): SacFile {
   const delta = f.delta;
   if (delta === null || !(delta > 0) || !Number.isFinite(delta)) throw new SacError(`invalid SAC header: delta is ${delta ?? 'undefined'}`);
 
-  const { nzyear, nzjday, nzhour, nzmin, nzsec, nzmsec } = header.ints;
-  const referenceNs =
-    nzyear !== null && nzjday !== null && nzhour !== null && nzmin !== null && nzsec !== null && nzmsec !== null
-      ? yearDayToNs(nzyear, nzjday, nzhour, nzmin, nzsec, nzmsec * 1_000_000)
-      : null;
+  const referenceNs = referenceTimeNs(header.ints);
   // Undefined b is treated as 0 (first sample at the reference time), as ObsPy does.
+  if (f.b !== null && !Number.isFinite(f.b)) throw new SacError(`invalid SAC header: b is ${f.b}`);
   const startNs = referenceNs === null ? null : referenceNs + secondsToNs(f.b ?? 0);
-  const originNs = referenceNs === null || f.o === null ? null : referenceNs + secondsToNs(f.o);
+  // o is optional: a non-finite one is no origin time, not an unreadable file.
+  const originNs = referenceNs === null || f.o === null || !Number.isFinite(f.o) ? null : referenceNs + secondsToNs(f.o);
   const s = header.strings;
   return {
     byteOrder,

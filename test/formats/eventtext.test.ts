@@ -140,6 +140,12 @@ describe('parseEventText: FDSN text', () => {
     expect(errors[1].message).toMatch(/time "not-a-time"/);
     expect(errors[2].message).toMatch(/latitude "north" is not a number/);
     expect(errors[3].message).toMatch(/latitude 95 out of range/);
+    // 1e400 reads as a number but is Infinity: neither writer could put it back out.
+    for (const [col, what] of [[4, 'depth'], [10, 'magnitude']] as const) {
+      const f = SC.split('\n')[1].split('|');
+      f[col] = '1e400';
+      expect(() => parseEventText(SC.split('\n')[0] + '\n' + f.join('|'))).toThrow(`line 2: ${what} "1e400" is beyond the range of a double`);
+    }
     expect(errors[0].lineText).toBe('bad|line');
     // 13-column rows under a 14-column header (and the reverse) are fine.
     const mixed = parseEventText(SC.split('\n')[0] + '\n3337497|2012-04-11T08:38:37|2.2376|93.0144|26.3|ISC||ISC||MW|8.6|GCMT|SUMATRA\n');

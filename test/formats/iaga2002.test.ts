@@ -297,6 +297,16 @@ describe('IAGA-2002 reader edge cases', () => {
     expect(Number.isNaN(f.columns[3].values[1])).toBe(true);
   });
 
+  it('values are decimal only: hexadecimal, binary and octal literals are bad values, not 16, 3 and 15', () => {
+    for (const v of ['0x10', '0b11', '0o17', '1e400']) {
+      const text = [...H, DATE, '2020-01-01 00:00:00.000 001  1.5 -2 3.25 4', `2020-01-01 00:01:00.000 001 ${v} 2 3 4`].join('\n');
+      expect(() => readIaga2002(text)).toThrow(`IAGA-2002 line ${H.length + 3}: bad value in column 1`);
+    }
+    // The exponent form they share the slow path with still reads.
+    const ok = [...H, DATE, '2020-01-01 00:00:00.000 001 1.25e3 -2E-1 3 4'].join('\n');
+    expect(Array.from(readIaga2002(ok).columns.map((c) => c.values[0]))).toEqual([1250, -0.2, 3, 4]);
+  });
+
   it('a DATE record without DOY means data records without DOY', () => {
     const f = readIaga2002([...H, 'DATE       TIME         TSTX TSTY TSTZ TSTF |', '2020-01-01 00:00:00.000 1 2 3 4', '2020-01-01 00:00:01.000 5 6 7 8', ''].join('\n'));
     expect(f.header.hasDoy).toBe(false);

@@ -250,6 +250,44 @@ describe('parseQuakeML errors and edge cases', () => {
     );
   });
 
+  test('an entity XML does not define is an error, not literal text (XML 1.0 §4.1 WFC Entity Declared)', () => {
+    const withText = (t: string) => Q(`<event publicID="smi:x/e1"><description><text>${t}</text></description>${ORIGIN}</event>`);
+    expect(() => parseQuakeML(withText('a &unknown; b'))).toThrow(/malformed XML at line 1, column \d+: unknown entity &unknown;/);
+    expect(() => parseQuakeML(withText('&nbsp;'))).toThrow(/unknown entity &nbsp;/);
+    expect(() => parseQuakeML(withText('&#x110000;'))).toThrow(/bad character reference &#x110000;/);
+    expect(() => parseQuakeML(withText('&#0;'))).toThrow(/bad character reference &#0;/);
+    // A DTD's entities are not read: refused rather than stored as "&a;".
+    const dtd = '<!DOCTYPE q:quakeml [<!ENTITY a "expanded">]>';
+    expect(() => parseQuakeML(withText('&a;').replace('?>', `?>${dtd}`))).toThrow(/unknown entity &a;/);
+    // '&' in comments and CDATA is just text.
+    const [ev] = parseQuakeML(withText('<![CDATA[R&D &x;]]>').replace('<eventParameters', '<!-- a & b --><eventParameters'));
+    expect(ev.locationName).toBe('R&D &x;');
+  });
+
+  test('numbers are xs:double: 0x10 and 1e400 are refused; NaN/INF magnitudes are named as such', () => {
+    const withMag = (v: string) => Q(`<event publicID="smi:x/e1">${ORIGIN}<magnitude publicID="smi:x/m1"><mag><value>${v}</value></mag></magnitude></event>`);
+    expect(parseQuakeML(withMag('6.5'))[0].magnitudes[0].value).toBe(6.5);
+    expect(() => parseQuakeML(withMag('0x10'))).toThrow(/mag\/value "0x10" is not a number/);
+    expect(() => parseQuakeML(withMag('1e400'))).toThrow(/mag\/value "1e400" is beyond the range of a double/);
+    expect(() => parseQuakeML(withMag('NaN'))).toThrow(/<mag><value> is NaN: a magnitude needs a finite value/);
+    expect(() => parseQuakeML(withMag('INF'))).toThrow(/<mag><value> is INF/);
+  });
+
+  test('xs:dateTime limits: offsets up to ±14:00, a leap second only at 23:59:60, 24:00:00 only on the hour', () => {
+    const iso = (t: string) => {
+      const ns = parseQuakeMLTime(t);
+      return ns === null ? null : new Date(Number(ns / 1_000_000n)).toISOString();
+    };
+    expect(iso('2021-01-01T00:00:00+25:00')).toBeNull();
+    expect(iso('2021-01-01T00:00:00+14:30')).toBeNull();
+    expect(iso('2021-01-01T00:00:00+09:60')).toBeNull();
+    expect(iso('2021-01-01T14:00:00+14:00')).toBe('2021-01-01T00:00:00.000Z');
+    expect(iso('2021-01-01T00:00:60Z')).toBeNull();
+    expect(iso('2016-12-31T23:59:60Z')).toBe('2017-01-01T00:00:00.000Z');
+    expect(iso('2021-01-01T24:00:00Z')).toBe('2021-01-02T00:00:00.000Z');
+    expect(iso('2021-01-01T24:00:01Z')).toBeNull();
+  });
+
   test('empty eventParameters → no events; entities and numeric references decoded', () => {
     expect(parseQuakeML(Q(''))).toEqual([]);
     const [ev] = parseQuakeML(

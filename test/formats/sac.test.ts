@@ -179,6 +179,43 @@ describeShared('SAC errors and round trips', () => {
     expect(() => readSac(spectral)).toThrow(/iftype 3 \(spectral\)/);
   });
 
+  // Offsets from the SAC header definition: ints start at word 70 (byte 280) with nzyear, nzjday,
+  // nzhour, nzmin, nzsec, nzmsec; floats b and o are words 5 and 7.
+  it.each([
+    ['nzjday', 1, 400, /nzjday is 400, outside 1–366/],
+    ['nzjday', 1, 0, /nzjday is 0, outside 1–366/],
+    ['nzhour', 2, 99, /nzhour is 99, outside 0–23/],
+    ['nzmsec', 5, -5000, /nzmsec is -5000, outside 0–999/],
+    ['nzyear', 0, 2147483647, /nzyear is 2147483647, outside 0–9999/],
+  ])('refuses reference-time field %s out of range instead of rolling the date over', (_name, word, value, msg) => {
+    const b = buf();
+    b.writeInt32LE(value as number, 280 + (word as number) * 4);
+    expect(() => readSac(b)).toThrow(SacError);
+    expect(() => readSac(b)).toThrow(msg as RegExp);
+  });
+
+  it('refuses day 366 of a common year; accepts it in a leap year', () => {
+    const b = buf();
+    b.writeInt32LE(1978, 280);
+    b.writeInt32LE(366, 284);
+    expect(() => readSac(b)).toThrow(/nzjday is 366 in 1978, not a leap year/);
+    b.writeInt32LE(1980, 280);
+    expect(nsToIso(readSac(b).referenceNs as bigint, 0)).toMatch(/^1980-12-31T/);
+  });
+
+  it('a non-finite b is a SacError; a non-finite optional o only means no origin time', () => {
+    for (const v of [NaN, Infinity]) {
+      const b = buf();
+      b.writeFloatLE(v, 5 * 4);
+      expect(() => readSac(b)).toThrow(new SacError(`invalid SAC header: b is ${v}`));
+    }
+    const o = buf();
+    o.writeFloatLE(NaN, 7 * 4);
+    const s = readSac(o);
+    expect(s.originNs).toBeNull();
+    expect(s.startNs).toBe(read('test.sac').startNs);
+  });
+
   it.each(['test.sac.swap', 'II.TLY.BHZ.SAC', 'null_terminated.sac', 'seism.sac'])('%s → writeSac (LE) → readSac is identical', (name) => {
     const a = read(name);
     const out = writeSac(a);

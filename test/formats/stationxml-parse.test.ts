@@ -169,6 +169,16 @@ describe('parseStationXml errors and edge cases', () => {
     expect(() => parseStationXml('')).toThrow(StationXmlError);
   });
 
+  it('a character reference must name an XML character (XML 1.0 §4.1 WFC Legal Character)', () => {
+    for (const ref of ['&#x110000;', '&#99999999999;', '&#0;', '&#xD800;']) {
+      const doc = minimal('').replace('<Source>x</Source>', `<Source>a${ref}</Source>`);
+      expect(() => parseStationXml(doc, 'f.xml')).toThrow(StationXmlError);
+      expect(() => parseStationXml(doc, 'f.xml')).toThrow(`bad character reference ${ref} at line 1`);
+    }
+    const ok = minimal('').replace('<Source>x</Source>', '<Source>&#233;&#9;&#x1F600;</Source>');
+    expect(parseStationXml(ok).source).toBe('é\t\u{1F600}');
+  });
+
   it('rejects a foreign root or namespace', () => {
     expect(() => parseStationXml('<q:quakeml xmlns:q="http://quakeml.org/xmlns/quakeml/1.2"/>')).toThrow(/not FDSN StationXML: root element is <q:quakeml>/);
     expect(() => parseStationXml('<FDSNStationXML schemaVersion="1.2"/>')).toThrow(/not FDSN StationXML/);

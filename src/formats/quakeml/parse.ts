@@ -92,28 +92,40 @@ export function parseQuakeMLTime(text: string): bigint | null {
   const check = new Date(Date.UTC(y, mo - 1, d));
   if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
   const nanos = m[7] ? Number(m[7].slice(0, 9).padEnd(9, '0')) : 0;
+  // 24:00:00 is the end of the day (xs:dateTime); a leap second only ends a day (23:59:60).
+  if (h === 24 && (mi !== 0 || s !== 0 || nanos !== 0)) return null;
+  if (s === 60 && (h !== 23 || mi !== 59)) return null;
   let ns = utcToNs(y, mo, d, h, mi, s, nanos);
   const zone = m[8];
   if (zone && zone.toUpperCase() !== 'Z') {
     const zm = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
     const offMin = Number(zm[2]) * 60 + Number(zm[3] ?? 0);
+    // xs:dateTime offsets run from -14:00 to +14:00.
+    if (Number(zm[3] ?? 0) > 59 || offMin > 14 * 60) return null;
     ns -= BigInt((zm[1] === '-' ? -1 : 1) * offMin) * 60_000_000_000n;
   }
   return ns;
 }
+
+/** The finite lexical forms of xs:double (XML Schema 2 §3.2.5); INF and NaN are handled apart. */
+const XS_DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
 
 class Ctx {
   constructor(readonly where: string) {}
   fail(msg: string): never {
     throw new QuakeMLError(`${this.where}: ${msg}`);
   }
-  /** Number from a leaf; undefined when absent/blank/NaN/INF; error when not a number at all. */
+  /**
+   * Number from a leaf; undefined when absent/blank/NaN/INF; error when not an xs:double at all
+   * (`Number()` alone would read `0x10` as 16) or beyond the double range (`1e400`).
+   */
   num(node: XmlNode | undefined, what: string): number | undefined {
     const t = textOf(node);
     if (t === undefined) return undefined;
     if (/^[+-]?(nan|inf|infinity)$/i.test(t)) return undefined;
+    if (!XS_DECIMAL.test(t)) this.fail(`${what} "${t}" is not a number`);
     const v = Number(t);
-    if (!Number.isFinite(v)) this.fail(`${what} "${t}" is not a number`);
+    if (!Number.isFinite(v)) this.fail(`${what} "${t}" is beyond the range of a double`);
     return v;
   }
   /** `<name><value>…</value></name>` of a RealQuantity/IntegerQuantity child. */
@@ -362,7 +374,10 @@ function parseMagnitude(node: XmlNode, fallbackId: string): Magnitude {
   const publicId = publicIdOf(node, fallbackId);
   const ctx: Ctx = new Ctx(`magnitude ${publicId}`);
   const value = ctx.qty(node, 'mag');
-  if (value === undefined) ctx.fail('missing <mag><value>');
+  if (value === undefined) {
+    const t = textOf(child(child(node, 'mag'), 'value'));
+    ctx.fail(t === undefined ? 'missing <mag><value>' : `<mag><value> is ${t}: a magnitude needs a finite value`);
+  }
   const creationInfo = parseCreationInfo(child(node, 'creationInfo'), ctx);
   return compact<Magnitude>({
     publicId,

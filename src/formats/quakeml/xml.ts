@@ -4,6 +4,7 @@
  */
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { create } from 'xmlbuilder2';
+import { findBadReference, lineCol } from '../xmlText';
 import { BED_NS, QUAKEML_NS, type XmlNode } from './model';
 
 /** xmlbuilder2 element handle (its interface type is not exported from the package root). */
@@ -64,6 +65,10 @@ export function parseXmlTree(text: string): ParsedRoot {
   if (v !== true) {
     throw new QuakeMLError(`malformed XML at line ${v.err.line}, column ${v.err.col}: ${v.err.msg}`);
   }
+  // fast-xml-parser keeps an undeclared entity as literal text (and decodes HTML names like
+  // &nbsp;): a document XML says is not well-formed must not be stored with altered text.
+  const bad = findBadReference(src);
+  if (bad) throw new QuakeMLError(`malformed XML at ${lineCol(src, bad.pos)}: ${bad.message}`);
   let entries: FxpEntry[];
   try {
     entries = parser.parse(src) as FxpEntry[];

@@ -6,6 +6,7 @@
  * parser reports element offsets. fast-xml-parser's validator still runs first (parse.ts) for
  * good well-formedness messages; this parser also refuses what it cannot handle.
  */
+import { charRefCodePoint, isXmlChar, lineCol, PREDEFINED_ENTITIES } from '../xmlText';
 
 export class XmlSyntaxError extends Error {
   constructor(message: string) {
@@ -60,35 +61,16 @@ const XML_NS = 'http://www.w3.org/XML/1998/namespace';
 const NAME_START = /[A-Za-z_:\u00C0-\uFFFF]/;
 const NAME_CHAR = /[A-Za-z0-9_:.\-\u00B7\u00C0-\uFFFF]/;
 
-function lineCol(text: string, pos: number): string {
-  let line = 1;
-  let last = -1;
-  for (let i = 0; i < pos && i < text.length; i++) {
-    if (text.charCodeAt(i) === 10) {
-      line++;
-      last = i;
-    }
-  }
-  return `line ${line}, column ${pos - last}`;
-}
-
-const ENTITIES: Record<string, string> = { lt: '<', gt: '>', amp: '&', quot: '"', apos: "'" };
-
 function decodeEntities(s: string, text: string, pos: number): string {
   if (s.indexOf('&') < 0) return s;
   return s.replace(/&([^;&\s]*);?/g, (m, name: string) => {
     if (!m.endsWith(';')) throw new XmlSyntaxError(`unterminated entity reference at ${lineCol(text, pos)}`);
-    if (name.startsWith('#x') || name.startsWith('#X')) {
-      const cp = parseInt(name.slice(2), 16);
-      if (!Number.isFinite(cp)) throw new XmlSyntaxError(`bad character reference &${name}; at ${lineCol(text, pos)}`);
-      return String.fromCodePoint(cp);
-    }
     if (name.startsWith('#')) {
-      const cp = parseInt(name.slice(1), 10);
-      if (!Number.isFinite(cp)) throw new XmlSyntaxError(`bad character reference &${name}; at ${lineCol(text, pos)}`);
+      const cp = charRefCodePoint(name);
+      if (!isXmlChar(cp)) throw new XmlSyntaxError(`bad character reference &${name}; at ${lineCol(text, pos)} (not an XML character)`);
       return String.fromCodePoint(cp);
     }
-    const v = ENTITIES[name];
+    const v = PREDEFINED_ENTITIES[name];
     if (v === undefined) throw new XmlSyntaxError(`unknown entity &${name}; at ${lineCol(text, pos)}`);
     return v;
   });
