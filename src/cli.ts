@@ -293,6 +293,9 @@ async function runLoadEvents(io: CliIo, paths: string[], dbPath: string, opts: i
     const s = loadEventFiles(db, paths, opts);
     // Bad files and bad lines are named (file:line: reason) but do not stop the other files.
     for (const e of s.problems) warn(io, `error: ${e.file}${e.line !== undefined ? `:${e.line}` : ''}: ${e.reason}`);
+    for (const r of s.renamed) {
+      warn(io, `note: ${r.file}: event id ${r.from} (${r.publicId}) is already that of a different event (${r.otherPublicId}, origin times over 5 min apart): stored as ${r.to}`);
+    }
     log(
       io,
       `events: ${s.loaded} file(s) loaded, ${s.unchanged} unchanged, ${s.failed} failed; ${s.events} events stored` +
@@ -589,8 +592,10 @@ const COMMANDS: CommandSpec[] = [
       'QuakeML is recognised by its leading "<"; other files are FDSN event text (13 or 14 columns) or\n' +
       'lists of "date time lat lon depth mag [magtype] [name]" lines (or CSV with a header). Directories\n' +
       'are searched for *.xml, *.qml, *.txt and *.csv. A changed file replaces what it loaded before; an\n' +
-      'unchanged one (same SHA-256 and options) is skipped; an event id loaded again from another file\n' +
-      'replaces the earlier event. Bad lines are reported (file:line: reason) and skipped. Exit code 1\n' +
+      'unchanged one (same SHA-256 and options) is skipped. An event loaded again (same publicID, or\n' +
+      'same event id and origin times within 5 min) replaces the earlier one; a different event with an\n' +
+      'id already taken (catalogues number events independently) is stored as ID_2 (ID_3, ...), with a\n' +
+      'note. Bad lines are reported (file:line: reason) and skipped. Exit code 1\n' +
       'if any file could not be loaded at all (the others still are).',
     async run(p, io) {
       const cfg = configFor(io, p);

@@ -84,6 +84,9 @@ export class EventTextError extends Error {
   }
 }
 
+/** Prefix of the publicIDs made up for events that have only a short id (text, lists). */
+export const LOCAL_EVENT_PREFIX = 'smi:local/event/';
+
 export interface ParseEventTextOptions {
   /** Catalog recorded on every event (overrides a Catalog column). */
   catalog?: string;
@@ -333,7 +336,7 @@ function rowToEvent(row: Row, opts: ParseEventTextOptions, usedIds: Map<string, 
       usedIds.set(base, k);
       eventId = k === 1 ? base : `${base}_${k}`;
     }
-    publicId = (opts.publicIdPrefix ?? 'smi:local/event/') + eventId;
+    publicId = (opts.publicIdPrefix ?? LOCAL_EVENT_PREFIX) + eventId;
   }
 
   const origin: Origin = { publicId: `${publicId}/origin`, timeNs, arrivals: [] };

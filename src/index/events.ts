@@ -25,7 +25,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import type Database from 'better-sqlite3';
-import { parseEventText, type EventTextError } from '../formats/eventText';
+import { LOCAL_EVENT_PREFIX, parseEventText, type EventTextError } from '../formats/eventText';
 import { createEvent, parseQuakeML, writeQuakeML, type CatalogEvent } from '../formats/quakeml';
 
 // ---------------------------------------------------------------------------------------------
@@ -95,8 +95,10 @@ export interface LoadEventsSummary {
   failed: number;
   /** Events stored from the loaded files. */
   events: number;
-  /** Events of OTHER files replaced because a loaded file defines the same id. */
+  /** Events of OTHER files replaced because a loaded file defines the same event. */
   replaced: number;
+  /** Events stored under another short id because theirs belongs to a different event. */
+  renamed: Array<RenamedEvent & { file: string }>;
   /** Every skipped file or line, with the reason. */
   problems: LoadProblem[];
   seconds: number;
@@ -167,7 +169,7 @@ function updatedOf(ev: CatalogEvent, loadNs: bigint): bigint {
 export function loadEventFiles(db: Database.Database, paths: readonly string[], opts: LoadEventsOptions = {}): LoadEventsSummary {
   const t0 = process.hrtime.bigint();
   ensureEventSchema(db);
-  const summary: LoadEventsSummary = { files: 0, loaded: 0, unchanged: 0, failed: 0, events: 0, replaced: 0, problems: [], seconds: 0 };
+  const summary: LoadEventsSummary = { files: 0, loaded: 0, unchanged: 0, failed: 0, events: 0, replaced: 0, renamed: [], problems: [], seconds: 0 };
   const files = expandPaths(paths, summary.problems);
   summary.failed = summary.problems.length;
   summary.files = files.length + summary.failed;
@@ -200,6 +202,7 @@ export function loadEventFiles(db: Database.Database, paths: readonly string[], 
     summary.loaded++;
     summary.events += r.stored;
     summary.replaced += r.replaced;
+    for (const x of r.renamed) summary.renamed.push({ ...x, file });
   }
   summary.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return summary;
@@ -216,14 +219,15 @@ export function storeEvents(
   optionsKey: string,
   events: readonly CatalogEvent[],
   loadNs: bigint = BigInt(Date.now()) * 1_000_000n,
-): { stored: number; replaced: number } {
+): { stored: number; replaced: number; renamed: RenamedEvent[] } {
   ensureEventSchema(db);
   const getSource = db.prepare('SELECT id FROM event_sources WHERE path = ?');
   const delMagsOfSource = db.prepare('DELETE FROM event_magnitudes WHERE event_rowid IN (SELECT id FROM events WHERE source_id = ?)');
   const delEventsOfSource = db.prepare('DELETE FROM events WHERE source_id = ?');
   const delSource = db.prepare('DELETE FROM event_sources WHERE id = ?');
   const insSource = db.prepare('INSERT INTO event_sources (path, sha256, options, loaded_ns, events) VALUES (?, ?, ?, ?, ?)');
-  const findClash = db.prepare('SELECT id, source_id FROM events WHERE event_id = ? OR public_id = ?');
+  const findClash = db.prepare('SELECT id, source_id, event_id, public_id, time_ns FROM events WHERE event_id = ? OR public_id = ?');
+  const idTaken = db.prepare('SELECT 1 FROM events WHERE event_id = ? OR public_id = ?').pluck();
   const delMags = db.prepare('DELETE FROM event_magnitudes WHERE event_rowid = ?');
   const delEvent = db.prepare('DELETE FROM events WHERE id = ?');
   const insEvent = db.prepare(
@@ -234,6 +238,7 @@ export function storeEvents(
   const insMag = db.prepare('INSERT INTO event_magnitudes (event_rowid, value, type) VALUES (?, ?, ?)');
   let stored = 0;
   let replaced = 0;
+  const renamed: RenamedEvent[] = [];
   db.transaction(() => {
     const prev = getSource.get(sourcePath) as { id: number } | undefined;
     if (prev) {
@@ -242,13 +247,27 @@ export function storeEvents(
       delSource.run(prev.id);
     }
     const sourceId = Number(insSource.run(sourcePath, sha256, optionsKey, loadNs, events.length).lastInsertRowid);
-    for (const ev of events) {
-      // A later definition of the same event (also within one file) replaces the earlier one.
-      for (const row of findClash.all(ev.eventId, ev.publicId) as Array<{ id: number; source_id: number }>) {
+    for (let ev of events) {
+      // A later definition of the same event (also within one file) replaces the earlier one. A
+      // different event that only shares the short id (3279407 in IRIS and in ISC) is kept
+      // beside it under a free id: catalogues number their events independently.
+      let other: ClashRow | undefined;
+      for (const row of findClash.all(ev.eventId, ev.publicId) as ClashRow[]) {
+        if (!sameEvent(row, ev)) {
+          other ??= row;
+          continue;
+        }
         delMags.run(row.id);
         delEvent.run(row.id);
         if (row.source_id === sourceId) stored--;
         else replaced++;
+      }
+      if (other) {
+        let k = 2;
+        while (idTaken.get(`${ev.eventId}_${k}`, renamedPublicId(ev, `${ev.eventId}_${k}`)) !== undefined) k++;
+        const to = `${ev.eventId}_${k}`;
+        renamed.push({ from: ev.eventId, to, publicId: renamedPublicId(ev, to), otherPublicId: other.public_id });
+        ev = withEventId(ev, to);
       }
       const o = ev.preferredOrigin;
       const m = ev.preferredMagnitude;
@@ -279,7 +298,79 @@ export function storeEvents(
       stored++;
     }
   })();
-  return { stored, replaced };
+  return { stored, replaced, renamed };
+}
+
+/** An event kept under another short id because its own belongs to a different event. */
+export interface RenamedEvent {
+  from: string;
+  to: string;
+  /** Its publicID (as stored: renamed too when this node had made it up from the short id). */
+  publicId: string;
+  /** publicID of the event that holds the id. */
+  otherPublicId: string;
+}
+
+interface ClashRow {
+  id: number;
+  source_id: number;
+  event_id: string;
+  public_id: string;
+  time_ns: bigint | null;
+}
+
+/** Origin times further apart than this are two events, whatever their short ids say. */
+const SAME_EVENT_MAX_DT_NS = 300n * 1_000_000_000n;
+
+/** publicID prefix of events seeded from SAC headers (short id = kevnm or a hash). */
+export const SAC_EVENT_PREFIX = 'smi:geonode/sac/';
+
+/** Where this node makes up publicIDs from a short id (FDSN text, lists; SAC kevnm). */
+const MADE_UP_PREFIXES = [LOCAL_EVENT_PREFIX, SAC_EVENT_PREFIX];
+
+/** The prefix of a publicID made up from the event's short id (no identity of its own), else undefined. */
+function madeUpPrefix(ev: { publicId: string; eventId: string }): string | undefined {
+  return MADE_UP_PREFIXES.find((p) => ev.publicId === p + ev.eventId);
+}
+const isMadeUpPublicId = (ev: { publicId: string; eventId: string }): boolean => madeUpPrefix(ev) !== undefined;
+
+/**
+ * Whether a stored row and a loaded event are one event: the same publicID (QuakeML: unique by
+ * definition), unless both are made-up ones; otherwise the same short id and origin times within
+ * SAME_EVENT_MAX_DT_NS (one event in a catalogue's text and QuakeML forms, or re-reviewed).
+ */
+function sameEvent(row: ClashRow, ev: CatalogEvent): boolean {
+  if (row.public_id === ev.publicId && !isMadeUpPublicId(ev)) return true;
+  const t = ev.preferredOrigin?.timeNs;
+  if (row.time_ns === null || t === undefined) return true;
+  const dt = BigInt(row.time_ns) - t;
+  return (dt < 0n ? -dt : dt) <= SAME_EVENT_MAX_DT_NS;
+}
+
+function renamedPublicId(ev: CatalogEvent, id: string): string {
+  const prefix = madeUpPrefix(ev);
+  return prefix === undefined ? ev.publicId : prefix + id;
+}
+
+/** The event under short id `id`; a made-up publicID (and its origin/magnitude ids) follows it. */
+function withEventId(ev: CatalogEvent, id: string): CatalogEvent {
+  if (!isMadeUpPublicId(ev)) return { ...ev, eventId: id };
+  const from = ev.publicId;
+  const to = renamedPublicId(ev, id);
+  const move = (x: string | undefined): string | undefined => (x !== undefined && x.startsWith(from + '/') ? to + x.slice(from.length) : x);
+  const origins = ev.origins.map((o) => ({ ...o, publicId: move(o.publicId)! }));
+  const magnitudes = ev.magnitudes.map((m) => ({ ...m, publicId: move(m.publicId)!, originId: move(m.originId) }));
+  return {
+    ...ev,
+    eventId: id,
+    publicId: to,
+    origins,
+    magnitudes,
+    preferredOriginId: move(ev.preferredOriginId),
+    preferredMagnitudeId: move(ev.preferredMagnitudeId),
+    preferredOrigin: ev.preferredOrigin && origins[ev.origins.indexOf(ev.preferredOrigin)],
+    preferredMagnitude: ev.preferredMagnitude && magnitudes[ev.magnitudes.indexOf(ev.preferredMagnitude)],
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -46,7 +46,7 @@ import { encodeRecords, sampleTimeNs } from '../formats/mseed';
 import { createEvent, type CatalogEvent, type Magnitude } from '../formats/quakeml';
 import { readSac, sacIsIntegral, SacError, type SacFile } from '../formats/sac';
 import type { Channel, Inventory, Network, Station } from '../formats/stationxml';
-import { listEventSources, storeEvents } from './events';
+import { listEventSources, SAC_EVENT_PREFIX, storeEvents } from './events';
 import { indexArchive } from './indexer';
 import { loadInventory, queryMetadata, removeMetadataSource, type MetadataSelection } from './metadata';
 import type { IndexSummary } from './types';
@@ -399,7 +399,7 @@ function seedEvent(db: Database.Database, sac: SacFile, source: string, known: M
   if (sac.evla !== null && sac.evlo !== null && sac.originNs !== null) {
     const kevnm = sac.header.strings.kevnm;
     const id = kevnm && /^[A-Za-z0-9._-]{1,64}$/.test(kevnm) ? kevnm : `sac-${hash8(`${sac.originNs}|${sac.evla.toFixed(4)}|${sac.evlo.toFixed(4)}`)}`;
-    const base = `smi:geonode/sac/${id}`;
+    const base = SAC_EVENT_PREFIX + id;
     const origin = { publicId: `${base}/origin`, timeNs: sac.originNs, lat: sac.evla, lon: sac.evlo, depthKm: sac.evdpKm ?? undefined, arrivals: [] };
     const imagtyp = sac.header.ints.imagtyp;
     const magnitudes: Magnitude[] =

@@ -90,6 +90,41 @@ describe('loadEventFiles on text lists', () => {
     expect(rows[0]).toMatchObject({ eventId: 'ev1', mag: 2.5, catalog: 'CB', author: 'B' });
   });
 
+  test('a different event with an id already taken is kept as ID_2, its made-up publicID too', () => {
+    // IRIS and ISC both number events; 3279407 is Tohoku 2011 in one and a 1965 event in the other.
+    const iris = path.join(dir, 'iris.txt');
+    const isc = path.join(dir, 'isc.txt');
+    const header = '#EventID|Time|Latitude|Longitude|Depth/km|Author|Catalog|Contributor|ContributorID|MagType|Magnitude|MagAuthor|EventLocationName';
+    fs.writeFileSync(iris, `${header}\n3279407|2011-03-11T05:46:24.12|38.297|142.373|29|NEIC|NEIC PDE|NEIC PDE-W||MW|9.1|GCMT|NEAR EAST COAST OF HONSHU, JAPAN\n`);
+    fs.writeFileSync(isc, `${header}\n3279407|1965-02-04T05:01:21.8|51.2|178.5|20|ISC|ISC|ISC||MS|8.7|ISC|RAT ISLANDS\n`);
+    loadEventFiles(db, [iris]);
+    const s = loadEventFiles(db, [isc], { catalog: 'ISC' });
+    expect(s.replaced).toBe(0);
+    expect(s.renamed).toEqual([{ file: isc, from: '3279407', to: '3279407_2', publicId: 'smi:local/event/3279407_2', otherPublicId: 'smi:local/event/3279407' }]);
+    const rows = queryEvents(db, { orderBy: 'time-asc' });
+    expect(rows.map((r) => [r.eventId, r.publicId, r.mag, r.locationName])).toEqual([
+      ['3279407_2', 'smi:local/event/3279407_2', 8.7, 'RAT ISLANDS'],
+      ['3279407', 'smi:local/event/3279407', 9.1, 'NEAR EAST COAST OF HONSHU, JAPAN'],
+    ]);
+    // The renamed event's origin and magnitude ids follow its publicID.
+    const [{ event }] = queryEventDocuments(db, { eventId: '3279407_2' });
+    expect([event.origins[0].publicId, event.magnitudes[0].publicId, event.magnitudes[0].originId, event.preferredOriginId]).toEqual([
+      'smi:local/event/3279407_2/origin',
+      'smi:local/event/3279407_2/magnitude',
+      'smi:local/event/3279407_2/origin',
+      'smi:local/event/3279407_2/origin',
+    ]);
+    // Loading the ISC file again replaces its own event, and still leaves Tohoku alone.
+    const again = loadEventFiles(db, [isc], { catalog: 'ISC', force: true });
+    expect(again.renamed.map((r) => r.to)).toEqual(['3279407_2']);
+    expect(queryEvents(db, {})).toHaveLength(2);
+    // The same event in its text and QuakeML-like forms (id equal, times 1 s apart) is still one.
+    fs.writeFileSync(isc, `${header}\n3279407|2011-03-11T05:46:25.0|38.3|142.4|30|ISC|ISC|ISC||MW|9.0|ISC|HONSHU\n`);
+    const same = loadEventFiles(db, [isc]);
+    expect(same).toMatchObject({ replaced: 1, renamed: [] });
+    expect(queryEvents(db, {}).map((r) => [r.eventId, r.mag])).toEqual([['3279407', 9.0]]);
+  });
+
   test('a directory loads its event files, sorted', () => {
     fs.mkdirSync(path.join(dir, 'cat'));
     fs.writeFileSync(path.join(dir, 'cat', 'one.txt'), LIST);
@@ -117,6 +152,16 @@ describeShared('event store over shared/data/quakeml', () => {
     expect(queryEvents(db, { locatedOnly: true }).map((r) => r.eventId)).not.toContain('2032247');
     expect(listCatalogs(db)).toEqual(expect.arrayContaining(['NEIC PDE', 'ISC', 'ci', 'uw']));
     expect(listContributors(db).length).toBeGreaterThan(0);
+  });
+
+  test('an event of another catalogue whose publicID ends in a taken id does not push Tohoku out', () => {
+    const other = path.join(dir, 'other.xml');
+    const src = fs.readFileSync(sharedPath('quakeml', 'C200604092050A.xml'), 'utf8');
+    fs.writeFileSync(other, src.replace('<event publicID="smi:local/ndk/C200604092050A/event">', '<event publicID="smi:org.example.other/event/3279407">'));
+    const s = loadEventFiles(db, [other]);
+    expect(s.renamed).toEqual([{ file: other, from: '3279407', to: '3279407_2', publicId: 'smi:org.example.other/event/3279407', otherPublicId: 'smi:www.iris.edu/ws/event/query?eventId=3279407' }]);
+    expect(queryEvents(db, { eventId: 'smi:www.iris.edu/ws/event/query?eventId=3279407' }).map((r) => r.mag)).toEqual([9.1]);
+    expect(queryEvents(db, { eventId: 'smi:org.example.other/event/3279407' }).map((r) => r.eventId)).toEqual(['3279407_2']);
   });
 
   test('magnitudetype tests every magnitude of that type (C200604092050A: Mwc 5.73 preferred, mb 5.5, MS 5.8)', () => {

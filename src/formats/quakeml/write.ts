@@ -129,6 +129,9 @@ function eventNode(ev: CatalogEvent, opts: WriteQuakeMLOptions): XmlNode {
   }
 
   // Preferred ids only when they point at something in this document (ObsPy resolves them).
+  // Where the source flagged none, the first origin/magnitude is the one the service filtered
+  // on and returns by default (fdsnws-event: the preferred origin unless includeallorigins),
+  // so it is named: without it ObsPy's event.preferred_origin() is None for a one-origin answer.
   // Compared by id, not identity: events may have been rebuilt (e.g. deserialised) by the caller.
   const po = origins.find((o) => o.publicId === ev.preferredOrigin?.publicId);
   const pm = magnitudes.find((m) => m.publicId === ev.preferredMagnitude?.publicId);
