@@ -15,6 +15,7 @@
 import { nsToIso } from './time';
 import { createEvent, deriveEventId, normaliseEventType, type CatalogEvent, type Magnitude, type Origin } from './quakeml/model';
 import { parseQuakeMLTime } from './quakeml/parse';
+import { textField } from './stationxml/text';
 
 export const EVENT_TEXT_COLUMNS = [
   'EventID', 'Time', 'Latitude', 'Longitude', 'Depth/km', 'Author', 'Catalog', 'Contributor', 'ContributorID',
@@ -31,11 +32,12 @@ export interface WriteEventTextOptions {
   eventType?: boolean;
 }
 
-/** A field may never contain the separator or a line break: `|` becomes `/`, breaks become spaces. */
-function field(v: string | undefined): string {
-  if (v === undefined) return '';
-  return v.replace(/[\r\n\t]+/g, ' ').replace(/\|/g, '/').trim();
-}
+/**
+ * A field may never contain the separator or a line break (`|` becomes `/`, breaks become
+ * spaces), nor a `"`: ObsPy reads this format with Python's csv module, where a leading quote
+ * opens a quoted field that swallows the following events. Same rule as the station text.
+ */
+const field = (v: string | undefined): string => textField(v);
 
 function num(v: number | undefined): string {
   // toPrecision(15) removes conversion noise (m → km) without losing any real digit.

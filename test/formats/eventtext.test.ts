@@ -12,6 +12,7 @@ import {
 } from '../../src/formats/eventText';
 import { parseQuakeML, writeQuakeML, createEvent } from '../../src/formats/quakeml';
 import { parseIsoToNs } from '../../src/formats/time';
+import { pyCsv } from '../helpers/obspyStationText';
 import { describeShared, sharedFiles, sharedPath } from '../helpers/sharedData';
 
 const ns = (iso: string): bigint => parseIsoToNs(iso)!;
@@ -41,6 +42,28 @@ describe('writeEventText', () => {
     expect(lines).toHaveLength(2);
     expect(lines[1]).toBe('x/1|2020-09-12T02:44:11.500000|38.75|142.26|35|JMA|JMA|JMA||Mj|6.2|JMA|A / B C|earthquake');
     expect(lines[1].split('|')).toHaveLength(14);
+  });
+});
+
+describe('writeEventText for ObsPy', () => {
+  test('a " in a location name cannot open a csv quoted field that swallows the next events', () => {
+    // ObsPy's EVENTTXT reader is csv.DictReader(delimiter='|') with the default quotechar '"'.
+    const names = ['"North Island (felt widely)', '"Dragon\'s Tail" islands', 'Plain'];
+    const evs = names.map((name, i) =>
+      createEvent({
+        publicId: `smi:local/event/q${i}`,
+        descriptions: [{ text: name, type: 'region name' }],
+        origins: [{ publicId: `smi:o${i}`, timeNs: ns(`2020-01-0${i + 1}T00:00:00`), lat: 1, lon: 2, arrivals: [] }],
+        magnitudes: [],
+      }),
+    );
+    const rows = pyCsv(writeEventText(evs)).filter((r) => r.length > 0);
+    expect(rows).toHaveLength(4);
+    expect(rows.slice(1).map((r) => [r[0], r[12]])).toEqual([
+      ['q0', "'North Island (felt widely)"],
+      ['q1', "'Dragon's Tail' islands"],
+      ['q2', 'Plain'],
+    ]);
   });
 });
 

@@ -20,8 +20,8 @@ const TYPES: Record<StationTextLevel, Conv[]> = {
   channel: ['str', 'str', 'str', 'str', 'float', 'float', 'float', 'float?', 'float?', 'float?', 'str', 'float?', 'float?', 'str', 'float?', 'time', 'time?'],
 };
 
-/** Python csv.reader, default dialect, for '|' (quoted fields may span lines). */
-function pyCsv(text: string): string[][] {
+/** Python csv.reader, default dialect, for '|' (quoted fields may span lines); ObsPy's EVENTTXT reader reads the same way. */
+export function pyCsv(text: string): string[][] {
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
