@@ -104,24 +104,25 @@ export function stationQuery(parsed: ParsedParams): { query: MetadataQuery; leve
 }
 
 /**
- * restrictedStatus as the node enforces it: a station the restriction policy covers (GEONODE_RESTRICTED,
- * or closed in its own StationXML) is `closed` with its channels, whatever its source file said,
- * and its network `partial` (`closed` when the policy covers the whole network). What
- * includerestricted=false hides, availability marks RESTRICTED and dataselect withholds is then
- * what the StationXML says. Copies: the store's objects are not changed.
+ * restrictedStatus as the node enforces it: a station the operator's policy covers
+ * (GEONODE_RESTRICTED) is `closed` with its channels, whatever its source file said, and its
+ * network `partial` (`closed` when the policy covers the whole network). Elements closed by
+ * their own StationXML already say so, and only they: their open siblings stay open here, even
+ * though dataselect withholds the whole station's waveforms. Copies: the store's objects are not
+ * changed.
  */
 function withPolicyStatus(inv: Inventory, policy: RestrictionPolicy): Inventory {
-  if (policy.size === 0) return inv;
+  if (!policy.hasOperatorEntries) return inv;
   return {
     ...inv,
     networks: inv.networks.map((n) => {
       let any = false;
       const stations = n.stations.map((st) => {
-        if (!policy.isRestricted(n.code, st.code)) return st;
+        if (!policy.isRestrictedByOperator(n.code, st.code)) return st;
         any = true;
         return { ...st, restrictedStatus: 'closed', channels: st.channels.map((c) => ({ ...c, restrictedStatus: 'closed' })) };
       });
-      const whole = policy.isRestricted(n.code, '*');
+      const whole = policy.isRestrictedByOperator(n.code, '*');
       const restrictedStatus = whole ? 'closed' : any && n.restrictedStatus !== 'closed' ? 'partial' : n.restrictedStatus;
       return any || whole ? { ...n, restrictedStatus, stations } : n;
     }),
@@ -158,7 +159,7 @@ export function createStationRouter(ctx: AppContext): express.Router {
     const o = stationQuery(parsed);
     syncMetadataRestrictions(db, policy); // files loaded while serving
     // Only what the chosen writer prints at this level is read and decoded (same output as the full model).
-    const inv = withPolicyStatus(queryMetadataFor(db, { ...o.query, isRestricted: (n, s) => policy.isRestricted(n, s) }, o.format), policy);
+    const inv = withPolicyStatus(queryMetadataFor(db, { ...o.query, isRestricted: (n, s) => policy.isRestrictedByOperator(n, s) }, o.format), policy);
     if (inv.networks.length === 0) {
       sendNoData(req, res, info, o.nodata);
       return;

@@ -32,7 +32,8 @@
  *    start/end before/after, geographic limits (coordinates of the target level: channels can
  *    sit elsewhere than their station) and updatedafter apply at the target level.
  *  - restricted: effective status = own restrictedStatus, else the parent's; `closed` (or a
- *    station restricted by the node's restriction policy) is hidden when includerestricted=false.
+ *    station restricted by the operator's policy, GEONODE_RESTRICTED) is hidden when
+ *    includerestricted=false.
  *
  * Speed (large inventories, e.g. network=* over 6,000 channels): queryMetadataFor reads and
  * decodes only what the chosen output prints (no extra_json for text; only counts below the
@@ -328,25 +329,21 @@ export function listMetadataSources(db: Database.Database): MetadataSourceInfo[]
 export function syncMetadataRestrictions(db: Database.Database, policy: RestrictionPolicy): void {
   if (!hasMetadataStore(db)) return;
   const stamp = db.prepare('SELECT ifnull(max(id), 0) || \'/\' || count(*) AS s FROM geonode_meta_sources').get() as { s: string };
-  let state = syncState.get(policy);
-  if (!state) syncState.set(policy, (state = { stamps: new Map(), added: new Set() }));
-  if (state.stamps.get(db) === stamp.s) return;
-  state.stamps.set(db, stamp.s);
+  let stamps = syncState.get(policy);
+  if (!stamps) syncState.set(policy, (stamps = new Map()));
+  if (stamps.get(db) === stamp.s) return;
+  stamps.set(db, stamp.s);
+  // The whole set each time: a file reloaded with restrictedStatus="open" reopens its stations.
   const rows = db
     .prepare(
-      `SELECT code AS net, '*' AS sta FROM geonode_networks WHERE lower(restricted) = 'closed'
+      `SELECT code AS network, '*' AS station FROM geonode_networks WHERE lower(restricted) = 'closed'
        UNION SELECT network, code FROM geonode_stations WHERE lower(restricted) = 'closed'
        UNION SELECT network, station FROM geonode_channels WHERE lower(restricted) = 'closed'`,
     )
-    .all() as Array<{ net: string; sta: string }>;
-  for (const r of rows) {
-    const k = `${r.net}.${r.sta}`;
-    if (state.added.has(k)) continue;
-    state.added.add(k);
-    policy.addRestricted(r.net, r.sta);
-  }
+    .all() as Array<{ network: string; station: string }>;
+  policy.setMetadataRestricted(rows);
 }
-const syncState = new WeakMap<RestrictionPolicy, { stamps: Map<Database.Database, string>; added: Set<string> }>();
+const syncState = new WeakMap<RestrictionPolicy, Map<Database.Database, string>>();
 
 // ---------------------------------------------------------------------------------------------
 // Query
@@ -946,7 +943,9 @@ function select(db: Database.Database, q: MetadataQuery, c: Candidates): Selecte
     const lineNets = new Map<string, Net>();
     for (const n of nets.values()) {
       if (!reNet.test(n.row.code) || !intersects(n, ws, we)) continue;
-      if (!includeRestricted && isClosed(n.row.restricted)) continue;
+      // Own status, else the parent's: a closed network's explicitly open stations are listed
+      // (the network as their container, below); at level=network the network is its own status.
+      if (!includeRestricted && target === 'network' && isClosed(n.row.restricted)) continue;
       if (target === 'network' && !atTarget(n)) continue;
       lineNets.set(n.key, n);
     }

@@ -9,9 +9,11 @@
  * (minimumlength/longestonly work per channel, and a channel is either all in or all out).
  *
  * Sources, merged:
- *  1. the file named by `config.restrictedFile` (env GEONODE_RESTRICTED), text or JSON;
- *  2. `addRestricted()` calls at runtime, e.g. by the StationXML loader for networks/stations
- *     with `restrictedStatus="closed"`.
+ *  1. the file named by `config.restrictedFile` (env GEONODE_RESTRICTED), text or JSON, and
+ *     `addRestricted()` calls: the operator's policy;
+ *  2. `setMetadataRestricted()`: the networks/stations the loaded StationXML marks closed,
+ *     replaced as a whole on each sync (a file reloaded with `open` reopens them). These protect
+ *     waveforms only: the metadata already states its own status (see `isRestrictedByOperator`).
  *
  * Text format (one entry per line, `#` starts a comment, blank lines ignored):
  *
@@ -47,6 +49,8 @@ export interface NetSta {
 interface CompiledEntry extends RestrictionEntry {
   net: RegExp | string;
   sta: RegExp | string;
+  /** Derived from the metadata's restrictedStatus (source 2), not the operator's policy. */
+  fromMetadata: boolean;
 }
 
 function compileCode(code: string): RegExp | string {
@@ -89,12 +93,22 @@ export class RestrictionPolicy {
     this.add({ network, station: station && station !== '' ? station : '*', users });
   }
 
-  private add(e: RestrictionEntry): void {
+  /**
+   * Replace the entries derived from metadata (networks with station '*', or stations closed by
+   * their StationXML) with `closed`; any user who may see restricted data may see these.
+   */
+  setMetadataRestricted(closed: readonly NetSta[]): void {
+    for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i].fromMetadata) this.entries.splice(i, 1);
+    for (const c of closed) this.add({ network: c.network, station: c.station }, true);
+    this.cache.clear();
+  }
+
+  private add(e: RestrictionEntry, fromMetadata = false): void {
     const network = e.network.trim();
     const station = (e.station ?? '*').trim() || '*';
     if (!CODE_RE.test(network) || !CODE_RE.test(station)) throw new Error(`restrictions: invalid code '${network}.${station}'`);
     const users = e.users ? e.users.map((u) => u.trim()).filter((u) => u !== '') : undefined;
-    this.entries.push({ network, station, users, net: compileCode(network), sta: compileCode(station) });
+    this.entries.push({ network, station, users, net: compileCode(network), sta: compileCode(station), fromMetadata });
     this.cache.clear();
   }
 
@@ -111,6 +125,20 @@ export class RestrictionPolicy {
   /** True when any entry restricts this station (for availability's `Restriction` column). */
   isRestricted(network: string, station: string): boolean {
     return this.matching(network, station).length > 0;
+  }
+
+  /**
+   * True when the operator's policy (not the metadata's own status) restricts this station:
+   * what station metadata must add to the restrictedStatus it states. Metadata-derived entries
+   * are per station, so using them there would close the open channels beside a closed one.
+   */
+  isRestrictedByOperator(network: string, station: string): boolean {
+    return this.matching(network, station).some((e) => !e.fromMetadata);
+  }
+
+  /** Whether the operator's policy has any entry. */
+  get hasOperatorEntries(): boolean {
+    return this.entries.some((e) => !e.fromMetadata);
   }
 
   /**

@@ -118,7 +118,7 @@ export async function planEventPackage(opts: PackageOptions): Promise<PackagePla
       }),
       level: 'channel',
       includeRestricted: !opts.policy,
-      ...(opts.policy ? { isRestricted: (n: string, st: string) => opts.policy!.isRestricted(n, st) } : {}),
+      ...(opts.policy ? { isRestricted: (n: string, st: string) => opts.policy!.isRestrictedByOperator(n, st) } : {}),
     });
   }
 

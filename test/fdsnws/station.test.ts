@@ -467,10 +467,11 @@ describe('fdsnws-station: restricted metadata, updatedafter, reload', () => {
       const n = parseStationXml(xml).networks[0];
       return { net: n.restrictedStatus, ...Object.fromEntries(n.stations.map((st) => [st.code, [st.restrictedStatus, ...st.channels.map((c) => c.restrictedStatus)].join('/')])) };
     };
-    expect(await status(new RestrictionPolicy([{ network: 'XR', station: 'OPN' }]))).toEqual({ net: 'partial', OPN: 'closed/closed', CLS: 'closed/closed' });
+    // CLS is closed by its own file, which its channel (stating none) inherits: not rewritten.
+    expect(await status(new RestrictionPolicy([{ network: 'XR', station: 'OPN' }]))).toEqual({ net: 'partial', OPN: 'closed/closed', CLS: 'closed/' });
     expect(await status(new RestrictionPolicy([{ network: 'XR', station: '*' }]))).toEqual({ net: 'closed', OPN: 'closed/closed', CLS: 'closed/closed' });
-    // no policy entry: the file's own statuses (CLS closed reaches the policy, see above)
-    expect(await status(new RestrictionPolicy())).toEqual({ net: 'partial', OPN: 'open/', CLS: 'closed/closed' }); // OPN's channel states none
+    // no policy entry: the file's own statuses (CLS closed reaches the policy for its waveforms, see above)
+    expect(await status(new RestrictionPolicy())).toEqual({ net: 'partial', OPN: 'open/', CLS: 'closed/' }); // neither channel states one
   });
 
   it('updatedafter, and reload of a changed file (served without restarting)', async () => {
@@ -485,5 +486,41 @@ describe('fdsnws-station: restricted metadata, updatedafter, reload', () => {
     expect(await ids('updatedafter=2021-06-01&level=channel')).toEqual(['XR.NEW', 'XR.OPN']);
     const text = (await request(app).get(`${S}/query?level=channel&format=text&sta=OPN`).expect(200)).text;
     expect(readStationTxt(text).rows[0][14]).toBe(40);
+  });
+
+  it('a child states its own status: open siblings of a closed channel and open stations of a closed network stay open; a reload reopens while serving', async () => {
+    const cha = (code: string, status: string) =>
+      `<Channel code="${code}" locationCode="" startDate="2000-01-01T00:00:00Z" restrictedStatus="${status}"><Latitude>1</Latitude><Longitude>1</Longitude><Elevation>0</Elevation><Depth>0</Depth><SampleRate>20</SampleRate></Channel>`;
+    const st = (status: string, channels: string) =>
+      `<Station code="OPN" startDate="2000-01-01T00:00:00Z" restrictedStatus="${status}"><Latitude>1</Latitude><Longitude>1</Longitude><Elevation>0</Elevation><Site><Name>x</Name></Site>${channels}</Station>`;
+    const twoNets = (closed: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<FDSNStationXML xmlns="http://www.fdsn.org/xml/station/1" schemaVersion="1.2"><Source>t</Source><Created>2024-01-01T00:00:00Z</Created>
+<Network code="ZR" startDate="2000-01-01T00:00:00Z" restrictedStatus="open">${st('open', cha('BHZ', closed) + cha('BHN', 'open'))}</Network>
+<Network code="ZQ" startDate="2000-01-01T00:00:00Z" restrictedStatus="${closed}">${st('open', cha('BHZ', 'open'))}</Network></FDSNStationXML>`;
+    const zdb = openIndexDb(path.join(tmp, 'zr.sqlite'));
+    const zfile = path.join(tmp, 'zr.xml');
+    try {
+      loadStationXml(zdb, twoNets('closed'), zfile, new Date('2021-01-01T00:00:00Z'));
+      const zpolicy = new RestrictionPolicy();
+      const zapp = createApp({ db: zdb, config: config(), restrictions: zpolicy } as Parameters<typeof createApp>[0]);
+      const statuses = async () => {
+        const inv = parseStationXml((await request(zapp).get(`${S}/query?level=channel`).expect(200)).text);
+        return inv.networks.flatMap((n) => n.stations.flatMap((x) => x.channels.map((c) => `${n.code}:${n.restrictedStatus}/${x.code}:${x.restrictedStatus}/${c.code}:${c.restrictedStatus}`)));
+      };
+      expect(await statuses()).toEqual(['ZQ:closed/OPN:open/BHZ:open', 'ZR:open/OPN:open/BHN:open', 'ZR:open/OPN:open/BHZ:closed']);
+      const open = await request(zapp).get(`${S}/query?level=channel&format=text&includerestricted=false`).expect(200);
+      expect(readStationTxt(open.text).rows.map((r) => `${r[0]}.${r[1]}..${r[3]}`)).toEqual(['ZQ.OPN..BHZ', 'ZR.OPN..BHN']);
+      // Waveform access stays per station: the closed channel withholds ZR.OPN's data, the closed network ZQ's.
+      expect([zpolicy.isRestricted('ZR', 'OPN'), zpolicy.isRestricted('ZQ', 'OPN')]).toEqual([true, true]);
+      // At level=network a closed network is its own status.
+      const nets = await request(zapp).get(`${S}/query?level=network&format=text&includerestricted=false`).expect(200);
+      expect(readStationTxt(nets.text).rows.map((r) => r[0])).toEqual(['ZR']);
+      // Reloaded with everything open, while serving: reopened without a restart.
+      expect(loadStationXml(zdb, twoNets('open'), zfile, new Date('2022-01-01T00:00:00Z')).status).toBe('replaced');
+      expect(await statuses()).toEqual(['ZQ:open/OPN:open/BHZ:open', 'ZR:open/OPN:open/BHN:open', 'ZR:open/OPN:open/BHZ:open']);
+      expect([zpolicy.isRestricted('ZR', 'OPN'), zpolicy.isRestricted('ZQ', 'OPN')]).toEqual([false, false]);
+    } finally {
+      zdb.close();
+    }
   });
 });
