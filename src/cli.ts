@@ -16,7 +16,7 @@ import os from 'node:os';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { defaultConfig, type NodeConfig } from './config';
-import { ARCHIVE_SIZES, GenerateError, generateDemoArchive, type ArchiveSize, type GenerateOptions, type GenerateSummary } from './demo/generate';
+import { ARCHIVE_SIZES, foreignArchiveEntries, GenerateError, generateDemoArchive, type ArchiveSize, type GenerateOptions, type GenerateSummary } from './demo/generate';
 import { demoStreams } from './demo/stations';
 import { parseIsoToNs } from './formats/time';
 import type { IndexSummary } from './index/types';
@@ -286,7 +286,7 @@ function isDemoArchive(dir: string): boolean {
 /** Load event files (QuakeML, FDSN text, lists) into the event tables of the index db; returns the number of failed files. */
 async function runLoadEvents(io: CliIo, paths: string[], dbPath: string, opts: import('./index/events').LoadEventsOptions = {}): Promise<number> {
   const { openIndexDb } = await import('./index/db');
-  const { loadEventFiles } = await import('./index/events');
+  const { countEvents, loadEventFiles } = await import('./index/events');
   fs.mkdirSync(path.dirname(dbPath), { recursive: true });
   const db = openIndexDb(dbPath);
   try {
@@ -300,7 +300,7 @@ async function runLoadEvents(io: CliIo, paths: string[], dbPath: string, opts: i
       io,
       `events: ${s.loaded} file(s) loaded, ${s.unchanged} unchanged, ${s.failed} failed; ${s.events} events stored` +
         (s.replaced > 0 ? ` (${s.replaced} replacing events of other files)` : '') +
-        ` in ${s.seconds.toFixed(2)} s`,
+        ` in ${s.seconds.toFixed(2)} s; the catalogue holds ${countEvents(db, {})} events`,
     );
     return s.failed;
   } finally {
@@ -417,6 +417,16 @@ async function servePrimary(io: CliIo, cfg: NodeConfig, workers: number): Promis
   });
 }
 
+/** Why host:port cannot be listened on right now (null: it can, or port 0 / invalid, which serve reports). */
+function listenProblem(host: string, port: number): Promise<string | null> {
+  if (!Number.isInteger(port) || port <= 0 || port > 65535) return Promise.resolve(null);
+  return new Promise((resolve) => {
+    const s = http.createServer();
+    s.once('error', (e) => resolve((e as Error).message));
+    s.listen(port, host, () => s.close(() => resolve(null)));
+  });
+}
+
 async function serve(io: CliIo, cfg: NodeConfig, workers = 1): Promise<number> {
   if (!Number.isInteger(cfg.port) || cfg.port < 0 || cfg.port > 65535) {
     warn(io, `geonode: invalid port ${cfg.port} (check GEONODE_PORT / PORT)`);
@@ -520,7 +530,9 @@ const COMMANDS: CommandSpec[] = [
       '(20 Hz) with BHZ/BHN/BHE, synthetic noise and earthquakes including the 2020-09-12 M6.2 off\n' +
       'Miyagi, a few gaps and one overlap. DIR/truth.json lists all of it; DIR/events.txt is the catalogue.\n' +
       'Products (DIR/products): 1 s + 1 min geomagnetic (KAK, KNY, MMB), AEF and VLF inputs from 21 days before the\n' +
-      'seismic days to their end, with 7 injected anomalies, a storm and rain; DIR/products/truth.json lists them.',
+      'seismic days to their end, with 7 injected anomalies, a storm and rain; DIR/products/truth.json lists them.\n' +
+      'DIR must be empty (README.md and dot files aside) or hold an archive generated earlier: the generator\n' +
+      'overwrites files of the same names, so it refuses a directory holding anything else.',
     async run(p, io) {
       const cfg = configFor(io, p);
       const dir = str(p, 'out') !== undefined ? resolveFrom(io, str(p, 'out')!) : cfg.archiveDir;
@@ -802,15 +814,28 @@ const COMMANDS: CommandSpec[] = [
       help: HELP_FLAG,
     },
     details:
-      'Generation is skipped when ARCHIVE/truth.json exists; indexing only scans new or changed files.\n' +
+      'Generation is skipped when ARCHIVE/truth.json exists, and when ARCHIVE holds files the generator did\n' +
+      'not write (anything but README.md and dot files): such an archive is indexed and served as it is,\n' +
+      'never overwritten. Indexing only scans new or changed files.\n' +
       'StationXML files in ARCHIVE (*.xml, e.g. the demo stations.xml) are loaded for fdsnws-station.\n' +
       'ARCHIVE/events.txt (the demo catalogue, FDSN event text) is loaded for fdsnws-event.\n' +
       'ARCHIVE/products (geomag, AEF, VLF inputs) is ingested into the tiles and analysed (as `ingest --seismic`\n' +
       'then `analyze`), so /products serves data, features, anomaly scores and event associations.',
     async run(p, io) {
       const cfg = configFor(io, p);
+      // A busy port is found now, not after minutes of generating, indexing and analysing.
+      const busy = await listenProblem(cfg.host, cfg.port);
+      if (busy !== null) {
+        warn(io, `geonode: cannot listen on ${cfg.host}:${cfg.port}: ${busy}`);
+        return 1;
+      }
+      const foreign = fs.existsSync(path.join(cfg.archiveDir, 'truth.json')) ? [] : foreignArchiveEntries(cfg.archiveDir);
       if (fs.existsSync(path.join(cfg.archiveDir, 'truth.json'))) {
         log(io, `archive ${cfg.archiveDir} already generated (truth.json present), not regenerating`);
+      } else if (foreign.length > 0) {
+        // An operator's archive (GEONODE_ARCHIVE is also where load-sac writes): served as it is,
+        // never overwritten by demo files of the same names.
+        log(io, `archive ${cfg.archiveDir} holds data the demo generator did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}): serving it as it is, no demo generated`);
       } else {
         log(io, `generating the demo archive in ${cfg.archiveDir} (first run only; ~1–2 min on 2 cores) …`);
         log(io, generateSummaryLine(await runGenerate(cfg.archiveDir, {}, io)));

@@ -419,6 +419,24 @@ export function eventsText(events: readonly DemoEvent[]): string {
   return [header, ...lines].join('\n') + '\n';
 }
 
+/** Present while a generation runs (removed once truth.json is written). */
+const GENERATING_MARKER = '.geonode-generating';
+
+/**
+ * Entries of `dir` that are somebody else's data: anything but README.md and dot files, unless
+ * an interrupted generation left its marker. Empty when the directory does not exist.
+ */
+export function foreignArchiveEntries(dir: string): string[] {
+  let names: string[];
+  try {
+    names = fs.readdirSync(dir);
+  } catch {
+    return [];
+  }
+  if (names.includes(GENERATING_MARKER)) return [];
+  return names.filter((n) => !n.startsWith('.') && n !== 'README.md').sort();
+}
+
 /** Remove what an earlier run wrote (the files listed in its truth.json), then empty folders. */
 function removePrevious(dir: string): void {
   const truthPath = path.join(dir, 'truth.json');
@@ -525,8 +543,19 @@ export async function generateDemoArchive(dir: string, opts: GenerateOptions = {
   if (fs.existsSync(truthPath)) {
     if (!opts.force) throw new GenerateError(`${root} already holds a generated archive (truth.json); use --force to replace it`);
     removePrevious(root);
+  } else {
+    const foreign = foreignArchiveEntries(root);
+    if (foreign.length > 0) {
+      throw new GenerateError(
+        `${root} holds files the generator did not write (${foreign.slice(0, 3).join(', ')}${foreign.length > 3 ? ', …' : ''}); ` +
+          'it overwrites same-named files, so it only writes into an empty directory or one it generated before',
+      );
+    }
   }
   fs.mkdirSync(root, { recursive: true });
+  // Marks the directory as ours until truth.json says the run is complete, so a run
+  // interrupted half-way may be repeated over its own files.
+  fs.writeFileSync(path.join(root, GENERATING_MARKER), '');
 
   let plan: Plan;
   if (opts.files !== undefined) plan = planBench(root, 'files', filesLayout(opts.files));
@@ -568,5 +597,6 @@ export async function generateDemoArchive(dir: string, opts: GenerateOptions = {
   // truth.json last: its presence means "complete" (`start` skips generation when it exists).
   const truth = { ...plan.truth, ...(products ? { products: 'products/truth.json' } : {}), summary: { files: summary.files, records: summary.records, bytes: summary.bytes, samples: summary.samples, channels: summary.channels } };
   fs.writeFileSync(truthPath, JSON.stringify(truth, null, 2) + '\n');
+  fs.rmSync(path.join(root, GENERATING_MARKER), { force: true });
   return summary;
 }

@@ -4,6 +4,8 @@
  */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { main, usage } from '../../src/cli';
@@ -141,6 +143,41 @@ describe('start', () => {
     expect(io.out.text).toMatch(/indexed 3 files .* 0 errors/);
     expect(io.err.text).toBe('');
     expect(fs.existsSync(path.join(tmp, 'var', 'start.sqlite'))).toBe(true);
+  });
+});
+
+describe("start on an operator's archive", () => {
+  test('an archive without truth.json that holds other files is served as it is, never overwritten by the demo', async () => {
+    const archive = path.join(tmp, 'operator-archive');
+    const day = path.join(archive, '2020', 'JP', 'JKA', 'BHZ.D', 'JP.JKA..BHZ.D.2020.256');
+    fs.mkdirSync(path.dirname(day), { recursive: true });
+    fs.writeFileSync(day, "USER'S REAL DAY FILE\n");
+    fs.writeFileSync(path.join(archive, 'events.txt'), '#EventID|Time|Latitude|Longitude|Depth/km|Author|Catalog|Contributor|ContributorID|MagType|Magnitude|MagAuthor|EventLocationName\n');
+    const io = makeIo(tmp, { GEONODE_ARCHIVE: archive, GEONODE_DB: 'var/operator.sqlite', GEONODE_HOST: '127.0.0.1' });
+    const { done, stop } = await startListening(['start', '--port', '0'], io);
+    stop();
+    expect(await done).toBe(0);
+    expect(io.out.text).toMatch(/holds data the demo generator did not write \(2020, events\.txt\): serving it as it is, no demo generated/);
+    expect(io.out.text).not.toContain('generating the demo archive');
+    expect(fs.readFileSync(day, 'utf8')).toBe("USER'S REAL DAY FILE\n");
+    expect(fs.existsSync(path.join(archive, 'truth.json'))).toBe(false);
+    expect(fs.existsSync(path.join(archive, 'stations.xml'))).toBe(false);
+    // A busy port is refused before any preparation.
+    const blocker = http.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', () => r()));
+    try {
+      const busy = makeIo(tmp, { GEONODE_ARCHIVE: path.join(tmp, 'never-created'), GEONODE_HOST: '127.0.0.1' });
+      expect(await main(['start', '--port', String((blocker.address() as AddressInfo).port)], busy)).toBe(1);
+      expect(busy.err.text).toMatch(/cannot listen on 127\.0\.0\.1:\d+: listen EADDRINUSE/);
+      expect(fs.existsSync(path.join(tmp, 'never-created'))).toBe(false);
+    } finally {
+      blocker.close();
+    }
+    // generate refuses the same directory instead of overwriting it.
+    const gen = makeIo(tmp);
+    expect(await main(['generate', '--out', archive, '--days', '1', '--stations', 'JYT'], gen)).toBe(1);
+    expect(gen.err.text).toMatch(/holds files the generator did not write \(2020, events\.txt\)/);
+    expect(fs.readFileSync(day, 'utf8')).toBe("USER'S REAL DAY FILE\n");
   });
 });
 

@@ -142,6 +142,30 @@ describe('generateDemoArchive (event-day window, two stations)', () => {
   });
 });
 
+describe('the generator writes only into an empty directory or its own', () => {
+  test("another's files are refused; a run interrupted before truth.json may be repeated", async () => {
+    const WINDOW = { startNs: t('2020-09-12T02:40:00'), endNs: t('2020-09-12T03:00:00') };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geonode-foreign-'));
+    try {
+      fs.writeFileSync(path.join(dir, 'stations.xml'), '<FDSNStationXML>mine</FDSNStationXML>');
+      fs.writeFileSync(path.join(dir, '.hidden'), '');
+      await expect(generateDemoArchive(dir, { days: 1, stations: ['JMM'], window: WINDOW })).rejects.toThrow(/holds files the generator did not write \(stations\.xml\)/);
+      await expect(generateDemoArchive(dir, { days: 1, stations: ['JMM'], window: WINDOW, force: true })).rejects.toThrow(GenerateError);
+      expect(fs.readFileSync(path.join(dir, 'stations.xml'), 'utf8')).toBe('<FDSNStationXML>mine</FDSNStationXML>');
+      // The marker a run leaves until truth.json is written makes the directory its own.
+      fs.rmSync(path.join(dir, 'stations.xml'));
+      fs.mkdirSync(path.join(dir, '2020'));
+      fs.writeFileSync(path.join(dir, '.geonode-generating'), '');
+      const s = await generateDemoArchive(dir, { days: 1, stations: ['JP.JMM.--'], window: { startNs: WINDOW.startNs, endNs: WINDOW.startNs + 60_000_000_000n } });
+      expect(s.files).toBe(3);
+      expect(fs.existsSync(path.join(dir, 'truth.json'))).toBe(true);
+      expect(fs.existsSync(path.join(dir, '.geonode-generating'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('benchmark layouts', () => {
   test('sizes and files mode', () => {
     expect(BENCH_LAYOUTS['bench-small']).toEqual({ stations: 2, days: 1, secondsPerFile: 86400 });
