@@ -30,7 +30,7 @@
 import express from 'express';
 import type { AppContext } from '../app';
 import { badRequest, FdsnError, fdsnErrorHandler, unknownResourceHandler, MAX_POST_BODY, POST_BODY_LIMIT_TEXT, sendFdsnError, sendNoData, serviceBaseUrl, uriLengthGuard, type FdsnServiceInfo } from './errors';
-import { expandSelections, parsePostBody, parseQueryString, type ParsedParams, type ServiceParamTable } from './params';
+import { expandSelections, parsePostBody, parseQueryString, type ParamSpec, type ParsedParams, type ServiceParamTable } from './params';
 import { buildWadl } from './wadl';
 import { sendVersion } from './version';
 import {
@@ -48,6 +48,16 @@ import { syncMetadataRestrictions } from '../index/metadata';
 import { restrictionPolicyFor } from '../index/restrictions';
 import { authenticatedUser, requireDigest } from './digestAuth';
 import { sendBody } from './send';
+
+/** The parameters as /extent lists them in the WADL: no mergegaps, no show (400 there). */
+function extentParam(p: ParamSpec): ParamSpec | null {
+  return p.name === 'mergegaps' || p.name === 'show' ? null : p;
+}
+
+/** The parameters as /query lists them in the WADL: orderby without the timespancount orders (400 there). */
+function queryParam(p: ParamSpec): ParamSpec {
+  return p.name === 'orderby' ? { ...p, options: (p.options ?? []).filter((o) => !String(o).startsWith('timespancount')) } : p;
+}
 
 /** fdsnws-availability: spec 1.0, implementation revision 0. */
 export const AVAILABILITY_VERSION = '1.0.0';
@@ -309,11 +319,11 @@ export function createAvailabilityRouter(ctx: AppContext): express.Router {
       title: 'FDSN availability web service 1.0',
       limits: `at most ${MAX_AVAILABILITY_SPANS} time spans per request (413 above); URIs up to ${config.maxUriLength} bytes (414 above); ${POST_BODY_LIMIT_TEXT}`,
       resources: [
-        { path: 'extent', mediaTypes: types, withParams: true, doc: 'Earliest and latest data per channel, quality and sample rate, with the number of time spans (mergegaps, show and merge=overlap not supported).' },
-        { path: 'query', mediaTypes: types, withParams: true, doc: 'Contiguous time spans per channel, quality and sample rate (orderby=timespancount* not supported).' },
+        { path: 'extent', mediaTypes: types, withParams: true, params: extentParam, doc: 'Earliest and latest data per channel, quality and sample rate, with the number of time spans (mergegaps, show and merge=overlap not supported).' },
+        { path: 'query', mediaTypes: types, withParams: true, params: queryParam, doc: 'Contiguous time spans per channel, quality and sample rate (orderby=timespancount* not supported).' },
         // As dataselect's WADL: the auth methods after the anonymous ones (ObsPy skips ids containing 'auth').
-        { path: 'extentauth', mediaTypes: types, withParams: true, doc: 'As extent, after HTTP Digest authentication (401 challenge otherwise); also lists the restricted data the user may access.' },
-        { path: 'queryauth', mediaTypes: types, withParams: true, doc: 'As query, after HTTP Digest authentication (401 challenge otherwise); also returns the time spans of restricted data the user may access.' },
+        { path: 'extentauth', mediaTypes: types, withParams: true, params: extentParam, doc: 'As extent, after HTTP Digest authentication (401 challenge otherwise); also lists the restricted data the user may access.' },
+        { path: 'queryauth', mediaTypes: types, withParams: true, params: queryParam, doc: 'As query, after HTTP Digest authentication (401 challenge otherwise); also returns the time spans of restricted data the user may access.' },
         { path: 'version', mediaTypes: ['text/plain'] },
         { path: 'application.wadl', mediaTypes: ['application/xml'] },
       ],

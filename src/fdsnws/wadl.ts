@@ -37,6 +37,11 @@ export interface WadlMethodDoc {
   withParams?: boolean;
   /** Add a POST method (body = key=value lines + selection lines). Default: same as withParams. */
   post?: boolean;
+  /**
+   * The parameters as this resource accepts them (GET list and POST doc): a parameter unchanged,
+   * narrowed (fewer options) or null when the resource refuses it. Default: the whole table.
+   */
+  params?: (p: ParamSpec) => ParamSpec | null;
 }
 
 export interface WadlOptions {
@@ -89,10 +94,11 @@ export function buildWadl(table: ServiceParamTable, opts: WadlOptions): string {
     out.push(`    <resource path="${xmlEscape(r.path)}">`);
     if (r.doc) out.push(`      <doc>${xmlEscape(r.doc)}</doc>`);
     const id = r.path.replace(/[^A-Za-z0-9]/g, '_');
+    const params = r.params ? table.params.map(r.params).filter((p): p is ParamSpec => p !== null) : table.params;
     out.push(`      <method name="GET" id="${id}">`);
     if (r.withParams) {
       out.push('        <request>');
-      for (const p of table.params) out.push(paramXml(p, '          '));
+      for (const p of params) out.push(paramXml(p, '          '));
       out.push('        </request>');
     }
     out.push('        <response status="200">');
@@ -111,7 +117,7 @@ export function buildWadl(table: ServiceParamTable, opts: WadlOptions): string {
       out.push('        <request>');
       out.push('          <representation mediaType="text/plain">');
       out.push(
-        `            <doc>key=value lines (${table.params
+        `            <doc>key=value lines (${params
           .filter((p) => p.postHeader)
           .map((p) => p.name)
           .join(', ')}) followed by one selection per line: NET STA LOC CHA STARTTIME ENDTIME (blank location as --).</doc>`,

@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { XMLParser } from 'fast-xml-parser';
 import request from 'supertest';
 import type { Response } from 'supertest';
 import { createApp } from '../../src/app';
@@ -485,6 +486,38 @@ describe('fdsnws-availability on an indexed archive with known gaps', () => {
       for (const p of ['starttime', 'endtime', 'network', 'station', 'location', 'channel', 'quality', 'merge', 'mergegaps', 'show', 'orderby', 'limit', 'includerestricted', 'format', 'nodata']) {
         expect(w.text).toContain(`<param name="${p}"`);
       }
+    });
+
+    test('each WADL resource lists only what it accepts: every listed orderby/show option answers, mergegaps and show not on /extent', async () => {
+      const w = (await get(`${A}/application.wadl`)).text;
+      const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (n) => ['resource', 'method', 'param', 'option'].includes(n) }).parse(w);
+      const listed = (path: string) => {
+        const r = doc.application.resources.resource.find((x: { path: string }) => x.path === path);
+        const get = r.method.find((m: { name: string }) => m.name === 'GET');
+        return new Map<string, string[]>(get.request.param.map((p: { name: string; option?: { value: string }[] }) => [p.name, (p.option ?? []).map((o) => o.value)]));
+      };
+      const refused: string[] = [];
+      for (const resource of ['query', 'extent', 'queryauth', 'extentauth']) {
+        const params = listed(resource);
+        const base = resource.replace('auth', '');
+        expect(params.has('mergegaps')).toBe(base === 'query');
+        expect(params.has('show')).toBe(base === 'query');
+        if (resource.endsWith('auth')) continue;
+        for (const name of ['orderby', 'show']) {
+          for (const v of params.get(name) ?? []) {
+            const r = await get(`${A}/${resource}?net=XX&${name}=${v}`);
+            if (r.status !== 200 && r.status !== 204) refused.push(`${resource}?${name}=${v}: ${r.status}`);
+          }
+        }
+        if (base === 'query') expect(params.get('orderby')).toEqual(['nslc_time_quality_samplerate', 'latestupdate', 'latestupdate_desc']);
+        else expect(params.get('orderby')).toContain('timespancount_desc');
+      }
+      expect(refused).toEqual([]);
+      // The POST doc of /extent names its key=value lines, without mergegaps and show.
+      const extentPost = /<method name="POST" id="extentPOST">[\s\S]*?<doc>key=value lines \(([^)]*)\)/.exec(w)![1].split(', ');
+      expect(extentPost).toContain('orderby');
+      expect(extentPost).not.toContain('mergegaps');
+      expect(extentPost).not.toContain('show');
     });
 
     test('unknown resource → FDSN 404; OPTIONS preflight answered with CORS', async () => {
