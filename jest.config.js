@@ -11,6 +11,12 @@ module.exports = {
       'ts-jest',
       { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true, sourceMap: false }, diagnostics: false },
     ],
+    // The dashboard's pure ES modules (web/js: miniSEED decoding, span arithmetic) are unit
+    // tested the same way.
+    '^.+/web/js/.+\\.js$': [
+      'ts-jest',
+      { tsconfig: { allowJs: true, module: 'commonjs', target: 'ES2022', isolatedModules: true, sourceMap: false }, diagnostics: false },
+    ],
   },
   transformIgnorePatterns: ['/node_modules/(?!hyparquet/)'],
   testMatch: ['**/*.test.ts'],

@@ -246,6 +246,19 @@ d('dashboard in Chromium (playwright-core)', () => {
     expect(peak).toBeGreaterThan(1e-6);
     expect(peak).toBeLessThan(1);
 
+    // JP.JYT BHZ with the demo's re-sent records (02:50:00.350–02:51:30.350, identical samples):
+    // the same 3600 samples in one segment, the 1800 repeated ones shown once, time only forward.
+    await page.locator('[data-panel="waveform"] select[name="channel"]').selectOption('JP.JYT..BHZ');
+    await page.locator('[data-panel="waveform"] input[name="start"]').fill('2020-09-12T02:49:30');
+    await page.locator('[data-panel="waveform"] button', { hasText: 'Plot' }).click();
+    const st2 = await settled(page);
+    expect(st2.waveform.status).toMatch(/^3600 samples in \d+ records, 1 segment\(s\); 1800 sample\(s\) of overlapping records shown once;/);
+    const times = await page.evaluate(() => {
+      const chart = (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.querySelector('[data-panel="waveform"] [data-chart]'));
+      return chart.getOption().series[0].data.map((p: [number, number | null]) => p[0]);
+    });
+    expect(times.every((t: number, i: number) => i === 0 || t >= times[i - 1])).toBe(true);
+
     // Products: the default dataset is Kakioka's standardized 1-min geomagnetic field, 3 days
     // (4320 rows) asked with maxPoints=2000 → 2000 points (LTTB), H in nT.
     expect(st.timeseries.state).toBe('ok');
@@ -302,17 +315,19 @@ d('dashboard in Chromium (playwright-core)', () => {
     }
   });
 
-  test('availability: one bar per data span, gaps listed', async () => {
+  test('availability: one bar per data span, the gap and the overlap of the window listed as such', async () => {
     await page.goto(`${base}/#/availability`);
     const st = await settled(page);
     expect(st.availability.state).toBe('ok');
     const [spans] = await seriesOf(page, 'availability');
-    const m = /^(\d+) channels, (\d+) spans, (\d+) gaps/.exec(st.availability.status)!;
-    expect(Number(m[1])).toBe(21);
+    // In the window: JP.JMM BHN's telemetry gap and JP.JYT BHZ's re-sent records (DEMO_GAPS, DEMO_OVERLAP).
+    const m = /^(\d+) channels, (\d+) spans, (\d+) gaps, (\d+) overlaps\.$/.exec(st.availability.status)!;
+    expect([Number(m[1]), Number(m[3]), Number(m[4])]).toEqual([21, 1, 1]);
     expect(spans.n).toBe(Number(m[2]));
-    expect(spans.n).toBe(21 + Number(m[3]));
-    expect(Number(m[3])).toBeGreaterThanOrEqual(1); // the demo scenario's gaps inside the window
-    expect(await page.locator('table.gaps tbody tr').count()).toBe(Number(m[3]));
+    expect(spans.n).toBe(21 + 1 + 1);
+    const rows = async (cls: string) => (await page.locator(`table.${cls} tbody tr`).allInnerTexts()).map((t) => t.split('\t').slice(0, 3).join(' '));
+    expect(await rows('gaps')).toEqual([expect.stringMatching(/^JP\.JMM\.\.BHN 2020-09-12 02:5[45]:\S+ UTC 2020-09-12 02:58:00(\.000)? UTC$/)]);
+    expect(await rows('overlaps')).toEqual([expect.stringMatching(/^JP\.JYT\.\.BHZ 2020-09-12 02:50:00\.350 UTC 2020-09-12 02:51:30\.3\d* UTC$/)]);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-availability.png') });
   });
 
@@ -527,6 +542,16 @@ d('dashboard in Chromium (playwright-core)', () => {
     } finally {
       await ctx.close();
     }
+  });
+
+  test('an unreadable time in a panel is named, not a bare "Invalid time value"', async () => {
+    await page.goto(`${base}/#/timeseries`);
+    await settled(page);
+    await page.locator('[data-panel="timeseries"] input[name="start"]').fill('garbage');
+    await page.locator('[data-panel="timeseries"] button', { hasText: 'Plot' }).click();
+    const st = await settled(page);
+    expect(st.timeseries.state).toBe('error');
+    expect(st.timeseries.status).toMatch(/invalid start time "garbage" \(YYYY-MM-DDTHH:MM:SS, UTC\)/);
   });
 
   test('narrow (mobile) width: views fit without horizontal scrolling', async () => {

@@ -3,7 +3,8 @@
  * A small miniSEED 2 reader for the browser: fixed header, blockettes 1000/1001, and the data
  * encodings fdsnws-dataselect returns — int16 (1), int32 (3), float32 (4), float64 (5),
  * Steim-1 (10), Steim-2 (11). Records are returned in the order given; `toSegments` joins
- * contiguous records and starts a new segment at every gap or overlap so charts can show gaps.
+ * contiguous records, starts a new segment at every gap so charts can show gaps, and shows the
+ * samples of overlapping (re-sent) records once.
  */
 
 /**
@@ -187,26 +188,41 @@ export function decodeSteim(d, n, level, le) {
 }
 
 /**
- * Join records of one channel into contiguous segments (a gap or overlap of more than half a
- * sample starts a new one). Records are sorted by start time first.
+ * Join records of one channel into contiguous segments; a gap of more than half a sample
+ * starts a new one. Records are sorted by start time first. Samples a record repeats of a
+ * segment already built (re-sent records: an overlap) are shown once, the first copy kept, as
+ * ObsPy's Stream.merge does with identical overlaps; `overlapSamples` counts them. The time axis
+ * of the segments therefore only moves forward.
  * @param {MseedRecord[]} records
- * @returns {{ startMs: number, sampleRate: number, samples: number[] }[]}
+ * @returns {{ segments: { startMs: number, sampleRate: number, samples: number[] }[], overlapSamples: number }}
  */
 export function toSegments(records) {
   const sorted = [...records].filter((r) => r.samples.length > 0 && r.sampleRate > 0).sort((a, b) => a.startMs - b.startMs);
   /** @type {{ startMs: number, sampleRate: number, samples: number[] }[]} */
   const segs = [];
+  let overlapSamples = 0;
   for (const r of sorted) {
     const last = segs[segs.length - 1];
     const periodMs = 1000 / r.sampleRate;
-    if (last && last.sampleRate === r.sampleRate) {
-      const expected = last.startMs + last.samples.length * periodMs;
-      if (Math.abs(r.startMs - expected) <= periodMs / 2) {
-        for (const s of r.samples) last.samples.push(s);
+    if (last) {
+      const endMs = last.startMs + (last.samples.length - 0.5) * (1000 / last.sampleRate); // half a sample past the last one
+      if (r.startMs < endMs) {
+        // Overlap: skip the samples at or before the segment's last one; the rest continue it
+        // when the rate is the same, else start after it.
+        const skip = Math.min(r.samples.length, Math.ceil((endMs - r.startMs) / periodMs));
+        overlapSamples += skip;
+        if (skip === r.samples.length) continue;
+        const rest = { startMs: r.startMs + skip * periodMs, samples: Array.from(r.samples.subarray(skip)) };
+        if (last.sampleRate === r.sampleRate && Math.abs(rest.startMs - (endMs + periodMs / 2)) <= periodMs / 2) for (const v of rest.samples) last.samples.push(v);
+        else segs.push({ startMs: rest.startMs, sampleRate: r.sampleRate, samples: rest.samples });
+        continue;
+      }
+      if (last.sampleRate === r.sampleRate && Math.abs(r.startMs - (endMs + periodMs / 2)) <= periodMs / 2) {
+        for (const v of r.samples) last.samples.push(v);
         continue;
       }
     }
     segs.push({ startMs: r.startMs, sampleRate: r.sampleRate, samples: Array.from(r.samples) });
   }
-  return segs;
+  return { segments: segs, overlapSamples };
 }

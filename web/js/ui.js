@@ -118,7 +118,13 @@ export function chartOf(p) {
 
 /** Dispose the charts of the previous view. */
 export function disposeCharts() {
-  for (const c of live) if (!c.isDisposed()) c.dispose();
+  // Cleared now, disposed a frame later: a paint ECharts has queued for the next animation frame
+  // would otherwise run on the disposed instance and throw (reading 'layerStack' of null).
+  for (const c of live) {
+    if (c.isDisposed()) continue;
+    c.clear();
+    requestAnimationFrame(() => c.isDisposed() || c.dispose());
+  }
   live.clear();
 }
 
@@ -170,6 +176,17 @@ export function toInput(ms) {
 export function fromInput(v) {
   const t = v.trim().replace(' ', 'T').replace(/Z$/i, '');
   return Date.parse(t.length === 16 ? `${t}:00Z` : t.length === 10 ? `${t}T00:00:00Z` : `${t}Z`);
+}
+
+/**
+ * The time of a UTC input field, or an error naming the field (a bare RangeError
+ * "Invalid time value" would not say which input is wrong).
+ * @param {HTMLInputElement} el @param {string} what
+ */
+export function inputTime(el, what) {
+  const ms = fromInput(el.value);
+  if (!Number.isFinite(ms)) throw new Error(`invalid ${what} time "${el.value}" (YYYY-MM-DDTHH:MM:SS, UTC)`);
+  return ms;
 }
 
 /** A labelled control. @param {string} label @param {HTMLElement} control */

@@ -1,11 +1,12 @@
 // @ts-check
 /**
- * Availability: per channel, the data spans (bars) and the gaps between them, from
+ * Availability: per channel, the data spans (bars), the gaps between them and their overlaps, from
  * fdsnws-availability /query (format=json).
  */
 import { getJson, isoUtc, parseUtc, url } from '../api.js';
 import { dataSpan } from '../context.js';
-import { baseOption, chartOf, echarts, field, fmtUtc, fromInput, h, panel, runPanel, timeAxis, toInput } from '../ui.js';
+import { gapsAndOverlaps } from '../spans.js';
+import { baseOption, chartOf, echarts, field, fmtUtc, h, inputTime, panel, runPanel, timeAxis, toInput } from '../ui.js';
 
 /** @param {HTMLElement} root */
 export function render(root) {
@@ -19,7 +20,7 @@ export function render(root) {
     p.controls.append(field('Start (UTC)', startIn), field('End (UTC)', stopIn), go);
     const load = () =>
       runPanel(p, async () => {
-        const q = { format: 'json', start: startIn.value ? isoUtc(fromInput(startIn.value)) : '', end: stopIn.value ? isoUtc(fromInput(stopIn.value)) : '' };
+        const q = { format: 'json', start: startIn.value ? isoUtc(inputTime(startIn, 'start')) : '', end: stopIn.value ? isoUtc(inputTime(stopIn, 'end')) : '' };
         const j = await getJson(url('/fdsnws/availability/1/query', q));
         const ds = (j?.datasources ?? []).map((/** @type {any} */ d) => ({
           id: `${d.network}.${d.station}.${d.location}.${d.channel}`,
@@ -30,9 +31,7 @@ export function render(root) {
         ds.sort((/** @type {any} */ a, /** @type {any} */ b) => (a.id < b.id ? 1 : -1)); // first channel at the top
         const cats = ds.map((/** @type {any} */ d) => d.id);
         const bars = ds.flatMap((/** @type {any} */ d, /** @type {number} */ k) => d.spans.map((/** @type {number[]} */ s) => [k, s[0], s[1]]));
-        /** @type {{ id: string, from: number, to: number }[]} */
-        const gaps = [];
-        for (const d of ds) for (let i = 1; i < d.spans.length; i++) gaps.push({ id: d.id, from: d.spans[i - 1][1], to: d.spans[i][0] });
+        const { gaps, overlaps } = gapsAndOverlaps(ds);
         const narrow = window.innerWidth < 700;
         p.chartEl && (p.chartEl.style.height = `${Math.max(300, 60 + cats.length * (narrow ? 18 : 22))}px`);
         const chart = chartOf(p);
@@ -65,18 +64,20 @@ export function render(root) {
           },
           { notMerge: true },
         );
+        /** @param {string} kind @param {string} cls @param {{ id: string, from: number, to: number }[]} rows */
+        const table = (kind, cls, rows) =>
+          h('details', { open: rows.length <= 10 }, [
+            h('summary', { text: `${rows.length} ${kind}(s)` }),
+            h('table', { class: cls }, [
+              h('thead', {}, [h('tr', {}, [h('th', { text: 'Channel' }), h('th', { text: `${kind[0].toUpperCase()}${kind.slice(1)} from (UTC)` }), h('th', { text: 'to (UTC)' }), h('th', { text: 'Length (s)' })])]),
+              h('tbody', {}, rows.map((g) => h('tr', {}, [h('td', { text: g.id }), h('td', { text: fmtUtc(g.from) }), h('td', { text: fmtUtc(g.to) }), h('td', { text: ((g.to - g.from) / 1000).toFixed(2) })]))),
+            ]),
+          ]);
         p.body.replaceChildren(
-          gaps.length
-            ? h('details', { open: gaps.length <= 10 }, [
-                h('summary', { text: `${gaps.length} gap(s)` }),
-                h('table', { class: 'gaps' }, [
-                  h('thead', {}, [h('tr', {}, [h('th', { text: 'Channel' }), h('th', { text: 'Gap from (UTC)' }), h('th', { text: 'to (UTC)' }), h('th', { text: 'Length (s)' })])]),
-                  h('tbody', {}, gaps.map((g) => h('tr', {}, [h('td', { text: g.id }), h('td', { text: fmtUtc(g.from) }), h('td', { text: fmtUtc(g.to) }), h('td', { text: ((g.to - g.from) / 1000).toFixed(2) })]))),
-                ]),
-              ])
-            : h('p', { text: 'No gaps in this window.' }),
+          gaps.length ? table('gap', 'gaps', gaps) : h('p', { text: 'No gaps in this window.' }),
+          ...(overlaps.length ? [table('overlap', 'overlaps', overlaps)] : []),
         );
-        return `${cats.length} channels, ${bars.length} spans, ${gaps.length} gaps.`;
+        return `${cats.length} channels, ${bars.length} spans, ${gaps.length} gaps, ${overlaps.length} overlaps.`;
       });
     go.addEventListener('click', () => void load());
     await load();

@@ -8,7 +8,7 @@
 import { getJson, isoUtc, parseUtc, url } from '../api.js';
 import { catalog, productWindow } from '../context.js';
 import { distanceKm } from '../geo.js';
-import { baseOption, chartOf, field, fmtUtc, fromInput, h, panel, runPanel, select, timeAxis, toInput, valueAxis } from '../ui.js';
+import { baseOption, chartOf, field, fmtUtc, h, inputTime, panel, runPanel, select, timeAxis, toInput, valueAxis } from '../ui.js';
 
 const DAY = 86_400_000;
 
@@ -16,7 +16,7 @@ const DAY = 86_400_000;
 function windowInputs(w) {
   const startIn = /** @type {HTMLInputElement} */ (h('input', { type: 'text', size: 19, spellcheck: 'false', placeholder: 'YYYY-MM-DDTHH:MM:SS', name: 'start', value: toInput(w.start) }));
   const stopIn = /** @type {HTMLInputElement} */ (h('input', { type: 'text', size: 19, spellcheck: 'false', placeholder: 'YYYY-MM-DDTHH:MM:SS', name: 'stop', value: toInput(w.end) }));
-  return { startIn, stopIn, get: () => ({ start: isoUtc(fromInput(startIn.value)) + 'Z', stop: isoUtc(fromInput(stopIn.value)) + 'Z' }) };
+  return { startIn, stopIn, get: () => ({ start: isoUtc(inputTime(startIn, 'start')) + 'Z', stop: isoUtc(inputTime(stopIn, 'stop')) + 'Z' }) };
 }
 
 /** @param {any} j */

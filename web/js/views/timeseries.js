@@ -7,7 +7,7 @@
  */
 import { getJson, isoUtc, parseUtc, url } from '../api.js';
 import { catalog, dataSpan } from '../context.js';
-import { baseOption, chartOf, field, fmtUtc, fromInput, h, panel, runPanel, select, timeAxis, toInput, valueAxis } from '../ui.js';
+import { baseOption, chartOf, field, fmtUtc, h, inputTime, panel, runPanel, select, timeAxis, toInput, valueAxis } from '../ui.js';
 import { waveformPanel } from './waveform.js';
 
 export const MAX_POINTS = 2000;
@@ -147,7 +147,7 @@ export function productTimeseriesPanel(root) {
     plot = () =>
       runPanel(p, async () => {
         const ds = list.find((d) => d.id === dsSel.value);
-        const q = { start: isoUtc(fromInput(startIn.value)) + 'Z', stop: isoUtc(fromInput(stopIn.value)) + 'Z' };
+        const q = { start: isoUtc(inputTime(startIn, 'start')) + 'Z', stop: isoUtc(inputTime(stopIn, 'stop')) + 'Z' };
         const [j, an] = await Promise.all([
           getJson(url('/products/timeseries', { dataset: dsSel.value, parameters: parSel.value, ...q, format: 'json', maxPoints: MAX_POINTS })),
           // Score datasets: the server's flagged anomalies of the same station and cadence.

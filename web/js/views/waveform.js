@@ -7,7 +7,7 @@
 import { getBytes, isoUtc, url } from '../api.js';
 import { channels, extents, focusEvent } from '../context.js';
 import { parseMiniseed, toSegments } from '../mseed.js';
-import { baseOption, chartOf, field, fmtUtc, fromInput, h, minMaxDecimate, panel, runPanel, select, timeAxis, toInput, valueAxis } from '../ui.js';
+import { baseOption, chartOf, field, fmtUtc, h, inputTime, minMaxDecimate, panel, runPanel, select, timeAxis, toInput, valueAxis } from '../ui.js';
 
 const MAX_BUCKETS = 2000;
 
@@ -43,8 +43,7 @@ export function waveformPanel(root, init = {}) {
       runPanel(p, async () => {
         const id = chanSel.value;
         const [net, sta, loc, cha] = id.split('.');
-        const startMs = fromInput(startIn.value);
-        if (!Number.isFinite(startMs)) throw new Error('invalid start time');
+        const startMs = inputTime(startIn, 'start');
         const endMs = startMs + Number(durSel.value) * 1000;
         const q = url('/fdsnws/dataselect/1/query', { net, sta, loc: loc || '--', cha, start: isoUtc(startMs), end: isoUtc(endMs) });
         const [buf, chans] = await Promise.all([getBytes(q), channels().catch(() => [])]);
@@ -56,7 +55,7 @@ export function waveformPanel(root, init = {}) {
         /** @type {[number, number|null][]} */
         const pts = [];
         let nSamples = 0;
-        const segs = toSegments(recs);
+        const { segments: segs, overlapSamples } = toSegments(recs);
         segs.forEach((s, k) => {
           if (k > 0) pts.push([s.startMs - 1, null]); // a gap between segments
           const dt = 1000 / s.sampleRate;
@@ -81,7 +80,8 @@ export function waveformPanel(root, init = {}) {
           { notMerge: true },
         );
         p.el.dataset.samples = String(nSamples);
-        return `${nSamples} samples in ${recs.length} records, ${segs.length} segment(s)${segs.length > 1 ? ' (gaps shown as breaks)' : ''}; ${shown.length} points plotted${scale ? `; counts ÷ ${meta?.scale} (sensitivity)` : ''}.`;
+        const overlap = overlapSamples > 0 ? `; ${overlapSamples} sample(s) of overlapping records shown once` : '';
+        return `${nSamples} samples in ${recs.length} records, ${segs.length} segment(s)${segs.length > 1 ? ' (gaps shown as breaks)' : ''}${overlap}; ${shown.length} points plotted${scale ? `; counts ÷ ${meta?.scale} (sensitivity)` : ''}.`;
       });
     go.addEventListener('click', () => void load());
     await load();

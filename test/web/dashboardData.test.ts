@@ -1,0 +1,59 @@
+/**
+ * The dashboard's pure data code (web/js), run in Node: records of a channel joined into
+ * segments (web/js/mseed.js toSegments) and gaps/overlaps of availability spans
+ * (web/js/spans.js). The overlap is the demo's: JP.JYT BHZ records re-sent with identical
+ * samples (src/demo/scenario.ts DEMO_OVERLAP), decoded from a real dataselect answer in
+ * test/e2e/dashboard.test.ts; here records are built on the same 20 Hz grid.
+ */
+// @ts-expect-error: plain ES module of the dashboard, no type declarations
+import { toSegments } from '../../web/js/mseed.js';
+// @ts-expect-error: plain ES module of the dashboard, no type declarations
+import { gapsAndOverlaps } from '../../web/js/spans.js';
+
+type Seg = { startMs: number; sampleRate: number; samples: number[] };
+const T0 = Date.UTC(2020, 8, 12, 2, 49, 30);
+/** A 20 Hz record whose samples are their own index on the grid from T0 (so copies agree). */
+const rec = (firstIndex: number, n: number, rate = 20) => ({
+  network: 'JP', station: 'JYT', location: '', channel: 'BHZ', encoding: 11, recordLength: 512, sampleRate: rate,
+  startMs: T0 + (firstIndex * 1000) / rate,
+  samples: Int32Array.from({ length: n }, (_, i) => firstIndex + i),
+});
+
+describe('toSegments (waveform panel)', () => {
+  test('re-sent records inside the series are shown once: one segment, time only moves forward', () => {
+    // Primary: 0..299 in three records; re-sent: 47..146 (starts mid-record, like 02:50:00.350).
+    const { segments, overlapSamples } = toSegments([rec(0, 100), rec(100, 100), rec(200, 100), rec(47, 100)]) as { segments: Seg[]; overlapSamples: number };
+    expect(segments).toHaveLength(1);
+    expect(segments[0].startMs).toBe(T0);
+    expect(segments[0].samples).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    expect(overlapSamples).toBe(100);
+  });
+
+  test('a record reaching past the end continues the segment with its new samples only', () => {
+    const { segments, overlapSamples } = toSegments([rec(0, 100), rec(90, 30)]) as { segments: Seg[]; overlapSamples: number };
+    expect(segments.map((s) => s.samples)).toEqual([Array.from({ length: 120 }, (_, i) => i)]);
+    expect(overlapSamples).toBe(10);
+  });
+
+  test('a gap starts a new segment; half a sample of jitter does not', () => {
+    const jittered = { ...rec(100, 100), startMs: rec(100, 100).startMs + 20 };
+    const { segments, overlapSamples } = toSegments([rec(0, 100), jittered, rec(400, 50)]) as { segments: Seg[]; overlapSamples: number };
+    expect(segments.map((s) => [s.startMs - T0, s.samples.length])).toEqual([[0, 200], [20_000, 50]]);
+    expect(overlapSamples).toBe(0);
+  });
+});
+
+describe('gapsAndOverlaps (availability view)', () => {
+  const ms = (iso: string) => Date.parse(iso + 'Z');
+  test('an overlapping span is an overlap, not a negative gap; gaps are measured from the furthest end', () => {
+    // As fdsnws-availability lists JP.JYT BHZ in the demo: the day, then the re-sent span apart.
+    const jyt = { id: 'JP.JYT..BHZ', spans: [[ms('2020-09-12T02:30:00'), ms('2020-09-12T03:30:00')], [ms('2020-09-12T02:50:00.350'), ms('2020-09-12T02:51:30.300')]] };
+    const jmm = { id: 'JP.JMM..BHN', spans: [[ms('2020-09-12T02:30:00'), ms('2020-09-12T02:54:59.950')], [ms('2020-09-12T02:58:00'), ms('2020-09-12T03:30:00')]] };
+    const { gaps, overlaps } = gapsAndOverlaps([jyt, jmm]);
+    expect(gaps).toEqual([{ id: 'JP.JMM..BHN', from: ms('2020-09-12T02:54:59.950'), to: ms('2020-09-12T02:58:00') }]);
+    expect(overlaps).toEqual([{ id: 'JP.JYT..BHZ', from: ms('2020-09-12T02:50:00.350'), to: ms('2020-09-12T02:51:30.300') }]);
+    // A span inside an earlier long one hides no gap after it.
+    const nested = { id: 'X', spans: [[0, 100], [10, 20], [100, 200]] };
+    expect(gapsAndOverlaps([nested])).toEqual({ gaps: [], overlaps: [{ id: 'X', from: 10, to: 20 }] });
+  });
+});
