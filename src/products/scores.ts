@@ -6,8 +6,8 @@
  *
  * Baseline W = the feature's own values in [t − window, t) (default 30 days), keeping only
  * values that are finite and NOT on an excluded day:
- *  - disturbed days (`feat/indices/GLOBAL/P1D` column `disturbed` = 1, or the hourly
- *    `feat/indices/GLOBAL/PT1H` flag for sub-daily rows): storm-time ULF/VLF power is global
+ *  - disturbed days (`feat/indices/GLOBAL/P1D` column `disturbed` = 1, every row of the day;
+ *    for sub-daily rows also the hourly `feat/indices/GLOBAL/PT1H` flag): storm-time ULF/VLF power is global
  *    and solar-driven; left in the baseline it inflates the MAD and hides local anomalies for
  *    the next 30 days (methods doc §2, "Geomagnetic storm exclusion");
  *  - for AEF, non-fair-weather days (`fair_weather` = 0): rain drives the potential gradient
@@ -263,13 +263,16 @@ export async function readStormFlags(tilesDir: string, filter: Pick<ListTilesFil
   return { daily: await readFlagTiles(tilesDir, 'P1D', filter), hourly: await readFlagTiles(tilesDir, 'PT1H', filter) };
 }
 
-/** Disturbed state of a row [t, t + cadence): hourly flags when the cadence is sub-daily and they exist, else the day's. */
+/**
+ * Disturbed state of a row [t, t + cadence): its day's flag, or for a sub-daily row also its
+ * hour's. The whole day, not only the hours over the dB/dt threshold: a storm's recovery phase
+ * (hours of depressed H, chorus) follows the main phase on the same day, and its minutes are
+ * as global as the onset's (flagged, they were ~11× the quiet-day rate in the demo).
+ */
 export function disturbedAt(flags: StormFlags, t: number, cadenceMs: number): number {
-  if (cadenceMs < DAY && flags.hourly.size > 0) {
-    const h = flags.hourly.get(Math.floor(t / HOUR) * HOUR);
-    if (h !== undefined) return h;
-  }
-  return flags.daily.get(Math.floor(t / DAY) * DAY) ?? 0;
+  if ((flags.daily.get(Math.floor(t / DAY) * DAY) ?? 0) === 1) return 1;
+  if (cadenceMs < DAY) return flags.hourly.get(Math.floor(t / HOUR) * HOUR) ?? 0;
+  return 0;
 }
 
 // ---------------------------------------------------------------------------------------------

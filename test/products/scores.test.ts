@@ -169,6 +169,33 @@ describe('storm and weather exclusion', () => {
     expect(incl.flagged[30]).toBe(1); // the storm would then be reported as a local anomaly
   });
 
+  test('every minute of a storm day is disturbed, not only the hours over the dB/dt threshold (the recovery phase too)', () => {
+    // Hourly minute rows: 20 quiet days of 10/12, then storm day 20 whose flagged hours are 04–14
+    // (as the demo's dB/dt flag) while H stays depressed until midnight, then quiet day 21.
+    const H = 3_600_000;
+    const n = 22 * 24;
+    const t = Float64Array.from({ length: n }, (_, i) => T0 + i * H);
+    const v = Float64Array.from({ length: n }, (_, i) => (i >= 20 * 24 && i < 21 * 24 ? 60 : i % 2 ? 12 : 10));
+    // As the indices tiles hold them: a flag for every day and every hour, 0 when quiet.
+    const storm: StormFlags = {
+      daily: new Map(Array.from({ length: 22 }, (_, d) => [T0 + d * DAY, d === 20 ? 1 : 0] as [number, number])),
+      hourly: new Map(Array.from({ length: n }, (_, i) => [T0 + i * H, i >= 20 * 24 + 4 && i <= 20 * 24 + 14 ? 1 : 0] as [number, number])),
+    };
+    const params = { ...defaultScoreParams(), minFeatures: 1 };
+    const s = scoreSeries({ source: 'geomag', station: 'KAK', cadence: 'PT1H', ts: t, columns: { H_min: v } }, storm, params);
+    for (let h = 0; h < 24; h++) {
+      const i = 20 * 24 + h;
+      expect([h, s.disturbed[i], s.flagged[i]]).toEqual([h, 1, 0]);
+      expect(s.score[i]).toBeGreaterThan(3); // scored, but a storm, not a local anomaly
+    }
+    // The storm's hours stay out of day 21's baseline: 10/12 again is no anomaly.
+    for (let i = 21 * 24; i < n; i++) expect([s.disturbed[i], s.flagged[i]]).toEqual([0, 0]);
+    // An hourly flag on a day the daily flag calls quiet still marks that hour.
+    const hourOnly: StormFlags = { daily: new Map(), hourly: new Map([[T0 + 20 * DAY + 5 * H, 1], [T0 + 20 * DAY + 6 * H, 0]]) };
+    const h1 = scoreSeries({ source: 'geomag', station: 'KAK', cadence: 'PT1H', ts: t, columns: { H_min: v } }, hourOnly, params);
+    expect([h1.disturbed[20 * 24 + 5], h1.disturbed[20 * 24 + 6]]).toEqual([1, 0]);
+  });
+
   test('AEF non-fair-weather days stay out of baselines and flags', () => {
     const pg = [...quiet.map((v, i) => v * 10 + (i % 3)), -300, 60];
     const fair = [...quiet.map(() => 1), 0, 1];
