@@ -728,9 +728,14 @@ const COMMANDS: CommandSpec[] = [
       threshold: { type: 'string', value: 'Z', help: 'flag |z| at or above Z (default 3)' },
       'min-features': { type: 'int', value: 'N', help: 'flag only when N features of a row reach the threshold, near-copies (a minute\'s field mean/min/max) counted once (default 2; 1 = bare max|z|)' },
       force: { type: 'boolean', help: 'recompute everything, not only changed days' },
+      dst: { type: 'string', value: 'FILES', help: 'Dst index files, comma-separated (WDC format as Kyoto serves it, or "ISO-time value" lines): a day with Dst <= -50 nT is a storm day' },
+      kp: { type: 'string', value: 'FILES', help: 'Kp index files, comma-separated (GFZ Kp_ap_since_1932.txt layout, or "ISO-time value" lines): a day with Kp >= 4 is a storm day' },
       help: HELP_FLAG,
     },
     details:
+      'Storm days: where --dst/--kp cover a day, the indices decide (products-methods §2); elsewhere a coherent\n' +
+      'dB/dt of >= 0.5 nT/s at the 1 s geomagnetic stations (median over >= 2 stations) marks the hour and its day.\n' +
+      'Every row of a storm day is disturbed: kept out of the baselines and never flagged.\n' +
       'Scores: robust z over a trailing 30-day baseline (>= 15 valid days), storm and non-fair-weather days excluded\n' +
       '(src/products/scores.ts); a row is flagged when >= 2 of its features reach |z| >= 3 → TILES/layer=score/…;\n' +
       'association of every located catalogue event with the stations\n' +
@@ -744,6 +749,7 @@ const COMMANDS: CommandSpec[] = [
       if (thr !== undefined && !(Number(thr) > 0)) throw new UsageError('--threshold must be a positive number', 'analyze');
       const minFeatures = int(p, 'min-features');
       if (minFeatures !== undefined && minFeatures < 1) throw new UsageError('--min-features must be at least 1', 'analyze');
+      const indices = { dst: indexFiles(io, p, 'dst'), kp: indexFiles(io, p, 'kp') };
       const { analyze } = await import('./products/analyze');
       fs.mkdirSync(path.dirname(cfg.dbPath), { recursive: true });
       const bars = { features: new ProgressLine(io.stderr, 'features', 'units'), scores: new ProgressLine(io.stderr, 'scores', 'datasets'), association: new ProgressLine(io.stderr, 'association', 'events') };
@@ -754,6 +760,7 @@ const COMMANDS: CommandSpec[] = [
         dataRoot: cfg.dataRoot,
         force: p.flags.force === true,
         skipFeatures: p.flags['skip-features'] === true,
+        indices,
         scoreParams: { ...(thr !== undefined ? { threshold: Number(thr) } : {}), ...(minFeatures !== undefined ? { minFeatures } : {}) },
         onProgress: (st) => {
           if (stage !== st.stage) {
@@ -880,6 +887,29 @@ const COMMANDS: CommandSpec[] = [
     },
   },
 ];
+
+/**
+ * The files of analyze's --dst / --kp: each must read and hold index values (the parsers skip
+ * lines they do not know, so a wrong file would otherwise just change nothing).
+ */
+function indexFiles(io: CliIo, p: Parsed, flag: 'dst' | 'kp'): string[] | undefined {
+  const list = str(p, flag);
+  if (list === undefined) return undefined;
+  const { parseDst, parseKp } = require('./products/features/storm') as typeof import('./products/features/storm');
+  return list.split(',').filter((f) => f.trim() !== '').map((f) => {
+    const file = resolveFrom(io, f.trim());
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'latin1');
+    } catch (e) {
+      throw new UsageError(`--${flag} ${file}: ${(e as Error).message}`, 'analyze');
+    }
+    if ((flag === 'dst' ? parseDst(text) : parseKp(text)).values.size === 0) {
+      throw new UsageError(`--${flag} ${file}: no ${flag === 'dst' ? 'Dst' : 'Kp'} values found (${flag === 'dst' ? 'WDC format' : 'GFZ Kp_ap_since_1932 layout'} or "ISO-time value" lines)`, 'analyze');
+    }
+    return file;
+  });
+}
 
 /** A command of the table above, for `start`, which chains several of them. */
 function commandNamed(name: string): CommandSpec {

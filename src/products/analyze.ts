@@ -38,6 +38,8 @@ export interface AnalyzeOptions {
   windows?: Partial<AssociationWindows>;
   /** Fixed association radius (km) instead of Dobrovolsky. */
   radiusKm?: number;
+  /** Dst / Kp files for the storm flag (else the coherent dB/dt stand-in decides alone). */
+  indices?: { dst?: string[]; kp?: string[] };
   onProgress?: (p: AnalyzeProgress) => void;
 }
 
@@ -57,6 +59,7 @@ interface FeaturesModule {
     dataRoot?: string;
     days?: [number, number];
     force?: boolean;
+    indices?: { dst?: string[]; kp?: string[] };
     onProgress?: (p: { done: number; total: number; source: string; station: string; day: string }) => void;
   }): Promise<{ computed: number; skipped: number; failed: unknown[]; removed: number }>;
 }
@@ -108,6 +111,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeSummary> {
           dataRoot: opts.dataRoot,
           days: opts.days,
           force: opts.force,
+          indices: opts.indices,
           onProgress: (p) => opts.onProgress?.({ stage: 'features', done: p.done, total: p.total, item: `${p.source}/${p.station} ${p.day}` }),
         });
         features.computed = r.computed;

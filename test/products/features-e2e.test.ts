@@ -6,11 +6,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { main } from '../../src/cli';
 import { encodeRecords } from '../../src/formats/mseed';
 import { openIndexDb } from '../../src/index/db';
 import { indexArchive } from '../../src/index/indexer';
 import { computeFeatures } from '../../src/products/features';
 import { listTiles, readTile, tilePath, writeTile, type TileColumn } from '../../src/products/tiles';
+import { makeIo } from '../helpers/cliIo';
 
 const { sin, PI, sqrt } = Math;
 const DAY1 = Date.UTC(2020, 8, 11);
@@ -189,6 +191,26 @@ describe('computeFeatures end to end', () => {
       const runs = db.prepare('SELECT count(*) AS n FROM geonode_feature_runs WHERE status = ?').get('ok') as { n: number };
       expect(runs.n).toBe(12);
       db.close();
+
+      // analyze --dst: the index decides where it covers a day (Dst -80 nT on day 1, quiet by
+      // dB/dt), the dB/dt stand-in elsewhere (day 2); files it cannot use are usage errors.
+      const dst = path.join(root, 'dst.txt');
+      fs.writeFileSync(dst, ['2020-09-11T00:00:00Z -12', '2020-09-11T07:00:00Z -80', '2020-09-11T08:00:00Z -61'].join('\n') + '\n');
+      const io = makeIo(root);
+      expect(await main(['analyze', '--tiles', tiles, '--db', dbFile, '--dst', dst], io)).toBe(0);
+      const idx = await p1d('indices', 'GLOBAL');
+      expect(Array.from(idx.columns.disturbed)).toEqual([1, 1]);
+      expect(Array.from(idx.columns.from_indices)).toEqual([1, 0]);
+      expect(idx.columns.dst_min[0]).toBe(-80);
+      const idxH = await readTile(tilePath(tiles, { layer: 'feat', source: 'indices', station: 'GLOBAL', cadence: 'PT1H', period: '2020-09' }));
+      expect([0, 7, 8, 9].map((h) => idxH.columns.disturbed[h])).toEqual([0, 1, 1, 0]);
+      const notDst = path.join(root, 'kp-not-dst.txt');
+      fs.writeFileSync(notDst, '2020 09 11  0.0  1.50 29104 29104.0625 2.333  9 1\n');
+      const bad = makeIo(root);
+      expect(await main(['analyze', '--tiles', tiles, '--db', dbFile, '--dst', notDst], bad)).toBe(2);
+      expect(bad.err.text).toContain(`--dst ${notDst}: no Dst values found`);
+      expect(await main(['analyze', '--tiles', tiles, '--db', dbFile, '--kp', path.join(root, 'missing.txt')], bad)).toBe(2);
+      expect(bad.err.text).toMatch(/--kp \S+missing\.txt: ENOENT/);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
