@@ -5,7 +5,7 @@
  *       feature tiles as parallel arrays: {datasets:[{id, source, station, cadence, times[], values{name:[]}}]}
  *   GET /anomalies?start=&stop=&source=&station=&minScore=0&flagged=&cadence=P1D&event=
  *       {anomalies:[{time, score, source, station, feature, z, flagged, disturbed, latitude?, longitude?, distanceKm?}], stormDays:[YYYY-MM-DD]}
- *   GET /heatmap?feature=score|<feature>|<feature>_z&start=&stop=&source=&bin=P1D&agg=
+ *   GET /heatmap?feature=score|<feature>|<feature>_z&start=&stop=&source=&bin=P1D&agg=max|min|mean|absmax
  *       {feature, units, stations:[…], rows:[{source, station, cadence}], days:[YYYY-MM-DD], values:[row][day]}
  *   GET /events/:eventid/association?N=&M=&K=dobrovolsky|<km>&hypocentral=&format=json|csv
  *   GET /events/:eventid/package?N=&M=&K=&hypocentral=     (application/zip)
@@ -348,19 +348,22 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
             a.sum[k] += v;
             a.n[k]++;
             const cur = a.ext[k];
-            if (cur !== cur || (agg === 'max' ? v > cur : v < cur)) a.ext[k] = v;
+            if (cur !== cur || (agg === 'max' ? v > cur : agg === 'absmax' ? Math.abs(v) > Math.abs(cur) : v < cur)) a.ext[k] = v;
           }
         }
         return acc;
       };
       let layer: Layer = (layerParam as Layer | undefined) ?? ((scoreCols.has(feature) ? 'score' : 'feat') as Layer);
       const aggParam = str(q, 'agg');
-      if (aggParam !== undefined && !['max', 'min', 'mean'].includes(aggParam)) throw new HttpError(400, 'agg must be max, min or mean');
-      let agg = aggParam ?? (layer === 'score' ? 'max' : 'mean');
+      if (aggParam !== undefined && !['max', 'min', 'mean', 'absmax'].includes(aggParam)) throw new HttpError(400, 'agg must be max, min, mean or absmax');
+      // A z column's day is its z of largest magnitude, sign kept: max alone would hide a day
+      // of strongly negative z (a storm's H_min at -13.7 showed as +3.4).
+      const scoreDefault = (): string => (feature.endsWith('_z') ? 'absmax' : 'max');
+      let agg = aggParam ?? (layer === 'score' ? scoreDefault() : 'mean');
       let acc = await collect(layer, agg);
       if (acc.size === 0 && layerParam === undefined && layer === 'feat' && feature.endsWith('_z')) {
         layer = 'score' as Layer;
-        agg = aggParam ?? 'max';
+        agg = aggParam ?? scoreDefault();
         acc = await collect(layer, agg);
       }
       if (acc.size === 0 && seen.size) throw new HttpError(400, `unknown feature ${JSON.stringify(feature)}; the tiles of this window have: ${[...seen].sort().join(', ')}`);

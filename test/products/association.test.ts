@@ -18,6 +18,7 @@ import { createAnalysisRouter } from '../../src/products/analysisRoutes';
 import { analyze } from '../../src/products/analyze';
 import { syntheticScenario, type SyntheticScenario } from '../../src/products/eval';
 import { computeScores } from '../../src/products/scores';
+import { writeTile } from '../../src/products/tiles';
 import { main } from '../../src/cli';
 
 const HEADER = '#EventID|Time|Latitude|Longitude|Depth/km|Author|Catalog|Contributor|ContributorID|MagType|Magnitude|MagAuthor|EventLocationName|EventType';
@@ -236,6 +237,29 @@ describe('association on the synthetic scenario', () => {
     expect(typeof f.body.values[0][0]).toBe('number');
     const bad = await request(app).get('/products/heatmap').query({ feature: 'score', start, stop, bin: 'PT1H' });
     expect(bad.status).toBe(400);
+  });
+
+  test('GET /products/heatmap of a z column: a day is its z of largest magnitude, sign kept (a strongly negative day is not hidden)', async () => {
+    // One day of hourly score rows: H_min_z peaks at +2.3 but dips to -13.7 (a storm's H).
+    const tiles = path.join(dir, 'tiles-z');
+    const day = Date.UTC(2020, 8, 13);
+    const z = [0.5, 2.3, -13.7, -4, 1];
+    writeTile(tiles, {
+      key: { layer: 'score', source: 'geomag', station: 'KNY', cadence: 'PT1H', period: '2020-09' },
+      ts: z.map((_, i) => day + i * HOUR),
+      columns: [{ name: 'H_min_z', type: 'DOUBLE', values: Float64Array.from(z) }, { name: 'score', type: 'DOUBLE', values: Float64Array.from(z.map(Math.abs)) }],
+      meta: { units: {}, sources: [], station: { name: 'KNY', latitude: 31.4, longitude: 130.9 } },
+    });
+    const zApp = express();
+    zApp.use('/products', createAnalysisRouter({ db, config: { ...defaultConfig({}), tilesDir: tiles, dataRoot: dir } as ReturnType<typeof defaultConfig> }));
+    const q = { feature: 'H_min_z', start: '2020-09-13', stop: '2020-09-14' };
+    const r = await request(zApp).get('/products/heatmap').query(q);
+    expect([r.status, r.body.layer, r.body.agg, r.body.values]).toEqual([200, 'score', 'absmax', [[-13.7]]]);
+    expect((await request(zApp).get('/products/heatmap').query({ ...q, agg: 'max' })).body.values).toEqual([[2.3]]);
+    expect((await request(zApp).get('/products/heatmap').query({ ...q, agg: 'min' })).body.values).toEqual([[-13.7]]);
+    const sc2 = await request(zApp).get('/products/heatmap').query({ ...q, feature: 'score' });
+    expect([sc2.body.agg, sc2.body.values]).toEqual(['max', [[13.7]]]);
+    expect((await request(zApp).get('/products/heatmap').query({ ...q, agg: 'median' })).status).toBe(400);
   });
 
   test('GET /products/features: parallel arrays with nulls', async () => {
