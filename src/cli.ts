@@ -741,7 +741,7 @@ const COMMANDS: CommandSpec[] = [
       'association of every located catalogue event with the stations\n' +
       'inside its Dobrovolsky radius → table geonode_associations. Unchanged inputs are skipped; days whose std tiles\n' +
       'are gone (ingest let go of a removed input) leave the feature tiles, and their score tiles and association\n' +
-      'rows follow.',
+      'rows follow. A tile root without product tiles (no layer=std or layer=feat) is refused (exit 1).',
     async run(p, io) {
       const cfg = configFor(io, p);
       const tilesDir = cfg.tilesDir;
@@ -750,6 +750,12 @@ const COMMANDS: CommandSpec[] = [
       const minFeatures = int(p, 'min-features');
       if (minFeatures !== undefined && minFeatures < 1) throw new UsageError('--min-features must be at least 1', 'analyze');
       const indices = { dst: indexFiles(io, p, 'dst'), kp: indexFiles(io, p, 'kp') };
+      // A mistyped tile root must not look like "every input removed": the run state and the
+      // association table live in the database and would be rewritten from nothing.
+      if (!['std', 'feat'].some((l) => fs.existsSync(path.join(tilesDir, `layer=${l}`)))) {
+        warn(io, `geonode analyze: ${tilesDir} holds no product tiles (no layer=std or layer=feat): run ingest first, or check --tiles / GEONODE_TILES`);
+        return 1;
+      }
       const { analyze } = await import('./products/analyze');
       fs.mkdirSync(path.dirname(cfg.dbPath), { recursive: true });
       const bars = { features: new ProgressLine(io.stderr, 'features', 'units'), scores: new ProgressLine(io.stderr, 'scores', 'datasets'), association: new ProgressLine(io.stderr, 'association', 'events') };
