@@ -262,6 +262,7 @@ async function runLoadMetadata(io: CliIo, paths: string[], dbPath: string): Prom
     const { results, errors } = loadMetadataPaths(db, paths);
     for (const r of results) {
       log(io, `${r.status}: ${r.source} (${r.networks} networks, ${r.stations} stations, ${r.channels} channel epochs)`);
+      for (const sac of r.supersededSac ?? []) log(io, `  replaces the channel epoch synthesized from ${sac.replace(/^sac:/, '')}`);
     }
     for (const e of errors) warn(io, `error: ${e.source}: ${e.reason}`);
     log(io, `metadata: ${results.filter((r) => r.status !== 'unchanged').length} file(s) loaded, ${results.filter((r) => r.status === 'unchanged').length} unchanged, ${errors.length} failed`);
@@ -639,7 +640,8 @@ const COMMANDS: CommandSpec[] = [
       'NET.STA.LOC.CHA.D.YEAR.DOY.sac-<hash> (one per source file and day; Steim-2 for integer samples,\n' +
       'float32 otherwise) and are indexed. A SAC file loaded again replaces its files (unchanged ones\n' +
       'are not touched). A channel epoch is synthesized from stla/stlo/stel/stdp/cmpaz/cmpinc unless\n' +
-      'loaded StationXML already covers the data; evla/evlo/o seed a catalogue event. Directories are\n' +
+      'loaded StationXML already covers the data (StationXML loaded later replaces it); evla/evlo/o seed\n' +
+      'a catalogue event. Directories are\n' +
       'searched recursively; non-SAC files there are skipped. Exit code 1 if any SAC file failed.',
     async run(p, io) {
       const cfg = configFor(io, p);

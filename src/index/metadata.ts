@@ -129,6 +129,8 @@ export interface LoadResult {
   networks: number;
   stations: number;
   channels: number;
+  /** `sac:` sources whose synthesized channel epoch this load now covers, removed. */
+  supersededSac?: string[];
 }
 
 interface OldRow {
@@ -244,7 +246,46 @@ function storeInventory(db: Database.Database, digest: string, build: () => Inve
       }
     }
   }).immediate();
+  if (!source.startsWith(SAC_SOURCE_PREFIX)) result.supersededSac = dropSupersededSacEpochs(db);
   return result;
+}
+
+/** Metadata sources `load-sac` synthesizes (one channel epoch per SAC file). */
+export const SAC_SOURCE_PREFIX = 'sac:';
+
+/**
+ * Remove the SAC-synthesized channel epochs that another source's epoch of the same channel
+ * now covers: real StationXML wins whichever was loaded first (load-sac already skips a
+ * channel StationXML covers). Left beside it, the channel had two overlapping epochs (and its
+ * station and network two entries), which ObsPy's response lookup refuses. Returns the sources removed.
+ */
+function dropSupersededSacEpochs(db: Database.Database): string[] {
+  type Row = { source: string; sac: number; network: string; station: string; location: string; channel: string; start_time: string | null; end_time: string | null };
+  const rows = db
+    .prepare(
+      `SELECT s.source, s.source LIKE '${SAC_SOURCE_PREFIX}%' AS sac, c.network, c.station, c.location, c.channel, c.start_time, c.end_time
+       FROM geonode_channels c JOIN geonode_meta_sources s ON s.id = c.source_id
+       WHERE (c.network, c.station, c.location, c.channel) IN (
+         SELECT c2.network, c2.station, c2.location, c2.channel FROM geonode_channels c2 JOIN geonode_meta_sources s2 ON s2.id = c2.source_id
+         WHERE s2.source LIKE '${SAC_SOURCE_PREFIX}%')`,
+    )
+    .all() as Row[];
+  const others = rows.filter((r) => !r.sac);
+  const drop = new Set<string>();
+  for (const r of rows) {
+    if (!r.sac) continue;
+    const a = textNs(r.start_time);
+    const b = textNs(r.end_time);
+    const covered = others.some((o) => {
+      if (o.network !== r.network || o.station !== r.station || o.location !== r.location || o.channel !== r.channel) return false;
+      const oa = textNs(o.start_time);
+      const ob = textNs(o.end_time);
+      return (oa === null || (a !== null && oa <= a)) && (ob === null || (b !== null && ob >= b));
+    });
+    if (covered) drop.add(r.source);
+  }
+  for (const src of drop) removeMetadataSource(db, src);
+  return [...drop];
 }
 
 /** Load one file (its absolute path is the source name). */

@@ -29,7 +29,8 @@
  *  - Metadata (source `sac:<abs path>`, replaced on every ingest of that file): a channel epoch
  *    [first sample, last sample] from stla/stlo/stel/stdp, cmpaz (azimuth), cmpinc − 90 (dip),
  *    kinst (sensor) — only when no other source has an epoch of that channel covering the data
- *    (real StationXML wins), and only when stla/stlo are defined (a station at 0°,0° would be
+ *    (real StationXML wins; loaded later, it removes the synthesized epoch it covers, see
+ *    metadata.ts dropSupersededSacEpochs), and only when stla/stlo are defined (a station at 0°,0° would be
  *    worse than none). The epoch hangs under the stored station/network epoch covering the data
  *    when there is one (copied unchanged, so the merge by key keeps them identical); otherwise a
  *    station epoch equal to the data span and an open network epoch are created.

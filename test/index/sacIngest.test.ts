@@ -318,6 +318,38 @@ describe('SAC ingestion: day split, replacement, codes, CLI', () => {
     }
   });
 
+  test('metadata loaded after: a StationXML epoch covering a synthesized one replaces it (no second network, station or channel epoch)', async () => {
+    const db = openIndexDb(path.join(dir, 'meta-after.sqlite'));
+    try {
+      const hhz = path.join(dir, 'after-hhz.sac');
+      makeSac(hhz, 100);
+      expect((await ingestSac(db, [hhz], { archiveDir: path.join(dir, 'a4') })).channelsSynthesized).toBe(1);
+      const inv: Inventory = {
+        schemaVersion: '1.2', source: 'test', sender: null, module: null, moduleUri: null, createdNs: null,
+        networks: [{ code: 'ZX', description: 'Test net', startNs: utcToNs(2010, 1, 1), endNs: null, restrictedStatus: null, totalNumberStations: null, attributes: [], extras: [], stations: [{
+          code: 'SPLIT', startNs: utcToNs(2019, 1, 1), endNs: null, restrictedStatus: null, description: null, lat: 10.5, lon: 20.5, elevation: 100, siteName: 'Real site',
+          site: { name: 'Real site' }, creationDateNs: null, terminationDateNs: null, totalNumberChannels: null, attributes: [], extras: [], channels: [{
+            location: '', code: 'HHZ', startNs: utcToNs(2019, 1, 1), endNs: null, restrictedStatus: null, description: 'from StationXML', lat: 10.5, lon: 20.5, elevation: 100,
+            depth: 0, azimuth: 0, dip: -90, types: [], sampleRate: 10, clockDrift: null, sensorDescription: 'STS-2', sensitivity: null, responseXml: null,
+            responseStageCount: 0, dataAvailability: null, attributes: [], extras: [],
+          }],
+        }] }],
+      }; // prettier-ignore
+      const r = loadInventory(db, inv, '/stationxml/zx-after.xml');
+      expect(r.supersededSac).toEqual([`sac:${hhz}`]);
+      const app = createApp({ db, config: { ...defaultConfig({}), dataRoot: '/' } });
+      const text = async (level: string) => (await request(app).get(`/fdsnws/station/1/query?net=ZX&level=${level}&format=text`)).text.trim().split('\n').slice(1);
+      expect(await text('network')).toEqual(['ZX|Test net|2010-01-01T00:00:00||1']);
+      expect(await text('station')).toEqual(['ZX|SPLIT|10.5|20.5|100|Real site|2019-01-01T00:00:00|']);
+      expect((await text('channel')).map((l) => l.split('|').slice(3, 11).join('|'))).toEqual(['HHZ|10.5|20.5|100|0|0|-90|STS-2']);
+      // load-sac again: the channel is covered, nothing is synthesized back.
+      expect((await ingestSac(db, [hhz], { archiveDir: path.join(dir, 'a4') })).channelsSynthesized).toBe(0);
+      expect(await text('channel')).toHaveLength(1);
+    } finally {
+      db.close();
+    }
+  });
+
   test('undefined network → default; missing station/channel → per-file error, the others still load', async () => {
     const ok = path.join(dir, 'codes', 'ok.sac');
     const noSta = path.join(dir, 'codes', 'nosta.sac');
