@@ -288,6 +288,52 @@ function dropSupersededSacEpochs(db: Database.Database): string[] {
   return [...drop];
 }
 
+/**
+ * One station epoch for the SAC files of a station: the synthesized station epochs of other
+ * `sac:` sources of `network.code` overlapping [startNs, endNs] are widened to the union of
+ * them all, which is returned for the new file's epoch. Three components whose first samples
+ * differ by a few ms were three overlapping epochs of one station; sharing the union as their
+ * key (codes + start), they merge into one station with the three channels.
+ */
+export function widenSacStationEpochs(db: Database.Database, network: string, code: string, startNs: bigint, endNs: bigint, exceptSource: string, now: Date = new Date()): { startNs: bigint; endNs: bigint } {
+  if (!hasMetadataStore(db)) return { startNs, endNs };
+  type Row = { source_id: number; start_time: string | null; end_time: string | null };
+  const rows = db
+    .prepare(
+      `SELECT st.source_id, st.start_time, st.end_time FROM geonode_stations st JOIN geonode_meta_sources s ON s.id = st.source_id
+       WHERE s.source LIKE '${SAC_SOURCE_PREFIX}%' AND s.source <> ? AND st.network = ? AND st.code = ?`,
+    )
+    .all(exceptSource, network, code) as Row[];
+  let a = startNs;
+  let b = endNs;
+  const overlapping: Row[] = [];
+  // Repeat until stable: widening may reach epochs the first span did not.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) {
+      if (overlapping.includes(r)) continue;
+      const ra = textNs(r.start_time);
+      const rb = textNs(r.end_time);
+      if (ra === null || rb === null || ra > b || rb < a) continue;
+      overlapping.push(r);
+      if (ra < a) a = ra;
+      if (rb > b) b = rb;
+      grew = true;
+    }
+  }
+  const start = timeText(a);
+  const end = timeText(b);
+  const updated = nsToIso(BigInt(now.getTime()) * 1_000_000n, 9, false);
+  db.transaction(() => {
+    for (const r of overlapping) {
+      if (r.start_time === start && r.end_time === end) continue;
+      db.prepare('UPDATE geonode_stations SET start_time = ?, end_time = ?, updated = ? WHERE source_id = ? AND network = ? AND code = ?').run(start, end, updated, r.source_id, network, code);
+      db.prepare('UPDATE geonode_channels SET station_start = ? WHERE source_id = ? AND network = ? AND station = ?').run(start, r.source_id, network, code);
+    }
+  }).immediate();
+  return { startNs: a, endNs: b };
+}
+
 /** Load one file (its absolute path is the source name). */
 export function loadStationXmlFile(db: Database.Database, file: string, now?: Date): LoadResult {
   const abs = path.resolve(file);

@@ -33,7 +33,9 @@
  *    metadata.ts dropSupersededSacEpochs), and only when stla/stlo are defined (a station at 0°,0° would be
  *    worse than none). The epoch hangs under the stored station/network epoch covering the data
  *    when there is one (copied unchanged, so the merge by key keeps them identical); otherwise a
- *    station epoch equal to the data span and an open network epoch are created.
+ *    station epoch spanning the data of this and every overlapping SAC file of the station
+ *    (their epochs are widened to match, so the components are one station) and an open
+ *    network epoch are created.
  *  - Events (source `sac:<abs path>` in the event store): evla, evlo and o defined → one event
  *    with evdp (km; metres above 1000, see formats/sac.ts) and mag/imagtyp. Its id is kevnm when
  *    that is a plain token, else `sac-<hash8 of origin time and epicentre>`, so the files of one
@@ -49,7 +51,7 @@ import { readSac, sacIsIntegral, SacError, type SacFile } from '../formats/sac';
 import type { Channel, Inventory, Network, Station } from '../formats/stationxml';
 import { listEventSources, SAC_EVENT_PREFIX, storeEvents } from './events';
 import { indexArchive } from './indexer';
-import { loadInventory, queryMetadata, removeMetadataSource, type MetadataSelection } from './metadata';
+import { loadInventory, queryMetadata, removeMetadataSource, widenSacStationEpochs, type MetadataSelection } from './metadata';
 import type { IndexSummary } from './types';
 
 export interface SacIngestOptions {
@@ -367,10 +369,12 @@ function synthesizeChannel(db: Database.Database, it: { file: string; sac: SacFi
     if (n) network = { ...n, totalNumberStations: null, stations: [] };
   }
   network ??= { code: codes.network, description: null, startNs: null, endNs: null, restrictedStatus: null, totalNumberStations: null, stations: [], attributes: [], extras: [] };
+  // A station of SAC files only: its epoch spans the data of all its overlapping files.
+  const span = station ? null : widenSacStationEpochs(db, codes.network, codes.station, startNs, endNs, source, now);
   station ??= {
     code: codes.station,
-    startNs,
-    endNs,
+    startNs: span!.startNs,
+    endNs: span!.endNs,
     restrictedStatus: null,
     description: null,
     lat: sac.stla,

@@ -228,10 +228,11 @@ describe('SAC ingestion: day split, replacement, codes, CLI', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   /** 10 Hz integer series starting 2020-01-01T23:59:00 (60 s before midnight). */
-  function makeSac(file: string, n: number, opts: { network?: string | null; station?: string | null; channel?: string | null; offset?: number } = {}): Int32Array {
+  function makeSac(file: string, n: number, opts: { network?: string | null; station?: string | null; channel?: string | null; offset?: number; b?: number } = {}): Int32Array {
     const h = newSacHeader();
     Object.assign(h.ints, { nzyear: 2020, nzjday: 1, nzhour: 23, nzmin: 59, nzsec: 0, nzmsec: 0 });
     h.floats.delta = 0.1;
+    if (opts.b !== undefined) h.floats.b = opts.b;
     h.floats.stla = 10;
     h.floats.stlo = 20;
     h.floats.cmpaz = 0;
@@ -345,6 +346,34 @@ describe('SAC ingestion: day split, replacement, codes, CLI', () => {
       // load-sac again: the channel is covered, nothing is synthesized back.
       expect((await ingestSac(db, [hhz], { archiveDir: path.join(dir, 'a4') })).channelsSynthesized).toBe(0);
       expect(await text('channel')).toHaveLength(1);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('three components whose first samples differ by a few ms are one station epoch spanning all their data', async () => {
+    const db = openIndexDb(path.join(dir, 'comp.sqlite'));
+    try {
+      const files = ([['HHZ', 0.02], ['HHN', 0], ['HHE', 0.05]] as const).map(([cha, b]) => {
+        const f = path.join(dir, `comp-${cha}.sac`);
+        makeSac(f, 100, { station: 'COMP', channel: cha, b });
+        return f;
+      });
+      // One at a time, as separate load-sac runs would: each widens the epochs before it.
+      for (const f of files) expect((await ingestSac(db, [f], { archiveDir: path.join(dir, 'a5') })).errors).toEqual([]);
+      const app = createApp({ db, config: { ...defaultConfig({}), dataRoot: '/' } });
+      const text = async (level: string) => (await request(app).get(`/fdsnws/station/1/query?net=ZX&sta=COMP&level=${level}&format=text`)).text.trim().split('\n').slice(1);
+      // Data: 2020-01-01T23:59:00 + b, 100 samples at 10 Hz (last sample 9.9 s later).
+      expect(await text('station')).toEqual(['ZX|COMP|10|20|0|COMP|2020-01-01T23:59:00|2020-01-01T23:59:09.950000']);
+      expect((await text('channel')).map((l) => l.split('|').slice(2, 4).join('.') + ' ' + l.split('|').slice(15).join(' '))).toEqual([
+        '.HHE 2020-01-01T23:59:00.050000 2020-01-01T23:59:09.950000',
+        '.HHN 2020-01-01T23:59:00 2020-01-01T23:59:09.900000',
+        '.HHZ 2020-01-01T23:59:00.020000 2020-01-01T23:59:09.920000',
+      ]);
+      // The XML has one Station element holding the three channels.
+      const xml = (await request(app).get('/fdsnws/station/1/query?net=ZX&sta=COMP&level=channel')).text;
+      expect(xml.match(/<Station /g)).toHaveLength(1);
+      expect(xml.match(/<Channel /g)).toHaveLength(3);
     } finally {
       db.close();
     }
