@@ -299,4 +299,15 @@ describe('writeStationXml from a built model', () => {
   it('rejects an unknown level', () => {
     expect(() => writeStationXml(inv, { level: 'everything' as StationLevel })).toThrow(/unknown level/);
   });
+
+  it('an extension element with mixed content keeps its text (##other, lax)', () => {
+    const src = `<?xml version="1.0" encoding="UTF-8"?>
+<FDSNStationXML xmlns="http://www.fdsn.org/xml/station/1" xmlns:ext="http://example.org/ext" schemaVersion="1.2">
+ <Source>T</Source><Created>2020-01-01T00:00:00Z</Created>
+ <Network code="ZE" startDate="2000-01-01T00:00:00Z"><ext:note>calibrated by <ext:who>J. Doe</ext:who> on site</ext:note></Network>
+</FDSNStationXML>`;
+    const xml = writeStationXml(parseStationXml(src), { level: 'network' });
+    const note = /<ext:note[^>]*>([\s\S]*?)<\/ext:note>/.exec(xml)![1];
+    expect(note.replace(/\s+/g, ' ').trim()).toBe('calibrated by <ext:who>J. Doe</ext:who> on site');
+  });
 });

@@ -90,12 +90,14 @@ function emitElement(parent: XMLBuilder, el: XElement): void {
     if (t.trim() !== '') e.txt(clean(t.trim()));
     return;
   }
-  // Element-only content: whitespace between children is layout, re-created by prettyPrint;
-  // comments inside kept fragments are preserved.
+  // Whitespace between children is layout, re-created by prettyPrint; comments inside kept
+  // fragments are preserved, and so is the text of mixed content (an extension element such as
+  // <ext:note>calibrated by <ext:who>J. Doe</ext:who> on site</ext:note>: ##other, lax).
   for (const c of el.children) {
     if (c.kind === 'element') {
       if (kids.includes(c)) emitElement(e, c);
     } else if (c.kind === 'comment') e.com(c.text.replace(/--/g, '- -'));
+    else if (c.kind === 'text' && c.text.trim() !== '') e.txt(clean(c.text));
   }
 }
 
