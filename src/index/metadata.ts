@@ -300,8 +300,14 @@ export function widenSacStationEpochs(db: Database.Database, network: string, co
   type Row = { source_id: number; start_time: string | null; end_time: string | null };
   const rows = db
     .prepare(
+      // Synthesized epochs only: a SAC channel hung under a stored (StationXML) station keeps a
+      // copy of that epoch, whose key it shares; widening the copy would let SAC values replace
+      // the real station's.
       `SELECT st.source_id, st.start_time, st.end_time FROM geonode_stations st JOIN geonode_meta_sources s ON s.id = st.source_id
-       WHERE s.source LIKE '${SAC_SOURCE_PREFIX}%' AND s.source <> ? AND st.network = ? AND st.code = ?`,
+       WHERE s.source LIKE '${SAC_SOURCE_PREFIX}%' AND s.source <> ? AND st.network = ? AND st.code = ?
+         AND NOT EXISTS (SELECT 1 FROM geonode_stations o JOIN geonode_meta_sources os ON os.id = o.source_id
+                         WHERE os.source NOT LIKE '${SAC_SOURCE_PREFIX}%' AND o.network = st.network AND o.code = st.code
+                           AND o.start_time IS st.start_time)`,
     )
     .all(exceptSource, network, code) as Row[];
   let a = startNs;

@@ -21,7 +21,7 @@ import { decodeRecord, iterateRecords } from '../../src/formats/mseed';
 import { newSacHeader, readSac, sacIsIntegral, writeSac, type SacFile } from '../../src/formats/sac';
 import { nsToIso, utcToNs } from '../../src/formats/time';
 import type { Channel, Inventory } from '../../src/formats/stationxml';
-import { loadInventory } from '../../src/index/metadata';
+import { loadInventory, loadStationXml } from '../../src/index/metadata';
 import { openIndexDb } from '../../src/index/db';
 import { ingestSac, nominalSampleRate, type SacIngestSummary } from '../../src/index/sacIngest';
 import { describeShared, sharedFiles, sharedPath } from '../helpers/sharedData';
@@ -374,6 +374,34 @@ describe('SAC ingestion: day split, replacement, codes, CLI', () => {
       const xml = (await request(app).get('/fdsnws/station/1/query?net=ZX&sta=COMP&level=channel')).text;
       expect(xml.match(/<Station /g)).toHaveLength(1);
       expect(xml.match(/<Channel /g)).toHaveLength(3);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('widening SAC station epochs leaves a StationXML station alone (its copies under SAC channels too)', async () => {
+    const db = openIndexDb(path.join(dir, 'widen-real.sqlite'));
+    try {
+      // StationXML ZX.WREAL 2019-01-01..2020-01-02 (HHZ); SAC HHN inside it hangs under it (a copy of
+      // the real epoch); SAC HHE crossing its end gets a synthesized epoch, which must not widen the copy.
+      const xml = `<?xml version="1.0" encoding="UTF-8"?>
+<FDSNStationXML xmlns="http://www.fdsn.org/xml/station/1" schemaVersion="1.2"><Source>T</Source><Created>2020-01-01T00:00:00Z</Created>
+<Network code="ZX" startDate="2010-01-01T00:00:00Z"><Station code="WREAL" startDate="2019-01-01T00:00:00Z" endDate="2020-01-02T00:00:00Z">
+<Latitude>10.5</Latitude><Longitude>20.5</Longitude><Elevation>100</Elevation><Site><Name>Real site</Name></Site>
+<Channel code="HHZ" locationCode="" startDate="2019-01-01T00:00:00Z" endDate="2020-01-02T00:00:00Z"><Latitude>10.5</Latitude><Longitude>20.5</Longitude><Elevation>100</Elevation><Depth>0</Depth><Azimuth>0</Azimuth><Dip>-90</Dip><SampleRate>10</SampleRate></Channel>
+</Station></Network></FDSNStationXML>`;
+      loadStationXml(db, xml, '/stationxml/wreal.xml');
+      const hhn = path.join(dir, 'wreal-hhn.sac');
+      const hhe = path.join(dir, 'wreal-hhe.sac');
+      makeSac(hhn, 100, { station: 'WREAL', channel: 'HHN' }); // 23:59:00 .. 23:59:09.9
+      makeSac(hhe, 300, { station: 'WREAL', channel: 'HHE', b: 50 }); // 23:59:50 .. 00:00:19.9 next day
+      for (const f of [hhn, hhe]) expect((await ingestSac(db, [f], { archiveDir: path.join(dir, 'a6') })).errors).toEqual([]);
+      const app = createApp({ db, config: { ...defaultConfig({}), dataRoot: '/' } });
+      const sta = (await request(app).get('/fdsnws/station/1/query?net=ZX&sta=WREAL&level=station&format=text')).text.trim().split('\n').slice(1);
+      expect(sta).toEqual([
+        'ZX|WREAL|10.5|20.5|100|Real site|2019-01-01T00:00:00|2020-01-02T00:00:00',
+        'ZX|WREAL|10|20|0|WREAL|2020-01-01T23:59:50|2020-01-02T00:00:19.900000',
+      ]);
     } finally {
       db.close();
     }
