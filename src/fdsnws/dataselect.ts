@@ -23,6 +23,7 @@ import { selectSections } from '../index/select';
 import { extractRecords, planExtraction, releaseChunk, responseBytes, type ExtractItem } from '../index/extract';
 import { nsToIso } from '../formats/time';
 import { restrictionPolicyFor } from '../index/restrictions';
+import { syncMetadataRestrictions } from '../index/metadata';
 import { CORS_HEADERS } from '../cors';
 import { authenticatedUser, requireDigest } from './digestAuth';
 
@@ -138,6 +139,7 @@ export function createDataselectFastPath(ctx: AppContext): (req: IncomingMessage
           minimumLengthSec: parsed.number('minimumlength') ?? 0,
           longestOnly: parsed.bool('longestonly') ?? false,
         });
+        syncMetadataRestrictions(db, policy); // StationXML loaded while serving closes/reopens now
         const selected = policy.filter(matched, undefined, (s) => s.section);
         if (selected.length === 0) return false;
         items = planExtraction(selected, config.dataRoot);
@@ -202,6 +204,7 @@ export function createDataselectRouter(ctx: AppContext): express.Router {
       minimumLengthSec: parsed.number('minimumlength') ?? 0,
       longestOnly: parsed.bool('longestonly') ?? false,
     });
+    syncMetadataRestrictions(db, policy);
     const selected = policy.filter(matched, user, (s) => s.section);
     if (selected.length === 0) {
       // An authenticated user asking only for data they are not granted: 403 (FDSN "access

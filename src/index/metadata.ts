@@ -414,29 +414,47 @@ export function listMetadataSources(db: Database.Database): MetadataSourceInfo[]
 }
 
 /**
- * Register closed networks/stations (and stations with closed channels: data access is per
- * station, so one closed channel closes the station's waveforms rather than leaking them) with
- * the node's restriction policy, so dataselect/availability protect the data the metadata says
- * is closed. Idempotent and cheap when nothing was loaded since the last call.
+ * Register what the loaded metadata closes with the node's restriction policy, so dataselect,
+ * availability and the event packages protect the waveforms it says are closed. Access is per
+ * station, so a station is registered when its effective status (own, else its network's) is
+ * closed or one of its channels is closed. A closed network is registered whole (NET.*, which
+ * also covers stations it has data of but no metadata for) unless some of its stations are
+ * explicitly open: then only its closed stations are, and the open ones serve their data as
+ * fdsnws-station lists them. Cheap when nothing changed: called by every dataselect, station and
+ * availability request, so metadata loaded while serving takes effect at once (and a file
+ * reloaded with restrictedStatus="open" reopens its stations).
  */
 export function syncMetadataRestrictions(db: Database.Database, policy: RestrictionPolicy): void {
-  if (!hasMetadataStore(db)) return;
-  const stamp = db.prepare('SELECT ifnull(max(id), 0) || \'/\' || count(*) AS s FROM geonode_meta_sources').get() as { s: string };
-  let stamps = syncState.get(policy);
-  if (!stamps) syncState.set(policy, (stamps = new Map()));
-  if (stamps.get(db) === stamp.s) return;
-  stamps.set(db, stamp.s);
+  let seen = syncState.get(policy);
+  if (!seen) syncState.set(policy, (seen = new Map()));
+  const dbStamp = databaseStamp(db);
+  const last = seen.get(db);
+  if (last?.db === dbStamp) return;
+  if (!hasMetadataStore(db)) {
+    seen.set(db, { db: dbStamp, sources: '' });
+    return;
+  }
+  const stamp = (db.prepare("SELECT ifnull(max(id), 0) || '/' || count(*) AS s FROM geonode_meta_sources").get() as { s: string }).s;
+  seen.set(db, { db: dbStamp, sources: stamp });
+  if (last?.sources === stamp) return;
+  const closed = (v: string | null): boolean => v !== null && v.toLowerCase() === 'closed';
+  const closedNets = new Set((db.prepare('SELECT code, restricted FROM geonode_networks').all() as Array<{ code: string; restricted: string | null }>).filter((n) => closed(n.restricted)).map((n) => n.code));
+  const stations = db.prepare('SELECT network, code, restricted FROM geonode_stations').all() as Array<{ network: string; code: string; restricted: string | null }>;
+  const netsWithOpenStation = new Set(stations.filter((st) => st.restricted !== null && !closed(st.restricted)).map((st) => st.network));
+  const entries = new Map<string, { network: string; station: string }>();
+  const add = (network: string, station: string) => entries.set(`${network}.${station}`, { network, station });
+  for (const net of closedNets) if (!netsWithOpenStation.has(net)) add(net, '*');
+  for (const st of stations) {
+    const effectiveClosed = st.restricted === null ? closedNets.has(st.network) : closed(st.restricted);
+    if (effectiveClosed && !entries.has(`${st.network}.*`)) add(st.network, st.code);
+  }
+  for (const c of db.prepare("SELECT DISTINCT network, station FROM geonode_channels WHERE lower(restricted) = 'closed'").all() as Array<{ network: string; station: string }>) {
+    if (!entries.has(`${c.network}.*`)) add(c.network, c.station);
+  }
   // The whole set each time: a file reloaded with restrictedStatus="open" reopens its stations.
-  const rows = db
-    .prepare(
-      `SELECT code AS network, '*' AS station FROM geonode_networks WHERE lower(restricted) = 'closed'
-       UNION SELECT network, code FROM geonode_stations WHERE lower(restricted) = 'closed'
-       UNION SELECT network, station FROM geonode_channels WHERE lower(restricted) = 'closed'`,
-    )
-    .all() as Array<{ network: string; station: string }>;
-  policy.setMetadataRestricted(rows);
+  policy.setMetadataRestricted([...entries.values()]);
 }
-const syncState = new WeakMap<RestrictionPolicy, Map<Database.Database, string>>();
+const syncState = new WeakMap<RestrictionPolicy, Map<Database.Database, { db: string; sources: string }>>();
 
 // ---------------------------------------------------------------------------------------------
 // Query

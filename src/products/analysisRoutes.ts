@@ -19,6 +19,7 @@ import path from 'node:path';
 import express from 'express';
 import type Database from 'better-sqlite3';
 import type { NodeConfig } from '../config';
+import { syncMetadataRestrictions } from '../index/metadata';
 import { restrictionPolicyFor, type RestrictionPolicy } from '../index/restrictions';
 import { associateEvent, associationCsv, associationRows, defaultWindows, eventSummary, findEvent, haversineKm, parseDurationMs, stationLocations, type AssociationWindows } from './association';
 import { planEventPackage, writeEventPackage, PackageError } from './package';
@@ -427,6 +428,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
       const q = queryOf(req, 'package');
       const eventId = String(req.params.eventid);
       let plan;
+      syncMetadataRestrictions(ctx.db, policy); // the package's waveforms follow the metadata loaded so far
       try {
         plan = await planEventPackage({
           db: ctx.db,

@@ -15,7 +15,11 @@ import path from 'node:path';
 import type Database from 'better-sqlite3';
 import request from 'supertest';
 import type { Response } from 'supertest';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/app';
+import { createDataselectFastPath } from '../../src/fdsnws/dataselect';
+import { loadStationXml, removeMetadataSource } from '../../src/index/metadata';
 import { defaultConfig, type NodeConfig } from '../../src/config';
 import { encodeRecords } from '../../src/formats/mseed';
 import { utcToNs } from '../../src/formats/time';
@@ -259,6 +263,36 @@ describe('queryauth: HTTP Digest + restricted data', () => {
     const r2 = await request(bare).get(url).set('Authorization', authorization('GET', url, 'bob', 'b:o:b', chal)).buffer(true).parse(binary);
     expect401(r2, false);
     expect((await request(bare).get(`${Q}?network=XR&${WIN}`)).status).toBe(204);
+  });
+
+  test('StationXML loaded while serving closes (and, reloaded open, reopens) a station for dataselect at once, fast path too', async () => {
+    const xml = (status: string) => `<?xml version="1.0" encoding="UTF-8"?>
+<FDSNStationXML xmlns="http://www.fdsn.org/xml/station/1" schemaVersion="1.2"><Source>t</Source><Created>2024-01-01T00:00:00Z</Created>
+<Network code="OP" startDate="2000-01-01T00:00:00Z"><Station code="OPN1" startDate="2000-01-01T00:00:00Z" restrictedStatus="${status}"><Latitude>1</Latitude><Longitude>2</Longitude><Elevation>3</Elevation><Site><Name>s</Name></Site></Station></Network></FDSNStationXML>`;
+    // A separate app and policy: the shared one of the other tests must not see this file.
+    const ownConfig = { ...config };
+    const own = createApp({ db, config: ownConfig });
+    const fast = createDataselectFastPath({ db, config: ownConfig });
+    const server = http.createServer((req, res) => {
+      const h = fast(req, res);
+      if (h === false) void own(req, res);
+      else void h.then((ok) => (ok ? undefined : own(req, res)));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${Q}?network=OP&station=OPN1&${WIN}`;
+    const status = async () => (await fetch(url)).status;
+    const file = path.join(dir, 'op.xml');
+    try {
+      expect([await status(), (await request(own).get(`${Q}?network=OP&station=OPN1&${WIN}`)).status]).toEqual([200, 200]);
+      loadStationXml(db, xml('closed'), file, new Date('2024-01-01T00:00:00Z'));
+      // No fdsnws-station request in between: dataselect itself picks the change up.
+      expect([await status(), (await request(own).get(`${Q}?network=OP&station=OPN1&${WIN}`)).status]).toEqual([204, 204]);
+      loadStationXml(db, xml('open'), file, new Date('2024-01-02T00:00:00Z'));
+      expect([await status(), (await request(own).get(`${Q}?network=OP&station=OPN1&${WIN}`)).status]).toEqual([200, 200]);
+    } finally {
+      server.close();
+      removeMetadataSource(db, file);
+    }
   });
 
   test('WADL lists queryauth, ObsPy still picks the query method', async () => {
