@@ -743,7 +743,8 @@ const COMMANDS: CommandSpec[] = [
       'association of every located catalogue event with the stations\n' +
       'inside its Dobrovolsky radius → table geonode_associations. Unchanged inputs are skipped; days whose std tiles\n' +
       'are gone (ingest let go of a removed input) leave the feature tiles, and their score tiles and association\n' +
-      'rows follow. A tile root without product tiles (no layer=std or layer=feat) is refused (exit 1).',
+      'rows follow. A tile root without product tiles (no layer=std or layer=feat) is refused (exit 1) when the\n' +
+      'database records feature runs of an earlier analyze (a mistyped --tiles), unless --force.',
     async run(p, io) {
       const cfg = configFor(io, p);
       const tilesDir = cfg.tilesDir;
@@ -753,9 +754,16 @@ const COMMANDS: CommandSpec[] = [
       if (minFeatures !== undefined && minFeatures < 1) throw new UsageError('--min-features must be at least 1', 'analyze');
       const indices = { dst: indexFiles(io, p, 'dst'), kp: indexFiles(io, p, 'kp') };
       // A mistyped tile root must not look like "every input removed": the run state and the
-      // association table live in the database and would be rewritten from nothing.
-      if (!['std', 'feat'].some((l) => fs.existsSync(path.join(tilesDir, `layer=${l}`)))) {
-        warn(io, `geonode analyze: ${tilesDir} holds no product tiles (no layer=std or layer=feat): run ingest first, or check --tiles / GEONODE_TILES`);
+      // association table live in the database and would be rewritten from nothing. A first run
+      // (no feature runs recorded) may start from an empty root: seismic features come from the
+      // waveform index alone.
+      const earlierRuns = tilesDir && !['std', 'feat'].some((l) => fs.existsSync(path.join(tilesDir, `layer=${l}`))) && p.flags.force !== true ? featureRunsIn(cfg.dbPath) : 0;
+      if (earlierRuns > 0) {
+        warn(
+          io,
+          `geonode analyze: ${tilesDir} holds no product tiles (no layer=std or layer=feat), but ${cfg.dbPath} records ${earlierRuns} feature run(s) of an earlier analyze: ` +
+            'check --tiles / GEONODE_TILES (--force starts this tile root afresh)',
+        );
         return 1;
       }
       const { analyze } = await import('./products/analyze');
@@ -917,6 +925,19 @@ function indexFiles(io: CliIo, p: Parsed, flag: 'dst' | 'kp'): string[] | undefi
     }
     return file;
   });
+}
+
+/** Feature units an earlier analyze recorded in the database (0 when none, or no database yet). */
+function featureRunsIn(dbPath: string): number {
+  if (!fs.existsSync(dbPath)) return 0;
+  const Database = require('better-sqlite3') as typeof import('better-sqlite3');
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const t = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'geonode_feature_runs'").get();
+    return t ? (db.prepare('SELECT count(*) AS n FROM geonode_feature_runs').get() as { n: number }).n : 0;
+  } finally {
+    db.close();
+  }
 }
 
 /** A command of the table above, for `start`, which chains several of them. */

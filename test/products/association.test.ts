@@ -157,13 +157,6 @@ describe('association on the synthetic scenario', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/^analyze: features skipped.*scores: 5 dataset\(s\)/);
     expect(await main(['analyze', '--threshold', '-1'], io)).toBe(2);
-    // A mistyped --tiles: refused before anything is written (no directory; the run state and
-    // association rows of the database are not rewritten from nothing).
-    const typo = path.join(dir, 'tiels');
-    err = '';
-    expect(await main(['analyze', '--tiles', typo, '--db', path.join(dir, 'cli.sqlite')], io)).toBe(1);
-    expect(err).toContain(`${typo} holds no product tiles (no layer=std or layer=feat): run ingest first`);
-    expect(fs.existsSync(typo)).toBe(false);
   });
 
   test('GET /products/events/{id}/association (json, csv, errors)', async () => {

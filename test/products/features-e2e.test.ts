@@ -108,6 +108,13 @@ describe('computeFeatures end to end', () => {
       const idb = openIndexDb(dbFile);
       await indexArchive(idb, [data], { workers: 0 });
       idb.close();
+      // A node with only miniSEED: analyze starts from an empty tile root (seismic features come from the index).
+      const seisOnly = path.join(root, 'seismic-only.sqlite');
+      fs.copyFileSync(dbFile, seisOnly);
+      const seisIo = makeIo(root);
+      expect(await main(['analyze', '--tiles', path.join(root, 'seismic-tiles'), '--db', seisOnly], seisIo)).toBe(0);
+      expect(seisIo.out.text).toMatch(/analyze: features 1 computed/);
+      expect(listTiles(path.join(root, 'seismic-tiles'), { layer: 'feat' }).map((t) => `${t.key.source}/${t.key.station}/${t.key.cadence}`).sort()).toEqual(['seismic/XX.TST/P1D', 'seismic/XX.TST/PT1M']);
 
       const db = new Database(dbFile);
       const progress: string[] = [];
@@ -211,6 +218,13 @@ describe('computeFeatures end to end', () => {
       expect(bad.err.text).toContain(`--dst ${notDst}: no Dst values found`);
       expect(await main(['analyze', '--tiles', tiles, '--db', dbFile, '--kp', path.join(root, 'missing.txt')], bad)).toBe(2);
       expect(bad.err.text).toMatch(/--kp \S+missing\.txt: ENOENT/);
+      // A mistyped --tiles after earlier runs: refused before anything is written (the run state
+      // and association rows of the database would otherwise be rewritten from nothing).
+      const typo = path.join(root, 'tiels');
+      const t = makeIo(root);
+      expect(await main(['analyze', '--tiles', typo, '--db', dbFile], t)).toBe(1);
+      expect(t.err.text).toMatch(new RegExp(`${typo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds no product tiles \\(no layer=std or layer=feat\\), but \\S+ records \\d+ feature run\\(s\\) of an earlier analyze`));
+      expect(fs.existsSync(typo)).toBe(false);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }
