@@ -226,7 +226,9 @@ export function storeEvents(
   const delEventsOfSource = db.prepare('DELETE FROM events WHERE source_id = ?');
   const delSource = db.prepare('DELETE FROM event_sources WHERE id = ?');
   const insSource = db.prepare('INSERT INTO event_sources (path, sha256, options, loaded_ns, events) VALUES (?, ?, ?, ?, ?)');
-  const findClash = db.prepare('SELECT id, source_id, event_id, public_id, time_ns FROM events WHERE event_id = ? OR public_id = ?');
+  // Rows with the event's short id or publicID, and those this store renamed from that id
+  // (ID_2, ...): the same event loaded again from another file must meet its renamed copy.
+  const findClash = db.prepare('SELECT id, source_id, event_id, public_id, time_ns FROM events WHERE event_id = ? OR public_id = ? OR event_id GLOB ?');
   const idTaken = db.prepare('SELECT 1 FROM events WHERE event_id = ? OR public_id = ?').pluck();
   const delMags = db.prepare('DELETE FROM event_magnitudes WHERE event_rowid = ?');
   const delEvent = db.prepare('DELETE FROM events WHERE id = ?');
@@ -252,20 +254,26 @@ export function storeEvents(
       // different event that only shares the short id (3279407 in IRIS and in ISC) is kept
       // beside it under a free id: catalogues number their events independently.
       let other: ClashRow | undefined;
-      for (const row of findClash.all(ev.eventId, ev.publicId) as ClashRow[]) {
+      let reuse: string | undefined;
+      for (const row of findClash.all(ev.eventId, ev.publicId, `${globLiteral(ev.eventId)}_[0-9]*`) as ClashRow[]) {
+        const own = row.event_id === ev.eventId || row.public_id === ev.publicId;
         if (!sameEvent(row, ev)) {
-          other ??= row;
+          if (own) other ??= row; // a renamed row of yet another event is no concern
           continue;
         }
         delMags.run(row.id);
         delEvent.run(row.id);
+        if (row.event_id !== ev.eventId) reuse = row.event_id; // it had been renamed: keep its id
         if (row.source_id === sourceId) stored--;
         else replaced++;
       }
       if (other) {
-        let k = 2;
-        while (idTaken.get(`${ev.eventId}_${k}`, renamedPublicId(ev, `${ev.eventId}_${k}`)) !== undefined) k++;
-        const to = `${ev.eventId}_${k}`;
+        let to = reuse;
+        if (to === undefined) {
+          let k = 2;
+          while (idTaken.get(`${ev.eventId}_${k}`, renamedPublicId(ev, `${ev.eventId}_${k}`)) !== undefined) k++;
+          to = `${ev.eventId}_${k}`;
+        }
         renamed.push({ from: ev.eventId, to, publicId: renamedPublicId(ev, to), otherPublicId: other.public_id });
         ev = withEventId(ev, to);
       }
@@ -300,6 +308,9 @@ export function storeEvents(
   })();
   return { stored, replaced, renamed };
 }
+
+/** `s` matched literally by SQLite GLOB (its * ? and [ in brackets). */
+const globLiteral = (s: string): string => s.replace(/[*?[]/g, (c) => `[${c}]`);
 
 /** An event kept under another short id because its own belongs to a different event. */
 export interface RenamedEvent {

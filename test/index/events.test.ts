@@ -118,6 +118,15 @@ describe('loadEventFiles on text lists', () => {
     const again = loadEventFiles(db, [isc], { catalog: 'ISC', force: true });
     expect(again.renamed.map((r) => r.to)).toEqual(['3279407_2']);
     expect(queryEvents(db, {})).toHaveLength(2);
+    // The same ISC event from another file (re-reviewed, 0.2 s later) meets its renamed copy:
+    // it replaces it under the same id instead of becoming 3279407_3.
+    const reviewed = path.join(dir, 'isc-reviewed.txt');
+    fs.writeFileSync(reviewed, `${header}\n3279407|1965-02-04T05:01:22.0|51.21|178.5|20|ISC|ISC|ISC||MS|8.7|ISC|RAT ISLANDS\n`);
+    const r3 = loadEventFiles(db, [reviewed], { catalog: 'ISC' });
+    expect([r3.replaced, r3.renamed.map((r) => r.to)]).toEqual([1, ['3279407_2']]);
+    expect(queryEvents(db, { orderBy: 'time-asc' }).map((r) => [r.eventId, r.lat])).toEqual([['3279407_2', 51.21], ['3279407', 38.297]]);
+    fs.rmSync(reviewed);
+    loadEventFiles(db, [isc], { catalog: 'ISC', force: true });
     // The same event in its text and QuakeML-like forms (id equal, times 1 s apart) is still one.
     fs.writeFileSync(isc, `${header}\n3279407|2011-03-11T05:46:25.0|38.3|142.4|30|ISC|ISC|ISC||MW|9.0|ISC|HONSHU\n`);
     const same = loadEventFiles(db, [isc]);
