@@ -75,8 +75,25 @@ function convertChildren(el: XElement): XElement[] {
   return kids;
 }
 
+/**
+ * Mixed-content elements of the document being written: pretty-printing would indent inside
+ * them and change their text ("H<sub>2</sub>O" read back as "H 2 O"), so each is written
+ * compact on its own and spliced in for a placeholder after the document is serialized.
+ */
+let mixedFragments: Map<string, string> | null = null;
+
+const isMixed = (el: XElement): boolean => el.children.some((c) => c.kind === 'element') && el.children.some((c) => c.kind === 'text' && c.text.trim() !== '');
+
 /** Re-emit a parsed element (and subtree) under `parent`. */
 function emitElement(parent: XMLBuilder, el: XElement): void {
+  if (mixedFragments && isMixed(el)) {
+    const frag = create();
+    emitVerbatim(frag, el);
+    const token = `geonodeMixedContent${mixedFragments.size}x${MIXED_NONCE}`;
+    mixedFragments.set(token, frag.end({ headless: true, prettyPrint: false }));
+    parent.txt(token);
+    return;
+  }
   const qname = el.ns === NS || !el.prefix ? el.local : `${el.prefix}:${el.local}`;
   // An element in no namespace must not inherit the parent's namespace.
   const e = parent.ele(el.ns === '' ? null : el.ns, qname);
@@ -90,14 +107,30 @@ function emitElement(parent: XMLBuilder, el: XElement): void {
     if (t.trim() !== '') e.txt(clean(t.trim()));
     return;
   }
-  // Whitespace between children is layout, re-created by prettyPrint; comments inside kept
-  // fragments are preserved, and so is the text of mixed content (an extension element such as
-  // <ext:note>calibrated by <ext:who>J. Doe</ext:who> on site</ext:note>: ##other, lax).
+  // Element-only content: whitespace between children is layout, re-created by prettyPrint;
+  // comments inside kept fragments are preserved. (Mixed content, e.g. an extension element
+  // <ext:note>calibrated by <ext:who>J. Doe</ext:who> on site</ext:note>, went verbatim above.)
   for (const c of el.children) {
     if (c.kind === 'element') {
       if (kids.includes(c)) emitElement(e, c);
     } else if (c.kind === 'comment') e.com(c.text.replace(/--/g, '- -'));
-    else if (c.kind === 'text' && c.text.trim() !== '') e.txt(clean(c.text));
+  }
+}
+
+const MIXED_NONCE = Math.random().toString(36).slice(2);
+
+/** An element exactly as parsed: every text node as it was (mixed content). */
+function emitVerbatim(parent: XMLBuilder, el: XElement): void {
+  const qname = el.ns === NS || !el.prefix ? el.local : `${el.prefix}:${el.local}`;
+  const e = parent.ele(el.ns === '' ? null : el.ns, qname);
+  for (const a of el.attrs) {
+    if (a.ns) e.att(a.ns, a.qname, a.value);
+    else e.att(a.local, a.value);
+  }
+  for (const c of el.children) {
+    if (c.kind === 'element') emitVerbatim(e, c);
+    else if (c.kind === 'comment') e.com(c.text.replace(/--/g, '- -'));
+    else if (c.text !== '') e.txt(clean(c.text));
   }
 }
 
@@ -247,6 +280,14 @@ export function writeStationXml(inv: Inventory, opts: WriteStationXmlOptions): s
   if (moduleUri != null) textEl(root, 'ModuleURI', moduleUri);
   const created = opts.created === undefined ? BigInt(Date.now()) * 1_000_000n : typeof opts.created === 'bigint' ? opts.created : BigInt(opts.created.getTime()) * 1_000_000n;
   textEl(root, 'Created', iso(created));
-  for (const net of inv.networks) writeNetwork(root, net, opts);
-  return doc.end({ prettyPrint: opts.prettyPrint ?? true });
+  const fragments = new Map<string, string>();
+  mixedFragments = fragments;
+  try {
+    for (const net of inv.networks) writeNetwork(root, net, opts);
+  } finally {
+    mixedFragments = null;
+  }
+  let xml = doc.end({ prettyPrint: opts.prettyPrint ?? true });
+  for (const [token, fragment] of fragments) xml = xml.replace(token, () => fragment);
+  return xml;
 }
