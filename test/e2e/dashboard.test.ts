@@ -409,6 +409,22 @@ d('dashboard in Chromium (playwright-core)', () => {
     expect(hm[0].n).toBeGreaterThanOrEqual(9); // KAK, KNY, MMB × at least the 3 seismic demo days
     expect(s2.status).toContain('dbdt_max (nT/s)');
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-heatmap.png') });
+    // A z column: the API gives each day's z of largest magnitude with its sign (agg absmax); the
+    // colour scale is diverging and symmetric about 0, so the storm's negative days are not "quiet".
+    await page.locator('[data-panel="heatmap"] input[name="feature"]').fill('H_min_z');
+    await page.locator('[data-panel="heatmap"] button', { hasText: 'Plot' }).click();
+    expect((await panelSettled(page, 'heatmap')).state).toBe('ok');
+    const wz = await api(base, `/products/heatmap?feature=H_min_z&start=${await control(page, 'heatmap', 'start')}Z&stop=${await control(page, 'heatmap', 'stop')}Z&bin=P1D`);
+    expect(wz.agg).toBe('absmax');
+    const zs = wz.values.flat().filter((v: number | null) => v !== null) as number[];
+    const vm = await page.evaluate(() => {
+      const chart = (globalThis as any).echarts.getInstanceByDom((globalThis as any).document.querySelector('[data-panel="heatmap"] [data-chart]'));
+      const v = chart.getOption().visualMap[0];
+      return { min: v.min, max: v.max, colors: v.inRange.color };
+    });
+    expect(vm.max).toBeCloseTo(Math.max(...zs.map(Math.abs)), 9);
+    expect(vm.min).toBe(-vm.max);
+    expect(vm.colors).toHaveLength(3);
   });
 
   test('spectrogram: the VLF spectra of Moshiri as time × frequency cells in dB', async () => {

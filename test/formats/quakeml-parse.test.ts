@@ -284,6 +284,10 @@ describe('parseQuakeML errors and edge cases', () => {
     expect(iso('2021-01-01T14:00:00+14:00')).toBe('2021-01-01T00:00:00.000Z');
     expect(iso('2021-01-01T00:00:60Z')).toBeNull();
     expect(iso('2016-12-31T23:59:60Z')).toBe('2017-01-01T00:00:00.000Z');
+    // The same leap second with an offset (the check is on the UTC time).
+    expect(iso('2017-01-01T08:59:60+09:00')).toBe('2017-01-01T00:00:00.000Z');
+    expect(iso('2016-12-31T18:59:60-05:00')).toBe('2017-01-01T00:00:00.000Z');
+    expect(iso('2016-12-31T23:59:60+09:00')).toBeNull();
     expect(iso('2021-01-01T24:00:00Z')).toBe('2021-01-02T00:00:00.000Z');
     expect(iso('2021-01-01T24:00:01Z')).toBeNull();
   });

@@ -92,19 +92,20 @@ export function parseQuakeMLTime(text: string): bigint | null {
   const check = new Date(Date.UTC(y, mo - 1, d));
   if (check.getUTCMonth() !== mo - 1 || check.getUTCDate() !== d) return null;
   const nanos = m[7] ? Number(m[7].slice(0, 9).padEnd(9, '0')) : 0;
-  // 24:00:00 is the end of the day (xs:dateTime); a leap second only ends a day (23:59:60).
+  // 24:00:00 is the end of the day (xs:dateTime).
   if (h === 24 && (mi !== 0 || s !== 0 || nanos !== 0)) return null;
-  if (s === 60 && (h !== 23 || mi !== 59)) return null;
-  let ns = utcToNs(y, mo, d, h, mi, s, nanos);
+  let offMin = 0;
   const zone = m[8];
   if (zone && zone.toUpperCase() !== 'Z') {
     const zm = /^([+-])(\d{2}):?(\d{2})?$/.exec(zone)!;
-    const offMin = Number(zm[2]) * 60 + Number(zm[3] ?? 0);
+    const abs = Number(zm[2]) * 60 + Number(zm[3] ?? 0);
     // xs:dateTime offsets run from -14:00 to +14:00.
-    if (Number(zm[3] ?? 0) > 59 || offMin > 14 * 60) return null;
-    ns -= BigInt((zm[1] === '-' ? -1 : 1) * offMin) * 60_000_000_000n;
+    if (Number(zm[3] ?? 0) > 59 || abs > 14 * 60) return null;
+    offMin = zm[1] === '-' ? -abs : abs;
   }
-  return ns;
+  // A leap second only ends a UTC day: 23:59:60Z, i.e. 08:59:60+09:00.
+  if (s === 60 && (((h * 60 + mi - offMin) % 1440) + 1440) % 1440 !== 1439) return null;
+  return utcToNs(y, mo, d, h, mi, s, nanos) - BigInt(offMin) * 60_000_000_000n;
 }
 
 /** The finite lexical forms of xs:double (XML Schema 2 §3.2.5); INF and NaN are handled apart. */

@@ -173,6 +173,13 @@ export function heatmapPanel(root, opts = {}) {
           }
         const label = `${hm.feature || featIn.value}${hm.units ? ` (${hm.units})` : ''}`;
         const base = baseOption();
+        // Signed values around 0 (z columns: the day's z of largest magnitude) get a diverging
+        // scale symmetric about 0, so a strongly negative day is as dark as a strongly positive one.
+        const signed = cells.length > 0 && (j?.agg === 'absmax' || (lo < 0 && hi > 0 && /_z$/.test(featIn.value)));
+        const m = Math.max(Math.abs(lo), Math.abs(hi)) || 1;
+        const scale = signed
+          ? { min: -m, max: m, precision: m < 10 ? 2 : 0, inRange: { color: ['#2166ac', '#f7f7f7', '#b2182b'] } }
+          : { min: cells.length ? lo : 0, max: !cells.length ? 1 : hi === lo ? lo + 1 : hi, precision: hi - lo < 10 ? 2 : 0, inRange: { color: ['#f7fbff', '#6baed6', '#08306b'] } };
         chartOf(p).setOption(
           {
             ...base,
@@ -180,7 +187,7 @@ export function heatmapPanel(root, opts = {}) {
             grid: { ...base.grid, left: 120, bottom: 96 },
             xAxis: { type: 'category', name: 'Day (UTC)', nameLocation: 'middle', nameGap: 30, data: hm.cols, axisLabel: { hideOverlap: true } },
             yAxis: { type: 'category', data: hm.rows, axisLabel: { fontSize: 11 } },
-            visualMap: { seriesIndex: 0, min: cells.length ? lo : 0, max: !cells.length ? 1 : hi === lo ? lo + 1 : hi, precision: hi - lo < 10 ? 2 : 0, calculable: true, orient: 'horizontal', left: 'center', bottom: 0, text: [label, ''], inRange: { color: ['#f7fbff', '#6baed6', '#08306b'] } },
+            visualMap: { seriesIndex: 0, ...scale, calculable: true, orient: 'horizontal', left: 'center', bottom: 0, text: [label, ''] },
             series: [
               { name: label, type: 'heatmap', data: cells, label: { show: false } },
               { name: 'no value', type: 'heatmap', data: blank, itemStyle: { color: '#e4e7eb' }, emphasis: { disabled: true } },
