@@ -316,23 +316,37 @@ export function removeTile(root: string, key: TileKey): boolean {
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-function fileBuffer(file: string): AsyncBuffer {
+/**
+ * The tile as hyparquet reads it, through ONE descriptor from the stat to the last slice:
+ * ingest and analyze replace tiles by rename, and a read that reopened the path per slice
+ * could take the old footer's offsets to the new file's bytes (one version's times with the
+ * other's values, silently). Close it when the read is done.
+ */
+function openTileFile(file: string): { buf: AsyncBuffer; close: () => void } {
   const fd = fs.openSync(file, 'r');
-  const size = fs.fstatSync(fd).size;
-  fs.closeSync(fd);
+  let size: number;
+  try {
+    size = fs.fstatSync(fd).size;
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
   return {
-    byteLength: size,
-    slice(start: number, end?: number): ArrayBuffer {
-      const e = end ?? size;
-      const b = Buffer.allocUnsafe(e - start);
-      const h = fs.openSync(file, 'r');
-      try {
-        fs.readSync(h, b, 0, b.length, start);
-      } finally {
-        fs.closeSync(h);
-      }
-      return b.buffer.slice(b.byteOffset, b.byteOffset + b.length) as ArrayBuffer;
+    buf: {
+      byteLength: size,
+      slice(start: number, end?: number): ArrayBuffer {
+        const e = end ?? size;
+        const b = Buffer.allocUnsafe(e - start);
+        let got = 0;
+        while (got < b.length) {
+          const n = fs.readSync(fd, b, got, b.length - got, start + got);
+          if (n === 0) break;
+          got += n;
+        }
+        return b.buffer.slice(b.byteOffset, b.byteOffset + got) as ArrayBuffer;
+      },
     },
+    close: () => fs.closeSync(fd),
   };
 }
 
@@ -351,10 +365,15 @@ export function parseTilePath(file: string): TileKey | null {
 
 /** Footer only: Parquet metadata plus `kv` (key-value metadata as a record). */
 export async function readTileMetadata(file: string): Promise<{ metadata: FileMetaData; kv: Record<string, string> }> {
-  const metadata = await hyparquet().parquetMetadataAsync(fileBuffer(file));
-  const kv: Record<string, string> = {};
-  for (const e of metadata.key_value_metadata ?? []) kv[e.key] = e.value ?? '';
-  return { metadata, kv };
+  const f = openTileFile(file);
+  try {
+    const metadata = await hyparquet().parquetMetadataAsync(f.buf);
+    const kv: Record<string, string> = {};
+    for (const e of metadata.key_value_metadata ?? []) kv[e.key] = e.value ?? '';
+    return { metadata, kv };
+  } finally {
+    f.close();
+  }
 }
 
 function lowerBound(a: Float64Array, x: number): number {
@@ -403,7 +422,15 @@ async function readColumns(file: AsyncBuffer, metadata: FileMetaData, columns: s
  * with NaN for null, INT32 columns as Int32Array.
  */
 export async function readTile(file: string, opts: ReadTileOptions = {}): Promise<TileData> {
-  const buf = fileBuffer(file);
+  const f = openTileFile(file);
+  try {
+    return await readOpenTile(file, f.buf, opts);
+  } finally {
+    f.close();
+  }
+}
+
+async function readOpenTile(file: string, buf: AsyncBuffer, opts: ReadTileOptions): Promise<TileData> {
   const metadata = await hyparquet().parquetMetadataAsync(buf);
   const kv: Record<string, string> = {};
   for (const e of metadata.key_value_metadata ?? []) kv[e.key] = e.value ?? '';
