@@ -117,6 +117,13 @@ export async function sha256File(file: string): Promise<string> {
 // ---------------------------------------------------------------------------------------------
 // Detection
 
+/**
+ * A failure reason that is the machine's, not the file's (Node's system error codes, wherever
+ * the reason quotes them: "ENOSPC: …" from a geomag tile write, "tile 2020-09-12: ENOSPC: …"
+ * from a VLF one): the input is tried again on the next run instead of kept as bad.
+ */
+const ENVIRONMENT_ERROR = /(?:^|: )E[A-Z]{2,}: /;
+
 const IAGA_EXT = /\.(sec|min|hor|day)$/i;
 /** ISEE VLF file name: station, YYYY, MM, DD, HH, version. */
 const VLF_NAME = /^isee_vlf_([a-z0-9]{3})_(\d{4})(\d{2})(\d{2})(\d{2})_v(\d+)\.cdf$/i;
@@ -622,7 +629,7 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
       // Its tiles must still be there (another tile root, or tiles deleted: ingest again), and a
       // failure of the environment (EACCES, ENOSPC, ENOTDIR…) is not a verdict on the file.
       if (row.status === 'ok' && !recordedTiles(row).every((t) => fs.existsSync(path.join(root, t)))) return null;
-      if (row.status !== 'ok' && /^E[A-Z]+\b/.test(row.reason ?? '')) return null;
+      if (row.status !== 'ok' && ENVIRONMENT_ERROR.test(row.reason ?? '')) return null;
       return row;
     };
     const account = (tiles: WrittenTile[], rows: number) => {

@@ -49,7 +49,8 @@ export interface VlfFileScan {
 /** Why a VLF input failed, for the report. */
 export function vlfFailureReason(e: unknown): string {
   if (e instanceof CdfError && e.code === 'BAD_MAGIC') return `not a CDF file (${e.message.replace(/^CDF bad_magic: /, '')})`;
-  return e instanceof Error ? e.message : String(e);
+  // By shape, not instanceof: errors of Node's fs may come from another realm (a vm context).
+  return typeof e === 'object' && e !== null && typeof (e as { message?: unknown }).message === 'string' ? (e as Error).message : String(e);
 }
 
 /** Frames [start, end) whose windows start inside the tile period (windows may run past its end). */

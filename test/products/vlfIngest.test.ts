@@ -162,6 +162,22 @@ describe('VLF ingest', () => {
     expect([s2.skipped, s2.processed, s2.failed.length]).toEqual([2, 0, 0]);
   });
 
+  test('a VLF input that failed on the machine (ENOTDIR, ENOSPC, EACCES) is tried again once it is fixed', async () => {
+    const { inDir, tiles, db } = run();
+    const NF = 2;
+    const fr = frames(Date.UTC(2020, 8, 9, 23), 15_000, 40, NF, (i, b, c) => 1e-9 * (1 + ((i + b) % 5)) * (c + 1));
+    fs.writeFileSync(path.join(inDir, 'isee_vlf_mos_2020090923_v01.cdf'), vlfCdf(fr, NF));
+    // A stray file where the std layer's directory goes: every tile write fails with ENOTDIR.
+    fs.mkdirSync(tiles, { recursive: true });
+    fs.writeFileSync(path.join(tiles, 'layer=std'), 'not a directory');
+    const s1 = await ingest([inDir], { tilesDir: tiles, db, workers: 0 });
+    expect(s1.failed.map((f) => f.reason)).toEqual([expect.stringMatching(/^tile 2020-09-09: ENOTDIR: /)]);
+    fs.rmSync(path.join(tiles, 'layer=std'));
+    const s2 = await ingest([inDir], { tilesDir: tiles, db, workers: 0 });
+    expect([s2.processed, s2.failed]).toEqual([1, []]);
+    expectTile(vlfTile(tiles, '2020-09-09'), truth(fr, 60_000, NF), NF);
+  });
+
   test('vlfReduceMs 1 h: the month tile holds every day; later runs add to it, and merge with inputs not given again', async () => {
     const { inDir, tiles, db } = run();
     const other = path.join(root, 'other');
