@@ -677,7 +677,8 @@ const COMMANDS: CommandSpec[] = [
       'merged into it. Inputs recorded under a DIR given whose files are gone (deleted, renamed) are let go: their\n' +
       'rows leave the tiles (tiles they shared with other inputs of the run are rebuilt from those; a tile shared\n' +
       'with inputs outside the DIRs given keeps its rows, with a warning).\n' +
-      'Tiles: TILES/layer=raw|std/source=…/station=…/cadence=…/date=…/part-0.parquet.',
+      'Tiles: TILES/layer=raw|std/source=…/station=…/cadence=…/date=…/part-0.parquet. One ingest or analyze writes\n' +
+      'a tile root at a time (TILES/.geonode-writer.lock): another one on the same TILES is refused (exit 1).',
     async run(p, io) {
       const cfg = configFor(io, p);
       const tilesDir = cfg.tilesDir;
@@ -685,35 +686,37 @@ const COMMANDS: CommandSpec[] = [
       const { loadProductsConfig } = await import('./products/config');
       const config = loadProductsConfig(str(p, 'config') !== undefined ? resolveFrom(io, str(p, 'config')!) : io.env.GEONODE_PRODUCTS_CONFIG);
       fs.mkdirSync(path.dirname(cfg.dbPath), { recursive: true });
-      const bar = new ProgressLine(io.stderr, 'ingest', 'files');
-      const s = await ingest(
-        p.positionals.map((r) => resolveFrom(io, r)),
-        { tilesDir, db: cfg.dbPath, config, force: p.flags.force === true, onProgress: (st) => bar.update(st) },
-      );
-      bar.clear();
-      for (const f of s.failed) warn(io, `geonode: ingest: ${f.file}: ${f.reason}`);
-      for (const w of s.warnings) warn(io, `geonode: ingest: warning: ${w.file}: ${w.reason}`);
-      let seismicNote = '';
-      if (p.flags.seismic === true) {
-        const { seismicProducts } = await import('./products/seismic');
-        const { openIndexDb } = await import('./index/db');
-        const db = openIndexDb(cfg.dbPath);
-        try {
-          const r = seismicProducts(db, { tilesDir, dataRoot: cfg.dataRoot, config, force: p.flags.force === true });
-          for (const f of r.failed) warn(io, `geonode: ingest: ${f.file}: ${f.reason}`);
-          seismicNote = `, seismic: ${r.days - r.skipped} station-day(s) → ${r.tiles.length} tile(s), ${r.skipped} unchanged${r.removed ? `, ${r.removed} tile(s) removed` : ''}`;
-          s.failed.push(...r.failed);
-        } finally {
-          db.close();
+      return withTileWriterLock(io, tilesDir, 'ingest', async () => {
+        const bar = new ProgressLine(io.stderr, 'ingest', 'files');
+        const s = await ingest(
+          p.positionals.map((r) => resolveFrom(io, r)),
+          { tilesDir, db: cfg.dbPath, config, force: p.flags.force === true, onProgress: (st) => bar.update(st) },
+        );
+        bar.clear();
+        for (const f of s.failed) warn(io, `geonode: ingest: ${f.file}: ${f.reason}`);
+        for (const w of s.warnings) warn(io, `geonode: ingest: warning: ${w.file}: ${w.reason}`);
+        let seismicNote = '';
+        if (p.flags.seismic === true) {
+          const { seismicProducts } = await import('./products/seismic');
+          const { openIndexDb } = await import('./index/db');
+          const db = openIndexDb(cfg.dbPath);
+          try {
+            const r = seismicProducts(db, { tilesDir, dataRoot: cfg.dataRoot, config, force: p.flags.force === true });
+            for (const f of r.failed) warn(io, `geonode: ingest: ${f.file}: ${f.reason}`);
+            seismicNote = `, seismic: ${r.days - r.skipped} station-day(s) → ${r.tiles.length} tile(s), ${r.skipped} unchanged${r.removed ? `, ${r.removed} tile(s) removed` : ''}`;
+            s.failed.push(...r.failed);
+          } finally {
+            db.close();
+          }
         }
-      }
-      log(
-        io,
-        `ingest: ${s.files} input(s): ${s.processed} processed${s.warnings.length ? ` (${new Set(s.warnings.map((w) => w.file)).size} with warnings)` : ''}, ${s.skipped} unchanged, ${s.superseded ? `${s.superseded} superseded, ` : ''}${s.failed.length} failed; ` +
-          `${s.tilesWritten} tile(s) (${s.rawTiles} raw, ${s.stdTiles} std), ${s.inputRows} input rows, ${formatBytes(s.inputBytes)} read, ` +
-          `${formatBytes(s.tileBytes)} written${s.removedTiles ? `, ${s.removedTiles} stale tile(s) removed` : ''}${s.removedInputs ? `, ${s.removedInputs} removed input(s) let go` : ''} in ${s.seconds.toFixed(1)} s${seismicNote} → ${tilesDir}`,
-      );
-      return s.failed.length > 0 ? 1 : 0;
+        log(
+          io,
+          `ingest: ${s.files} input(s): ${s.processed} processed${s.warnings.length ? ` (${new Set(s.warnings.map((w) => w.file)).size} with warnings)` : ''}, ${s.skipped} unchanged, ${s.superseded ? `${s.superseded} superseded, ` : ''}${s.failed.length} failed; ` +
+            `${s.tilesWritten} tile(s) (${s.rawTiles} raw, ${s.stdTiles} std), ${s.inputRows} input rows, ${formatBytes(s.inputBytes)} read, ` +
+            `${formatBytes(s.tileBytes)} written${s.removedTiles ? `, ${s.removedTiles} stale tile(s) removed` : ''}${s.removedInputs ? `, ${s.removedInputs} removed input(s) let go` : ''} in ${s.seconds.toFixed(1)} s${seismicNote} → ${tilesDir}`,
+        );
+        return s.failed.length > 0 ? 1 : 0;
+      });
     },
   },
   {
@@ -744,7 +747,8 @@ const COMMANDS: CommandSpec[] = [
       'inside its Dobrovolsky radius → table geonode_associations. Unchanged inputs are skipped; days whose std tiles\n' +
       'are gone (ingest let go of a removed input) leave the feature tiles, and their score tiles and association\n' +
       'rows follow. A tile root without product tiles (no layer=std or layer=feat) is refused (exit 1) when the\n' +
-      'database records feature runs of an earlier analyze (a mistyped --tiles), unless --force.',
+      'database records feature runs of an earlier analyze (a mistyped --tiles), unless --force. While another ingest\n' +
+      'or analyze writes the same tile root, analyze is refused (exit 1).',
     async run(p, io) {
       const cfg = configFor(io, p);
       const tilesDir = cfg.tilesDir;
@@ -768,33 +772,35 @@ const COMMANDS: CommandSpec[] = [
       }
       const { analyze } = await import('./products/analyze');
       fs.mkdirSync(path.dirname(cfg.dbPath), { recursive: true });
-      const bars = { features: new ProgressLine(io.stderr, 'features', 'units'), scores: new ProgressLine(io.stderr, 'scores', 'datasets'), association: new ProgressLine(io.stderr, 'association', 'events') };
-      let stage: keyof typeof bars | null = null;
-      const s = await analyze({
-        tilesDir,
-        db: cfg.dbPath,
-        dataRoot: cfg.dataRoot,
-        force: p.flags.force === true,
-        skipFeatures: p.flags['skip-features'] === true,
-        indices,
-        scoreParams: { ...(thr !== undefined ? { threshold: Number(thr) } : {}), ...(minFeatures !== undefined ? { minFeatures } : {}) },
-        onProgress: (st) => {
-          if (stage !== st.stage) {
-            if (stage) bars[stage].clear();
-            stage = st.stage;
-          }
-          bars[st.stage].update({ done: st.done, total: st.total });
-        },
+      return withTileWriterLock(io, tilesDir, 'analyze', async () => {
+        const bars = { features: new ProgressLine(io.stderr, 'features', 'units'), scores: new ProgressLine(io.stderr, 'scores', 'datasets'), association: new ProgressLine(io.stderr, 'association', 'events') };
+        let stage: keyof typeof bars | null = null;
+        const s = await analyze({
+          tilesDir,
+          db: cfg.dbPath,
+          dataRoot: cfg.dataRoot,
+          force: p.flags.force === true,
+          skipFeatures: p.flags['skip-features'] === true,
+          indices,
+          scoreParams: { ...(thr !== undefined ? { threshold: Number(thr) } : {}), ...(minFeatures !== undefined ? { minFeatures } : {}) },
+          onProgress: (st) => {
+            if (stage !== st.stage) {
+              if (stage) bars[stage].clear();
+              stage = st.stage;
+            }
+            bars[st.stage].update({ done: st.done, total: st.total });
+          },
+        });
+        if (stage) bars[stage as keyof typeof bars].clear();
+        const f = s.features;
+        log(
+          io,
+          `analyze: features ${f.available ? `${f.computed} computed, ${f.skipped} unchanged, ${f.failed} failed${f.removed ? `, ${f.removed} day(s) without inputs removed` : ''}` : f.note}; ` +
+            `scores: ${s.scores.datasets} dataset(s), ${s.scores.skipped} unchanged, ${s.scores.tilesWritten} tile(s), ${s.scores.daysScored} day(s) scored, ${s.scores.flagged} flagged${s.scores.removedTiles ? `, ${s.scores.removedTiles} stale tile(s) removed` : ''}; ` +
+            `association: ${s.association.events} event(s), ${s.association.rows} row(s), ${s.association.withAnomalies} with anomalies${s.association.removedRows ? `, ${s.association.removedRows} stale row(s) removed` : ''}; ${s.seconds.toFixed(1)} s → ${tilesDir}`,
+        );
+        return f.failed > 0 ? 1 : 0;
       });
-      if (stage) bars[stage as keyof typeof bars].clear();
-      const f = s.features;
-      log(
-        io,
-        `analyze: features ${f.available ? `${f.computed} computed, ${f.skipped} unchanged, ${f.failed} failed${f.removed ? `, ${f.removed} day(s) without inputs removed` : ''}` : f.note}; ` +
-          `scores: ${s.scores.datasets} dataset(s), ${s.scores.skipped} unchanged, ${s.scores.tilesWritten} tile(s), ${s.scores.daysScored} day(s) scored, ${s.scores.flagged} flagged${s.scores.removedTiles ? `, ${s.scores.removedTiles} stale tile(s) removed` : ''}; ` +
-          `association: ${s.association.events} event(s), ${s.association.rows} row(s), ${s.association.withAnomalies} with anomalies${s.association.removedRows ? `, ${s.association.removedRows} stale row(s) removed` : ''}; ${s.seconds.toFixed(1)} s → ${tilesDir}`,
-      );
-      return f.failed > 0 ? 1 : 0;
     },
   },
   {
@@ -925,6 +931,27 @@ function indexFiles(io: CliIo, p: Parsed, flag: 'dst' | 'kp'): string[] | undefi
     }
     return file;
   });
+}
+
+/**
+ * Run `work` holding the writer lock of the tile root (src/products/tileLock.ts): a second
+ * ingest/analyze on the same tiles is refused (exit 1) instead of losing the other's rows.
+ */
+async function withTileWriterLock(io: CliIo, tilesDir: string, command: string, work: () => Promise<number>): Promise<number> {
+  const { lockTileRoot, TileRootBusyError } = await import('./products/tileLock');
+  let release: () => void;
+  try {
+    release = lockTileRoot(tilesDir, command);
+  } catch (e) {
+    if (!(e instanceof TileRootBusyError)) throw e;
+    warn(io, `geonode ${command}: ${e.message}`);
+    return 1;
+  }
+  try {
+    return await work();
+  } finally {
+    release();
+  }
 }
 
 /** Feature units an earlier analyze recorded in the database (0 when none, or no database yet). */

@@ -1,0 +1,76 @@
+/**
+ * One writer per tile root. ingest and analyze read, merge and rewrite tiles that hold many
+ * inputs (a VLF day of 24 hourly files, a year of daily features); two runs at once each
+ * rewrite such a tile from their own rows, the last rename wins, and the other's rows are lost
+ * while both record their inputs as done (later runs then say "unchanged" and never repair it).
+ * So a run takes TILES/.geonode-writer.lock (created exclusively; it names the command and pid)
+ * and a second run is refused with that name. A lock left by a killed run is taken over when
+ * its process is gone (same host).
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+export const TILE_LOCK_NAME = '.geonode-writer.lock';
+
+export class TileRootBusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TileRootBusyError';
+  }
+}
+
+interface Holder {
+  pid: number;
+  host: string;
+  command: string;
+  started: string;
+}
+
+function readHolder(file: string): Holder | null {
+  try {
+    const h = JSON.parse(fs.readFileSync(file, 'utf8')) as Holder;
+    return typeof h.pid === 'number' ? h : null;
+  } catch {
+    return null;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Take the writer lock of `root` for `command`; returns its release. Throws TileRootBusyError. */
+export function lockTileRoot(root: string, command: string): () => void {
+  fs.mkdirSync(root, { recursive: true });
+  const file = path.join(root, TILE_LOCK_NAME);
+  const me: Holder = { pid: process.pid, host: os.hostname(), command, started: new Date().toISOString() };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      fs.writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
+      const h = readHolder(file);
+      // Gone: a run killed before it could release (same host), or a lock file never written
+      // out (a crash between create and write) that is not fresh.
+      const stale = h ? h.host === me.host && !alive(h.pid) : Date.now() - fs.statSync(file).mtimeMs > 60_000;
+      if (!stale) {
+        throw new TileRootBusyError(
+          h
+            ? `${root} is being written by ${h.command} (pid ${h.pid} on ${h.host}, since ${h.started}); run again when it has finished`
+            : `${root} is locked by ${file} (being created by another run); run again in a moment`,
+        );
+      }
+      fs.rmSync(file, { force: true });
+    }
+  }
+  return () => {
+    if (readHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
+  };
+}
