@@ -205,6 +205,7 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
   const summary: SacIngestSummary = { files: 0, written: [], channelsSynthesized: 0, eventsSeeded: 0, errors: [], notes: [], skipped: [] };
   const touched = new Set<string>();
   const ingested: Array<{ file: string; sac: SacFile; codes: Codes; rate: number }> = [];
+  const perFile: IndexSummary[] = [];
 
   for (const { file, fromDir } of expand(paths)) {
     const fail = (e: unknown) => summary.errors.push({ sacFile: file, reason: e instanceof Error ? e.message : String(e) });
@@ -234,10 +235,16 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
     }
     const rate = nominalSampleRate(sac.delta);
     try {
+      const dirs = new Set<string>();
       for (const w of writeDays(archive, file, sac, codes, rate)) {
         summary.written.push(w);
         touched.add(path.dirname(w.mseedFile));
+        dirs.add(path.dirname(w.mseedFile));
       }
+      // The index follows each file at once: a day file replaced (or removed) while the index
+      // still has the old byte offsets would give dataselect truncated records or a 500 for as
+      // long as the rest of the run takes, not just for this file's moment.
+      if (dirs.size > 0) perFile.push(await indexArchive(db, [...dirs].sort(), { workers: 0, relativeTo: opts.relativeTo, pruneMissing: true }));
       ingested.push({ file, sac, codes, rate });
     } catch (e) {
       fail(e);
@@ -245,7 +252,21 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
   }
 
   if (touched.size > 0) {
-    summary.index = await indexArchive(db, [...touched].sort(), { workers: opts.workers ?? 0, relativeTo: opts.relativeTo, pruneMissing: true });
+    // A last pass over every directory touched (nothing left to do but reporting and pruning).
+    const last = await indexArchive(db, [...touched].sort(), { workers: opts.workers ?? 0, relativeTo: opts.relativeTo, pruneMissing: true });
+    for (const f of perFile) {
+      last.filesSkipped = Math.max(0, last.filesSkipped - f.filesScanned); // indexed just before, not "unchanged"
+      last.filesScanned += f.filesScanned;
+      last.filesRemoved += f.filesRemoved;
+      last.records += f.records;
+      last.bytes += f.bytes;
+      last.sections += f.sections;
+      last.seconds += f.seconds;
+      last.errors.push(...f.errors);
+      last.notMiniseed.push(...f.notMiniseed);
+      last.aliases.push(...f.aliases);
+    }
+    summary.index = last;
   }
 
   const now = opts.now ?? new Date();
