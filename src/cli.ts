@@ -188,7 +188,9 @@ function generateOptions(p: Parsed): GenerateOptions {
   }
   const workers = int(p, 'workers');
   if (workers !== undefined) opts.workers = Math.max(1, workers);
+  if (p.flags['no-products'] === true && p.flags.products === true) throw new UsageError('--products and --no-products contradict each other', 'generate');
   if (p.flags['no-products'] === true) opts.products = false;
+  if (p.flags.products === true) opts.products = true;
   const lead = int(p, 'products-lead-days');
   if (lead !== undefined) {
     if (lead < 0 || lead > 366) throw new UsageError('--products-lead-days must be 0..366', 'generate');
@@ -522,7 +524,8 @@ const COMMANDS: CommandSpec[] = [
       stations: { type: 'string', value: 'LIST', help: 'demo: only these stations (STA, NET.STA or NET.STA.LOC, comma-separated)' },
       window: { type: 'string', value: 'START,END', help: 'testing: only samples in this time window' },
       workers: { type: 'int', value: 'N', help: 'worker threads (default 2 on a multi-core machine)' },
-      'no-products': { type: 'boolean', help: 'demo: skip the products inputs (DIR/products: geomag, AEF, VLF)' },
+      'no-products': { type: 'boolean', help: 'demo: skip the products inputs (DIR/products: geomag, AEF, VLF); the default with --stations or --window' },
+      products: { type: 'boolean', help: 'demo: write the products inputs also with --stations or --window (they are not cut to either)' },
       'products-lead-days': { type: 'int', value: 'N', help: 'demo: products start N days before the seismic days (default 21: the anomaly scores need 15 baseline days)' },
       help: HELP_FLAG,
     },
@@ -793,6 +796,8 @@ const COMMANDS: CommandSpec[] = [
         });
         if (stage) bars[stage as keyof typeof bars].clear();
         const f = s.features;
+        // Each failed unit with its reason, as ingest and the loaders name theirs.
+        for (const u of f.failures) warn(io, `geonode: analyze: ${u.unit}: ${u.reason}`);
         log(
           io,
           `analyze: features ${f.available ? `${f.computed} computed, ${f.skipped} unchanged, ${f.failed} failed${f.removed ? `, ${f.removed} day(s) without inputs removed` : ''}` : f.note}; ` +
@@ -938,7 +943,7 @@ function indexFiles(io: CliIo, p: Parsed, flag: 'dst' | 'kp'): string[] | undefi
  * ingest/analyze on the same tiles is refused (exit 1) instead of losing the other's rows.
  */
 async function withTileWriterLock(io: CliIo, tilesDir: string, command: string, work: () => Promise<number>): Promise<number> {
-  const { lockTileRoot, TileRootBusyError } = await import('./products/tileLock');
+  const { lockTileRoot, sweepTileTemps, TileRootBusyError } = await import('./products/tileLock');
   let release: () => void;
   try {
     release = lockTileRoot(tilesDir, command);
@@ -948,6 +953,8 @@ async function withTileWriterLock(io: CliIo, tilesDir: string, command: string, 
     return 1;
   }
   try {
+    const swept = sweepTileTemps(tilesDir);
+    if (swept > 0) log(io, `${command}: removed ${swept} temp file(s) left by an interrupted run`);
     return await work();
   } finally {
     release();

@@ -194,8 +194,13 @@ const hash8 = (s: string) => crypto.createHash('sha256').update(s).digest('hex')
 /** Write `data` to `file` atomically (hidden temp file + rename: the indexer never sees half a file). */
 function writeAtomic(file: string, data: Buffer): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  fs.writeFileSync(tmp, data);
-  fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, data);
+    fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true }); // a full disk keeps no hidden half-written file (the indexer skips dot files)
+    throw e;
+  }
 }
 
 /** Ingest SAC files/directories. Never throws for bad input files: they are listed in `errors`. */

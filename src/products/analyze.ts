@@ -45,7 +45,8 @@ export interface AnalyzeOptions {
 
 export interface AnalyzeSummary {
   /** removed: units whose inputs are gone (their feature rows taken out). */
-  features: { available: boolean; computed: number; skipped: number; failed: number; removed: number; note?: string };
+  /** failures: the units that failed and why (also in geonode_feature_runs.reason). */
+  features: { available: boolean; computed: number; skipped: number; failed: number; failures: { unit: string; reason: string }[]; removed: number; note?: string };
   scores: ComputeScoresSummary;
   /** removedRows: rows of events not associated this run (gone from the catalogue or the scored span). */
   association: { events: number; rows: number; withAnomalies: number; removedRows: number };
@@ -61,7 +62,7 @@ interface FeaturesModule {
     force?: boolean;
     indices?: { dst?: string[]; kp?: string[] };
     onProgress?: (p: { done: number; total: number; source: string; station: string; day: string }) => void;
-  }): Promise<{ computed: number; skipped: number; failed: unknown[]; removed: number }>;
+  }): Promise<{ computed: number; skipped: number; failed: { unit: string; reason: string }[]; removed: number }>;
 }
 
 /** The features module when it exists (runtime require: this file must build without it). */
@@ -99,7 +100,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeSummary> {
   const db = typeof opts.db === 'string' ? new Database(path.resolve(opts.db)) : opts.db;
   try {
     // 1. features
-    const features: AnalyzeSummary['features'] = { available: false, computed: 0, skipped: 0, failed: 0, removed: 0 };
+    const features: AnalyzeSummary['features'] = { available: false, computed: 0, skipped: 0, failed: 0, failures: [], removed: 0 };
     if (!opts.skipFeatures) {
       const mod = loadFeatures();
       if (!mod) features.note = 'features module not available: scoring existing feature tiles only';
@@ -117,6 +118,7 @@ export async function analyze(opts: AnalyzeOptions): Promise<AnalyzeSummary> {
         features.computed = r.computed;
         features.skipped = r.skipped;
         features.failed = r.failed.length;
+        features.failures = r.failed;
         features.removed = r.removed;
       }
     } else features.note = 'skipped (--skip-features)';

@@ -74,3 +74,30 @@ export function lockTileRoot(root: string, command: string): () => void {
     if (readHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
   };
 }
+
+/**
+ * Remove the temp files of tile writes under `root` (`….parquet.tmp-<pid>`): with the writer
+ * lock held no other run is writing, so any left is from a run killed or stopped by a full disk
+ * before its rename. Returns how many were removed.
+ */
+export function sweepTileTemps(root: string): number {
+  let n = 0;
+  const walk = (dir: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      const p = path.join(dir, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (/\.parquet\.tmp-\d+$/.test(e.name)) {
+        fs.rmSync(p, { force: true });
+        n++;
+      }
+    }
+  };
+  walk(root);
+  return n;
+}

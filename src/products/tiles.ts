@@ -260,10 +260,15 @@ export function writeTile(root: string, input: WriteTileInput, opts: WriteTileOp
   const file = tilePath(root, input.key);
   fs.mkdirSync(path.dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, bytes);
   const out: WrittenTile = { key: input.key, path: file, rows: input.ts.length, bytes: bytes.length, ms: 0 };
-  if (opts.hashPlaceholder !== undefined) out.pending = { tmp, at: placeholderOffsets(bytes, opts.hashPlaceholder) };
-  else fs.renameSync(tmp, file);
+  try {
+    fs.writeFileSync(tmp, bytes);
+    if (opts.hashPlaceholder !== undefined) out.pending = { tmp, at: placeholderOffsets(bytes, opts.hashPlaceholder) };
+    else fs.renameSync(tmp, file);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true }); // a full disk keeps no half-written temp file
+    throw e;
+  }
   out.ms = performance.now() - t0;
   return out;
 }

@@ -52,6 +52,7 @@ describe('help and usage errors', () => {
     [['index', '--db', 'x.sqlite'], /needs ARCHIVE/],
     [['serve', '--port', '70000'], /0\.\.65535/],
     [['generate', '--window', '2020-09-12,nonsense'], /--window/],
+    [['generate', '--products', '--no-products'], /--products and --no-products contradict each other/],
   ])('%j -> exit 2 with message and usage', async (argv, message) => {
     const io = makeIo(tmp);
     expect(await main(argv as string[], io)).toBe(2);

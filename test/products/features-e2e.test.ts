@@ -225,6 +225,12 @@ describe('computeFeatures end to end', () => {
       expect(await main(['analyze', '--tiles', typo, '--db', dbFile], t)).toBe(1);
       expect(t.err.text).toMatch(new RegExp(`${typo.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds no product tiles \\(no layer=std or layer=feat\\), but \\S+ records \\d+ feature run\\(s\\) of an earlier analyze`));
       expect(fs.existsSync(typo)).toBe(false);
+      // A unit that fails is named with its reason (not only counted).
+      fs.writeFileSync(tilePath(tiles, { layer: 'std', source: 'aef', station: 'KAK', cadence: 'PT1M', period: '2020-09-11' }), 'damaged');
+      const dmg = makeIo(root);
+      expect(await main(['analyze', '--tiles', tiles, '--db', dbFile], dmg)).toBe(1);
+      expect(dmg.err.text).toMatch(/^geonode: analyze: aef:KAK:2020-09-11: .+/m);
+      expect(dmg.out.text).toMatch(/1 failed/);
     } finally {
       fs.rmSync(root, { recursive: true, force: true });
     }

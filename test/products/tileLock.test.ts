@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli';
 import { lockTileRoot, TILE_LOCK_NAME, TileRootBusyError } from '../../src/products/tileLock';
+import { tilePath, writeTile, type TileKey } from '../../src/products/tiles';
 import { makeIo } from '../helpers/cliIo';
 
 let dir: string;
@@ -57,4 +58,23 @@ test('CLI: ingest and analyze on a tile root another run is writing exit 1 and s
   const io3 = makeIo(dir);
   expect(await main(['ingest', inputs, '--tiles', tiles, '--db', path.join(dir, 'db.sqlite')], io3)).toBe(0);
   expect(fs.existsSync(path.join(tiles, TILE_LOCK_NAME))).toBe(false);
+});
+
+test('temp files: a failed tile write leaves none; those of a killed run are swept by the next ingest', async () => {
+  const tiles = path.join(dir, 'tiles');
+  const key: TileKey = { layer: 'std', source: 'geomag', station: 'KAK', cadence: 'PT1M', period: '2020-09-12' };
+  // The rename fails (a directory where the tile goes): the temp file is removed with the error.
+  fs.mkdirSync(tilePath(tiles, key), { recursive: true });
+  expect(() => writeTile(tiles, { key, ts: [0], columns: [{ name: 'X', type: 'DOUBLE', values: Float64Array.of(1) }], meta: { units: {}, sources: [] } })).toThrow();
+  expect(fs.readdirSync(path.dirname(tilePath(tiles, key)))).toEqual(['part-0.parquet']);
+  // A temp file of a run killed before its rename: the next writer removes it.
+  const stray = path.join(tiles, 'layer=raw', 'source=geomag', 'station=KAK', 'cadence=PT1S', 'date=2020-09-12', 'part-0.parquet.tmp-12345');
+  fs.mkdirSync(path.dirname(stray), { recursive: true });
+  fs.writeFileSync(stray, 'half a tile');
+  const inputs = path.join(dir, 'in');
+  fs.mkdirSync(inputs);
+  const io = makeIo(dir);
+  expect(await main(['ingest', inputs, '--tiles', tiles, '--db', path.join(dir, 'db.sqlite')], io)).toBe(0);
+  expect(io.out.text).toContain('ingest: removed 1 temp file(s) left by an interrupted run');
+  expect(fs.existsSync(stray)).toBe(false);
 });
