@@ -107,9 +107,19 @@ export async function indexArchive(db: Database.Database, roots: string[], opts:
 
   // 2. Unchanged files are skipped (size + mtime as recorded by our last scan of them).
   const known = new Map<string, { size: bigint; mtimeNs: bigint }>();
-  const knownStmt = db.prepare('SELECT filename, size, mtime_ns FROM geonode_files').safeIntegers(true);
-  for (const row of knownStmt.iterate() as Iterable<{ filename: string; size: bigint; mtime_ns: bigint }>) {
-    known.set(row.filename, { size: row.size, mtimeNs: row.mtime_ns });
+  if (found.length <= 256) {
+    // A few files (load-sac indexes each SAC file's days as it goes): looked up by name, not by
+    // reading the bookkeeping of the whole archive each time.
+    const one = db.prepare('SELECT size, mtime_ns FROM geonode_files WHERE filename = ?').safeIntegers(true);
+    for (const f of found) {
+      const row = one.get(f.stored) as { size: bigint; mtime_ns: bigint } | undefined;
+      if (row) known.set(f.stored, { size: row.size, mtimeNs: row.mtime_ns });
+    }
+  } else {
+    const knownStmt = db.prepare('SELECT filename, size, mtime_ns FROM geonode_files').safeIntegers(true);
+    for (const row of knownStmt.iterate() as Iterable<{ filename: string; size: bigint; mtime_ns: bigint }>) {
+      known.set(row.filename, { size: row.size, mtimeNs: row.mtime_ns });
+    }
   }
   const toScan: FoundFile[] = [];
   const seen = new Set<string>();
@@ -184,7 +194,7 @@ export async function indexArchive(db: Database.Database, roots: string[], opts:
     writer.flush();
   }
 
-  rebuildSummary(db);
+  if (opts.rebuildSummary ?? true) rebuildSummary(db);
   report(undefined, true);
   summary.seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return summary;
@@ -276,6 +286,15 @@ function pruneMissing(db: Database.Database, absRoots: string[], seen: Set<strin
   }
   deleteFiles(db, gone);
   return gone.length;
+}
+
+/**
+ * Take files out of the index before they are deleted (load-sac's days a SAC file no longer
+ * covers): rows first, then the file, so dataselect never plans a read of a file that is gone.
+ */
+export function forgetIndexedFiles(db: Database.Database, absPaths: readonly string[], relativeTo?: string): void {
+  const rel = relativeTo !== undefined ? path.resolve(relativeTo) : undefined;
+  deleteFiles(db, absPaths.map((abs) => (rel !== undefined ? path.relative(rel, abs) : abs)));
 }
 
 /** Delete the tsindex rows and bookkeeping of these stored file names, in batches. */

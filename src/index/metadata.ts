@@ -418,9 +418,8 @@ export function listMetadataSources(db: Database.Database): MetadataSourceInfo[]
  * availability and the event packages protect the waveforms it says are closed. Access is per
  * station, so a station is registered when its effective status (own, else its network's) is
  * closed or one of its channels is closed. A closed network is registered whole (NET.*, which
- * also covers stations it has data of but no metadata for) unless some of its stations are
- * explicitly open: then only its closed stations are, and the open ones serve their data as
- * fdsnws-station lists them. Cheap when nothing changed: called by every dataselect, station and
+ * also covers stations it has data of but no metadata for), except its stations stated open
+ * (in every epoch, with no closed channel): they serve their data as fdsnws-station lists them. Cheap when nothing changed: called by every dataselect, station and
  * availability request, so metadata loaded while serving takes effect at once (and a file
  * reloaded with restrictedStatus="open" reopens its stations).
  */
@@ -440,17 +439,24 @@ export function syncMetadataRestrictions(db: Database.Database, policy: Restrict
   const closed = (v: string | null): boolean => v !== null && v.toLowerCase() === 'closed';
   const closedNets = new Set((db.prepare('SELECT code, restricted FROM geonode_networks').all() as Array<{ code: string; restricted: string | null }>).filter((n) => closed(n.restricted)).map((n) => n.code));
   const stations = db.prepare('SELECT network, code, restricted FROM geonode_stations').all() as Array<{ network: string; code: string; restricted: string | null }>;
-  const netsWithOpenStation = new Set(stations.filter((st) => st.restricted !== null && !closed(st.restricted)).map((st) => st.network));
-  const entries = new Map<string, { network: string; station: string }>();
+  const closedChannels = db.prepare("SELECT DISTINCT network, station FROM geonode_channels WHERE lower(restricted) = 'closed'").all() as Array<{ network: string; station: string }>;
+  const withClosedChannel = new Set(closedChannels.map((c) => `${c.network}.${c.station}`));
+  const entries = new Map<string, { network: string; station: string; except?: string[] }>();
   const add = (network: string, station: string) => entries.set(`${network}.${station}`, { network, station });
-  for (const net of closedNets) if (!netsWithOpenStation.has(net)) add(net, '*');
-  for (const st of stations) {
-    const effectiveClosed = st.restricted === null ? closedNets.has(st.network) : closed(st.restricted);
-    if (effectiveClosed && !entries.has(`${st.network}.*`)) add(st.network, st.code);
+  // A closed network stays closed whole (stations it has data of but no metadata for too),
+  // except the stations stated open (every epoch) without a closed channel.
+  for (const net of closedNets) {
+    const open = new Set<string>();
+    const notOpen = new Set<string>();
+    for (const st of stations) {
+      if (st.network !== net) continue;
+      if (st.restricted !== null && !closed(st.restricted) && !withClosedChannel.has(`${net}.${st.code}`)) open.add(st.code);
+      else notOpen.add(st.code);
+    }
+    entries.set(`${net}.*`, { network: net, station: '*', except: [...open].filter((s) => !notOpen.has(s)).sort() });
   }
-  for (const c of db.prepare("SELECT DISTINCT network, station FROM geonode_channels WHERE lower(restricted) = 'closed'").all() as Array<{ network: string; station: string }>) {
-    if (!entries.has(`${c.network}.*`)) add(c.network, c.station);
-  }
+  for (const st of stations) if (!closedNets.has(st.network) && closed(st.restricted)) add(st.network, st.code);
+  for (const c of closedChannels) if (!closedNets.has(c.network)) add(c.network, c.station);
   // The whole set each time: a file reloaded with restrictedStatus="open" reopens its stations.
   policy.setMetadataRestricted([...entries.values()]);
 }

@@ -51,6 +51,8 @@ interface CompiledEntry extends RestrictionEntry {
   sta: RegExp | string;
   /** Derived from the metadata's restrictedStatus (source 2), not the operator's policy. */
   fromMetadata: boolean;
+  /** Stations a whole-network metadata entry leaves open (stated open under a closed network). */
+  except?: ReadonlySet<string>;
 }
 
 function compileCode(code: string): RegExp | string {
@@ -97,18 +99,18 @@ export class RestrictionPolicy {
    * Replace the entries derived from metadata (networks with station '*', or stations closed by
    * their StationXML) with `closed`; any user who may see restricted data may see these.
    */
-  setMetadataRestricted(closed: readonly NetSta[]): void {
+  setMetadataRestricted(closed: ReadonlyArray<NetSta & { except?: readonly string[] }>): void {
     for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i].fromMetadata) this.entries.splice(i, 1);
-    for (const c of closed) this.add({ network: c.network, station: c.station }, true);
+    for (const c of closed) this.add({ network: c.network, station: c.station }, true, c.except);
     this.cache.clear();
   }
 
-  private add(e: RestrictionEntry, fromMetadata = false): void {
+  private add(e: RestrictionEntry, fromMetadata = false, except?: readonly string[]): void {
     const network = e.network.trim();
     const station = (e.station ?? '*').trim() || '*';
     if (!CODE_RE.test(network) || !CODE_RE.test(station)) throw new Error(`restrictions: invalid code '${network}.${station}'`);
     const users = e.users ? e.users.map((u) => u.trim()).filter((u) => u !== '') : undefined;
-    this.entries.push({ network, station, users, net: compileCode(network), sta: compileCode(station), fromMetadata });
+    this.entries.push({ network, station, users, net: compileCode(network), sta: compileCode(station), fromMetadata, ...(except?.length ? { except: new Set(except) } : {}) });
     this.cache.clear();
   }
 
@@ -116,7 +118,7 @@ export class RestrictionPolicy {
     const key = `${network}\u0000${station}`;
     let m = this.cache.get(key);
     if (!m) {
-      m = this.entries.filter((e) => codeMatches(e.net, network) && codeMatches(e.sta, station));
+      m = this.entries.filter((e) => codeMatches(e.net, network) && codeMatches(e.sta, station) && !e.except?.has(station));
       this.cache.set(key, m);
     }
     return m;

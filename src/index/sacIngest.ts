@@ -50,7 +50,7 @@ import { createEvent, type CatalogEvent, type Magnitude } from '../formats/quake
 import { readSac, sacIsIntegral, SacError, type SacFile } from '../formats/sac';
 import type { Channel, Inventory, Network, Station } from '../formats/stationxml';
 import { listEventSources, SAC_EVENT_PREFIX, storeEvents } from './events';
-import { indexArchive } from './indexer';
+import { forgetIndexedFiles, indexArchive } from './indexer';
 import { loadInventory, queryMetadata, removeMetadataSource, widenSacStationEpochs, type MetadataSelection } from './metadata';
 import type { IndexSummary } from './types';
 
@@ -211,6 +211,8 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
   const touched = new Set<string>();
   const ingested: Array<{ file: string; sac: SacFile; codes: Codes; rate: number }> = [];
   const perFile: IndexSummary[] = [];
+  /** Day files no SAC file covers any more: taken out of the index, then deleted (at the end). */
+  const stale: string[] = [];
 
   for (const { file, fromDir } of expand(paths)) {
     const fail = (e: unknown) => summary.errors.push({ sacFile: file, reason: e instanceof Error ? e.message : String(e) });
@@ -240,16 +242,18 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
     }
     const rate = nominalSampleRate(sac.delta);
     try {
-      const dirs = new Set<string>();
-      for (const w of writeDays(archive, file, sac, codes, rate)) {
+      const days = writeDays(archive, file, sac, codes, rate);
+      for (const w of days.written) {
         summary.written.push(w);
         touched.add(path.dirname(w.mseedFile));
-        dirs.add(path.dirname(w.mseedFile));
       }
-      // The index follows each file at once: a day file replaced (or removed) while the index
-      // still has the old byte offsets would give dataselect truncated records or a 500 for as
-      // long as the rest of the run takes, not just for this file's moment.
-      if (dirs.size > 0) perFile.push(await indexArchive(db, [...dirs].sort(), { workers: 0, relativeTo: opts.relativeTo, pruneMissing: true }));
+      stale.push(...days.stale);
+      // The index follows each file at once (just the day files it rewrote, not their
+      // directories: rescanning those per SAC file grew with the square of the files): a day
+      // file replaced while the index still has the old byte offsets gave dataselect truncated
+      // records for as long as the rest of the run took, not just this file's moment.
+      const fresh = days.written.filter((w) => w.status === 'written').map((w) => w.mseedFile);
+      if (fresh.length > 0) perFile.push(await indexArchive(db, fresh, { workers: 0, relativeTo: opts.relativeTo, pruneMissing: false, rebuildSummary: false }));
       ingested.push({ file, sac, codes, rate });
     } catch (e) {
       fail(e);
@@ -273,6 +277,11 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
     }
     summary.index = last;
   }
+  if (stale.length > 0) {
+    forgetIndexedFiles(db, stale, opts.relativeTo);
+    for (const f of stale) fs.rmSync(f, { force: true });
+    if (summary.index) summary.index.filesRemoved += stale.length;
+  }
 
   const now = opts.now ?? new Date();
   const eventSources = opts.seedEvents === false ? new Map<string, string>() : new Map(listEventSources(db).map((s) => [s.path, s.sha256]));
@@ -284,8 +293,8 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
   return summary;
 }
 
-/** Encode and write (or skip) one file per UTC day; removes this source's files of days it no longer covers. */
-function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rate: number): SacWritten[] {
+/** Encode and write (or skip) one file per UTC day; lists this source's files of days it no longer covers (`stale`: the caller removes them). */
+function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rate: number): { written: SacWritten[]; stale: string[] } {
   const encoding = sacIsIntegral(sac.data) ? 'steim2' : 'float32';
   const tag = `sac-${hash8(sacFile)}`;
   const out: SacWritten[] = [];
@@ -325,13 +334,14 @@ function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rat
     out.push({ sacFile, mseedFile: target, records: recs.length, status: 'written' });
   }
   // Days this source covered before but not now (or now duplicates of another file).
+  const stale: string[] = [];
   for (const dir of dirs) {
     for (const f of fs.readdirSync(dir)) {
       const p = path.join(dir, f);
-      if (f.endsWith(`.${tag}`) && !mine.has(p)) fs.rmSync(p, { force: true });
+      if (f.endsWith(`.${tag}`) && !mine.has(p)) stale.push(p);
     }
   }
-  return out;
+  return { written: out, stale };
 }
 
 function synthesizeChannel(db: Database.Database, it: { file: string; sac: SacFile; codes: Codes; rate: number }, source: string, now: Date, summary: SacIngestSummary): void {

@@ -81,4 +81,10 @@ export interface IndexOptions {
   onProgress?: (p: IndexProgress) => void;
   /** Remove rows of files under the given roots that no longer exist (default true). */
   pruneMissing?: boolean;
+  /**
+   * Rebuild tsindex_summary at the end (default true). A caller indexing a few files at a time
+   * (load-sac, per SAC file) skips it and rebuilds once with its last pass: the rebuild reads
+   * every row.
+   */
+  rebuildSummary?: boolean;
 }

@@ -45,11 +45,21 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds (a lock naming our pid that we do not hold is a dead run's: pid reuse, PID 1 in a restarted container). */
+const held = new Set<string>();
+
 /** Take the writer lock of `root` for `command`; returns its release. Throws TileRootBusyError. */
 export function lockTileRoot(root: string, command: string): () => void {
   fs.mkdirSync(root, { recursive: true });
   const file = path.join(root, TILE_LOCK_NAME);
   const me: Holder = { pid: process.pid, host: os.hostname(), command, started: new Date().toISOString() };
+  const busy = (h: Holder | null): TileRootBusyError =>
+    new TileRootBusyError(
+      h
+        ? `${root} is being written by ${h.command} (pid ${h.pid} on ${h.host}, since ${h.started}); run again when it has finished` +
+            (h.host !== me.host ? ` (if no such run is going on, e.g. a restarted container, remove ${file})` : '')
+        : `${root} is locked by ${file} (being created by another run); run again in a moment`,
+    );
   for (let attempt = 0; ; attempt++) {
     try {
       fs.writeFileSync(file, JSON.stringify(me) + '\n', { flag: 'wx' });
@@ -57,22 +67,50 @@ export function lockTileRoot(root: string, command: string): () => void {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw e;
       const h = readHolder(file);
-      // Gone: a run killed before it could release (same host), or a lock file never written
-      // out (a crash between create and write) that is not fresh.
-      const stale = h ? h.host === me.host && !alive(h.pid) : Date.now() - fs.statSync(file).mtimeMs > 60_000;
-      if (!stale) {
-        throw new TileRootBusyError(
-          h
-            ? `${root} is being written by ${h.command} (pid ${h.pid} on ${h.host}, since ${h.started}); run again when it has finished`
-            : `${root} is locked by ${file} (being created by another run); run again in a moment`,
-        );
+      if (!isStale(file, h, me)) throw busy(h);
+      // Taking over a stale lock: read-judge-remove is not atomic, so two runs doing it at once
+      // could each remove the other's fresh lock. One takeover at a time, under its own
+      // exclusive file; inside, the lock is judged again.
+      const takeover = `${file}.takeover`;
+      try {
+        fs.writeFileSync(takeover, String(process.pid), { flag: 'wx' });
+      } catch (e2) {
+        if ((e2 as NodeJS.ErrnoException).code !== 'EEXIST') throw e2;
+        if (Date.now() - fs.statSync(takeover).mtimeMs > 60_000) fs.rmSync(takeover, { force: true }); // its taker died
+        throw busy(h);
       }
-      fs.rmSync(file, { force: true });
+      try {
+        const again = readHolder(file);
+        if (fs.existsSync(file) && !isStale(file, again, me)) throw busy(again);
+        fs.rmSync(file, { force: true });
+      } finally {
+        fs.rmSync(takeover, { force: true });
+      }
     }
   }
+  held.add(file);
   return () => {
+    held.delete(file);
     if (readHolder(file)?.pid === process.pid) fs.rmSync(file, { force: true });
   };
+}
+
+/**
+ * A lock nobody holds any more: its run was killed before it could release (same host, process
+ * gone, or our own pid without our holding it), or the file was never written out (a crash
+ * between create and write) and is not fresh.
+ */
+function isStale(file: string, h: Holder | null, me: Holder): boolean {
+  if (!h) {
+    try {
+      return Date.now() - fs.statSync(file).mtimeMs > 60_000;
+    } catch {
+      return true;
+    }
+  }
+  if (h.host !== me.host) return false;
+  if (h.pid === me.pid) return !held.has(file);
+  return !alive(h.pid);
 }
 
 /**

@@ -311,6 +311,14 @@ describe('writeStationXml from a built model', () => {
       xml = writeStationXml(parseStationXml(xml), { level: 'network' });
       expect(/<ext:note[^>]*>([\s\S]*?)<\/ext:note>/.exec(xml)![1]).toBe(content);
     }
+    // A mixed-content element in no namespace stays in no namespace.
+    const noNs = writeStationXml(
+      parseStationXml(xml.replace('<ext:plain', '<note xmlns="">a <b>bold</b> word</note><ext:plain')),
+      { level: 'network' },
+    );
+    expect(noNs).toContain('<note xmlns="">a <b>bold</b> word</note>');
+    const back = parseStationXml(noNs);
+    expect(back.networks[0].extras.some((x) => x.ns === '' && x.name === 'note')).toBe(true);
     // Element-only extension content is still pretty-printed; the document parses and validates.
     expect(xml).toMatch(/<ext:plain[^>]*>\n\s+<ext:a>1<\/ext:a>\n\s+<\/ext:plain>/);
     expect(parseStationXml(xml).networks[0].code).toBe('ZE');

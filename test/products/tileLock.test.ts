@@ -39,6 +39,22 @@ test('the lock of a run that was killed (its process gone) is taken over', () =>
   release();
 });
 
+test('a lock naming our own pid that we do not hold (pid reuse, PID 1 in a restarted container) is stale; that of another host is not', () => {
+  const tiles = path.join(dir, 'tiles');
+  fs.mkdirSync(tiles);
+  const lock = path.join(tiles, TILE_LOCK_NAME);
+  fs.writeFileSync(lock, JSON.stringify({ pid: process.pid, host: os.hostname(), command: 'ingest', started: '2026-01-01T00:00:00Z' }));
+  lockTileRoot(tiles, 'analyze')();
+  fs.writeFileSync(lock, JSON.stringify({ pid: 1, host: 'another-host', command: 'ingest', started: '2026-01-01T00:00:00Z' }));
+  expect(() => lockTileRoot(tiles, 'analyze')).toThrow(`is being written by ingest (pid 1 on another-host, since 2026-01-01T00:00:00Z); run again when it has finished (if no such run is going on, e.g. a restarted container, remove ${lock})`);
+  // A takeover in progress elsewhere: this run does not take the lock too.
+  fs.writeFileSync(lock, JSON.stringify({ pid: 999999999, host: os.hostname(), command: 'ingest', started: '2026-01-01T00:00:00Z' }));
+  fs.writeFileSync(`${lock}.takeover`, '1');
+  expect(() => lockTileRoot(tiles, 'analyze')).toThrow(TileRootBusyError);
+  fs.rmSync(`${lock}.takeover`);
+  lockTileRoot(tiles, 'analyze')();
+});
+
 test('CLI: ingest and analyze on a tile root another run is writing exit 1 and say which run', async () => {
   const tiles = path.join(dir, 'tiles');
   const inputs = path.join(dir, 'in');

@@ -89,8 +89,11 @@ function emitElement(parent: XMLBuilder, el: XElement): void {
   if (mixedFragments && isMixed(el)) {
     const frag = create();
     emitVerbatim(frag, el);
+    let xml = frag.end({ headless: true, prettyPrint: false });
+    // An element in no namespace, spliced inside the FDSN default namespace, must say so.
+    if (el.ns === '' && !/^<[^\s>/]+[^>]*\sxmlns=""/.test(xml)) xml = xml.replace(/^<([^\s>/]+)/, '<$1 xmlns=""');
     const token = `geonodeMixedContent${mixedFragments.size}x${MIXED_NONCE}`;
-    mixedFragments.set(token, frag.end({ headless: true, prettyPrint: false }));
+    mixedFragments.set(token, xml);
     parent.txt(token);
     return;
   }
