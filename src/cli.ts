@@ -640,9 +640,10 @@ const COMMANDS: CommandSpec[] = [
     },
     details:
       'Both byte orders, header versions 6 and 7. Samples go to SDS files YEAR/NET/STA/CHA.D/\n' +
-      'NET.STA.LOC.CHA.D.YEAR.DOY.sac-<hash> (one per source file and day; Steim-2 for integer samples,\n' +
+      'NET.STA.LOC.CHA.D.YEAR.DOY.sac-<source hash>.<content hash> (one per source file and day; Steim-2 for integer samples,\n' +
       'float32 otherwise) and are indexed. A SAC file loaded again replaces its files (unchanged ones\n' +
-      'are not touched). A channel epoch is synthesized from stla/stlo/stel/stdp/cmpaz/cmpinc unless\n' +
+      'are not touched; a changed day takes its old file\'s place in the index in one step, safe while serving).\n' +
+      'A channel epoch is synthesized from stla/stlo/stel/stdp/cmpaz/cmpinc unless\n' +
       'loaded StationXML already covers the data (StationXML loaded later replaces it); evla/evlo/o seed\n' +
       'a catalogue event. Directories are\n' +
       'searched recursively; non-SAC files there are skipped. Exit code 1 if any SAC file failed.',

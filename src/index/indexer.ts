@@ -138,7 +138,7 @@ export async function indexArchive(db: Database.Database, roots: string[], opts:
   deleteFiles(db, [...aliasNames]);
 
   // 4. Scan + write.
-  const writer = new BatchWriter(db, timeStyle, summary);
+  const writer = new BatchWriter(db, timeStyle, summary, (opts.replaces ?? []).map((r) => storedName(path.resolve(r))));
   const progress: IndexProgress = {
     filesDone: 0,
     filesTotal: toScan.length,
@@ -471,6 +471,7 @@ class BatchWriter {
     db: Database.Database,
     private readonly timeStyle: TimeStringStyle,
     private readonly summary: IndexSummary,
+    private readonly replaceStored: string[] = [],
   ) {
     this.selOld = db.prepare('SELECT network,station,location,channel,version,hash,updated FROM tsindex WHERE filename = ?');
     this.delRows = db.prepare('DELETE FROM tsindex WHERE filename = ?');
@@ -483,7 +484,13 @@ class BatchWriter {
       'INSERT INTO geonode_files (filename,size,mtime_ns,scanned,status) VALUES (?,?,?,?,?) ' +
         'ON CONFLICT(filename) DO UPDATE SET size=excluded.size, mtime_ns=excluded.mtime_ns, scanned=excluded.scanned, status=excluded.status',
     );
+    const delFile = db.prepare('DELETE FROM geonode_files WHERE filename = ?');
     const tx = db.transaction((batch: ScannedFile[]) => {
+      // The files this run's rows replace leave in the same transaction (IndexOptions.replaces).
+      for (const f of this.replaceStored.splice(0)) {
+        this.delRows.run(f);
+        delFile.run(f);
+      }
       for (const s of batch) this.writeFile(s);
     });
     this.writeBatch = (batch) => tx.immediate(batch);
@@ -500,7 +507,7 @@ class BatchWriter {
 
   flush(): void {
     this.lastFlush = Date.now();
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 && this.replaceStored.length === 0) return;
     const batch = this.pending;
     this.pending = [];
     this.pendingRows = 0;

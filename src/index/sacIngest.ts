@@ -17,10 +17,13 @@
  *    otherwise (SAC samples are float32, so that is lossless too). miniSEED 2.4, 512-byte
  *    records, quality D.
  *  - Layout and idempotency: SDS path `YEAR/NET/STA/CHA.D/NET.STA.LOC.CHA.D.YEAR.DOY`, split at
- *    UTC day boundaries, with the suffix `.sac-<hash8>` (sha256 of the absolute SAC path): one
- *    file per source and day, so a re-ingest REPLACES that file (identical bytes → not touched,
- *    so the indexer sees nothing new) and never appends a second copy; days the source no
- *    longer covers lose their file. A day whose records are byte-identical to another file of
+ *    UTC day boundaries, with the suffix `.sac-<hash8>.<hash8>` (sha256 of the absolute SAC path,
+ *    then of the file's bytes): one file per source and day, so a re-ingest REPLACES that file
+ *    (identical bytes → the same name, not touched, so the indexer sees nothing new) and never
+ *    appends a second copy. A changed day gets a new name and takes the old file's place in the
+ *    index in one transaction (readers plan one version or the other, never old offsets against
+ *    new bytes); the old file is deleted at the end of the run. Days the source no longer covers
+ *    leave the index, then lose their file. A day whose records are byte-identical to another file of
  *    the same channel/day (e.g. the same SAC in the other byte order) is not written again
  *    ('duplicate'), so dataselect never serves the same records twice. Limitation: when a
  *    source's header codes change, its files under the old codes are not found (remove them).
@@ -213,6 +216,8 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
   const perFile: IndexSummary[] = [];
   /** Day files no SAC file covers any more: taken out of the index, then deleted (at the end). */
   const stale: string[] = [];
+  /** Superseded versions of day files, already out of the index: deleted at the end (readers may still hold them). */
+  const retired: string[] = [];
 
   for (const { file, fromDir } of expand(paths)) {
     const fail = (e: unknown) => summary.errors.push({ sacFile: file, reason: e instanceof Error ? e.message : String(e) });
@@ -248,18 +253,28 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
         touched.add(path.dirname(w.mseedFile));
       }
       stale.push(...days.stale);
-      // The index follows each file at once (just the day files it rewrote, not their
-      // directories: rescanning those per SAC file grew with the square of the files): a day
-      // file replaced while the index still has the old byte offsets gave dataselect truncated
-      // records for as long as the rest of the run took, not just this file's moment.
+      retired.push(...days.replaced);
+      // The index follows each file at once, and a day's new version (a new file name) takes
+      // the old one's place in the same transaction: a reader plans the old file or the new
+      // one, never old offsets against new bytes (only the day files written are read: a
+      // rescan of their directories per SAC file grew with the square of the files).
       const fresh = days.written.filter((w) => w.status === 'written').map((w) => w.mseedFile);
-      if (fresh.length > 0) perFile.push(await indexArchive(db, fresh, { workers: 0, relativeTo: opts.relativeTo, pruneMissing: false, rebuildSummary: false }));
+      if (fresh.length > 0 || days.replaced.length > 0) {
+        perFile.push(await indexArchive(db, fresh, { workers: 0, relativeTo: opts.relativeTo, pruneMissing: false, rebuildSummary: false, replaces: days.replaced }));
+      }
       ingested.push({ file, sac, codes, rate });
     } catch (e) {
       fail(e);
     }
   }
 
+  // Before the last pass (which would index them again): versions the index has already let go
+  // of, and days no SAC file covers (out of the index first, then deleted).
+  for (const f of retired) fs.rmSync(f, { force: true });
+  if (stale.length > 0) {
+    forgetIndexedFiles(db, stale, opts.relativeTo);
+    for (const f of stale) fs.rmSync(f, { force: true });
+  }
   if (touched.size > 0) {
     // A last pass over every directory touched (nothing left to do but reporting and pruning).
     const last = await indexArchive(db, [...touched].sort(), { workers: opts.workers ?? 0, relativeTo: opts.relativeTo, pruneMissing: true });
@@ -277,11 +292,7 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
     }
     summary.index = last;
   }
-  if (stale.length > 0) {
-    forgetIndexedFiles(db, stale, opts.relativeTo);
-    for (const f of stale) fs.rmSync(f, { force: true });
-    if (summary.index) summary.index.filesRemoved += stale.length;
-  }
+  if (summary.index) summary.index.filesRemoved += stale.length + retired.length;
 
   const now = opts.now ?? new Date();
   const eventSources = opts.seedEvents === false ? new Map<string, string>() : new Map(listEventSources(db).map((s) => [s.path, s.sha256]));
@@ -293,11 +304,18 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
   return summary;
 }
 
-/** Encode and write (or skip) one file per UTC day; lists this source's files of days it no longer covers (`stale`: the caller removes them). */
-function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rate: number): { written: SacWritten[]; stale: string[] } {
+/**
+ * Encode and write (or skip) one file per UTC day. A day's file is named by its content
+ * (`….sac-<source>.<content>`), so a new version never overwrites the file a reader may be
+ * reading: `replaced` lists the versions it supersedes (swapped out of the index with the new
+ * file's rows, then deleted by the caller), `stale` this source's files of days it no longer covers.
+ */
+function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rate: number): { written: SacWritten[]; replaced: string[]; stale: string[] } {
   const encoding = sacIsIntegral(sac.data) ? 'steim2' : 'float32';
   const tag = `sac-${hash8(sacFile)}`;
+  const own = (name: string, base: string) => name === `${base}.${tag}` || name.startsWith(`${base}.${tag}.`);
   const out: SacWritten[] = [];
+  const replaced: string[] = [];
   const mine = new Set<string>();
   const dirs = new Set<string>();
   for (const [a, b] of daySplits(sac.startNs!, rate, sac.npts)) {
@@ -311,18 +329,20 @@ function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rat
     const bytes = Buffer.concat(recs);
     const dir = path.join(archive, String(year), c.network, c.station, `${c.channel}.D`);
     const base = `${c.network}.${c.station}.${c.location}.${c.channel}.D.${year}.${String(doy).padStart(3, '0')}`;
-    const target = path.join(dir, `${base}.${tag}`);
+    const target = path.join(dir, `${base}.${tag}.${crypto.createHash('sha256').update(bytes).digest('hex').slice(0, 8)}`);
     fs.mkdirSync(dir, { recursive: true });
     dirs.add(dir);
+    const names = fs.readdirSync(dir);
+    const previous = names.filter((f) => own(f, base) && f !== path.basename(target)).map((f) => path.join(dir, f));
     if (fs.existsSync(target) && fs.readFileSync(target).equals(bytes)) {
       mine.add(target);
+      replaced.push(...previous);
       out.push({ sacFile, mseedFile: target, records: recs.length, status: 'unchanged' });
       continue;
     }
     // Same records already archived from another source (same SAC in another byte order, a copy elsewhere)?
-    const twin = fs
-      .readdirSync(dir)
-      .filter((f) => (f === base || f.startsWith(`${base}.`)) && f !== path.basename(target))
+    const twin = names
+      .filter((f) => (f === base || f.startsWith(`${base}.`)) && !own(f, base))
       .map((f) => path.join(dir, f))
       .find((f) => fs.statSync(f).size === bytes.length && fs.readFileSync(f).equals(bytes));
     if (twin) {
@@ -331,17 +351,19 @@ function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rat
     }
     writeAtomic(target, bytes);
     mine.add(target);
+    replaced.push(...previous);
     out.push({ sacFile, mseedFile: target, records: recs.length, status: 'written' });
   }
   // Days this source covered before but not now (or now duplicates of another file).
   const stale: string[] = [];
+  const gone = new Set(replaced);
   for (const dir of dirs) {
     for (const f of fs.readdirSync(dir)) {
       const p = path.join(dir, f);
-      if (f.endsWith(`.${tag}`) && !mine.has(p)) stale.push(p);
+      if ((f.endsWith(`.${tag}`) || f.includes(`.${tag}.`)) && !mine.has(p) && !gone.has(p)) stale.push(p);
     }
   }
-  return { written: out, stale };
+  return { written: out, replaced, stale };
 }
 
 function synthesizeChannel(db: Database.Database, it: { file: string; sac: SacFile; codes: Codes; rate: number }, source: string, now: Date, summary: SacIngestSummary): void {

@@ -87,4 +87,11 @@ export interface IndexOptions {
    * every row.
    */
   rebuildSummary?: boolean;
+  /**
+   * Files whose rows are deleted in the same transaction that writes this run's first rows:
+   * load-sac writes a day's new version under a new name and swaps it for the old one in the
+   * index in one step, so a reader plans either the old file or the new one, never offsets of
+   * one against the bytes of the other. The caller deletes the old files afterwards.
+   */
+  replaces?: readonly string[];
 }

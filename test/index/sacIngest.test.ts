@@ -115,7 +115,7 @@ describeShared('SAC ingestion of ../shared/data/sac', () => {
     expect(swap.map((w) => w.status)).toEqual(['duplicate']);
     expect(first.written.filter((w) => w.status === 'written')).toHaveLength(files.length - 1);
     expect(first.index?.errors).toEqual([]);
-    for (const w of first.written) expect(path.relative(archive, w.mseedFile)).toMatch(/^\d{4}\/\w+\/\w+\/\w+\.D\/[\w-]+\.[\w-]+\.[\w-]*\.\w+\.D\.\d{4}\.\d{3}\.sac-[0-9a-f]{8}$/);
+    for (const w of first.written) expect(path.relative(archive, w.mseedFile)).toMatch(/^\d{4}\/\w+\/\w+\/\w+\.D\/[\w-]+\.[\w-]+\.[\w-]*\.\w+\.D\.\d{4}\.\d{3}\.sac-[0-9a-f]{8}\.[0-9a-f]{8}$/);
     expect(first.notes.map((n) => path.basename(n.sacFile)).sort()).toEqual(['test.sac', 'test.sac.swap']);
   });
 
@@ -253,7 +253,7 @@ describe('SAC ingestion: day split, replacement, codes, CLI', () => {
     try {
       const s = await ingestSac(db, [sacFile], { archiveDir: archive });
       expect(s.errors).toEqual([]);
-      expect(s.written.map((w) => path.relative(archive, w.mseedFile).replace(/sac-[0-9a-f]+$/, 'sac-H'))).toEqual([
+      expect(s.written.map((w) => path.relative(archive, w.mseedFile).replace(/sac-[0-9a-f]{8}\.[0-9a-f]{8}$/, 'sac-H'))).toEqual([
         '2020/ZX/SPLIT/HHZ.D/ZX.SPLIT..HHZ.D.2020.001.sac-H',
         '2020/ZX/SPLIT/HHZ.D/ZX.SPLIT..HHZ.D.2020.002.sac-H',
       ]);
@@ -271,6 +271,10 @@ describe('SAC ingestion: day split, replacement, codes, CLI', () => {
       const s2 = await ingestSac(db, [sacFile], { archiveDir: archive });
       expect(s2.written.map((w) => w.status)).toEqual(['written']);
       expect(fs.existsSync(s.written[1].mseedFile)).toBe(false);
+      // The new day-1 version has a new (content) name; the old one is gone from disk and index.
+      expect(s2.written[0].mseedFile).not.toBe(s.written[0].mseedFile);
+      expect(fs.existsSync(s.written[0].mseedFile)).toBe(false);
+      expect(db.prepare('SELECT DISTINCT filename FROM tsindex WHERE station = ?').pluck().all('SPLIT')).toEqual([s2.written[0].mseedFile]);
       expect(Int32Array.from(decodeAll((await get()).body as Buffer).samples)).toEqual(short);
       expect(s2.channelsSynthesized).toBe(1);
       const st = await request(app).get('/fdsnws/station/1/query?net=ZX&sta=SPLIT&level=channel&format=text');
@@ -425,7 +429,7 @@ describe('SAC ingestion: day split, replacement, codes, CLI', () => {
         ['nocha.sac', 'no channel code (kcmpnm undefined)'],
         ['nosta.sac', 'no station code (kstnm undefined)'],
       ]);
-      expect(s.written.map((w) => path.basename(w.mseedFile).replace(/sac-[0-9a-f]+$/, 'sac-H'))).toEqual(['YY.SPLIT..HHZ.D.2020.001.sac-H']);
+      expect(s.written.map((w) => path.basename(w.mseedFile).replace(/sac-[0-9a-f]{8}\.[0-9a-f]{8}$/, 'sac-H'))).toEqual(['YY.SPLIT..HHZ.D.2020.001.sac-H']);
     } finally {
       db.close();
     }
