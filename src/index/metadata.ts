@@ -436,8 +436,7 @@ export function syncMetadataRestrictions(db: Database.Database, policy: Restrict
   const stamp = (db.prepare("SELECT ifnull(max(id), 0) || '/' || count(*) AS s FROM geonode_meta_sources").get() as { s: string }).s;
   seen.set(db, { db: dbStamp, sources: stamp });
   if (last?.sources === stamp) return;
-  const closed = (v: string | null): boolean => v !== null && v.toLowerCase() === 'closed';
-  const closedNets = new Set((db.prepare('SELECT code, restricted FROM geonode_networks').all() as Array<{ code: string; restricted: string | null }>).filter((n) => closed(n.restricted)).map((n) => n.code));
+  const closedNets = new Set((db.prepare('SELECT code, restricted FROM geonode_networks').all() as Array<{ code: string; restricted: string | null }>).filter((n) => isClosed(n.restricted)).map((n) => n.code));
   const stations = db.prepare('SELECT network, code, restricted FROM geonode_stations').all() as Array<{ network: string; code: string; restricted: string | null }>;
   const closedChannels = db.prepare("SELECT DISTINCT network, station FROM geonode_channels WHERE lower(restricted) = 'closed'").all() as Array<{ network: string; station: string }>;
   const withClosedChannel = new Set(closedChannels.map((c) => `${c.network}.${c.station}`));
@@ -450,12 +449,12 @@ export function syncMetadataRestrictions(db: Database.Database, policy: Restrict
     const notOpen = new Set<string>();
     for (const st of stations) {
       if (st.network !== net) continue;
-      if (st.restricted !== null && !closed(st.restricted) && !withClosedChannel.has(`${net}.${st.code}`)) open.add(st.code);
+      if (st.restricted !== null && !isClosed(st.restricted) && !withClosedChannel.has(`${net}.${st.code}`)) open.add(st.code);
       else notOpen.add(st.code);
     }
     entries.set(`${net}.*`, { network: net, station: '*', except: [...open].filter((s) => !notOpen.has(s)).sort() });
   }
-  for (const st of stations) if (!closedNets.has(st.network) && closed(st.restricted)) add(st.network, st.code);
+  for (const st of stations) if (!closedNets.has(st.network) && isClosed(st.restricted)) add(st.network, st.code);
   for (const c of closedChannels) if (!closedNets.has(c.network)) add(c.network, c.station);
   // The whole set each time: a file reloaded with restrictedStatus="open" reopens its stations.
   policy.setMetadataRestricted([...entries.values()]);
