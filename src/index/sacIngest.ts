@@ -25,8 +25,11 @@
  *    new bytes); the old file is deleted at the end of the run. Days the source no longer covers
  *    leave the index, then lose their file. A day whose records are byte-identical to another file of
  *    the same channel/day (e.g. the same SAC in the other byte order) is not written again
- *    ('duplicate'), so dataselect never serves the same records twice. Limitation: when a
- *    source's header codes change, its files under the old codes are not found (remove them).
+ *    ('duplicate'), so dataselect never serves the same records twice; when that other file
+ *    leaves in the same run (its source changed), the day is written after all. Limitations:
+ *    when a source's header codes change, its files under the old codes are not found (remove
+ *    them); a duplicate's twin replaced in a run that does not include the duplicate's SAC file
+ *    takes those records along (load both again).
  *  - Index: the channel folders touched are indexed with indexArchive (incremental, prunes
  *    vanished files under them).
  *  - Metadata (source `sac:<abs path>`, replaced on every ingest of that file): a channel epoch
@@ -219,6 +222,24 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
   /** Superseded versions of day files, already out of the index: deleted at the end (readers may still hold them). */
   const retired: string[] = [];
 
+  const names = new DayFileNames();
+  /** Write one SAC file's days and bring the index up to date with them. */
+  const store = async (file: string, sac: SacFile, codes: Codes, rate: number): Promise<SacWritten[]> => {
+    const days = writeDays(archive, names, file, sac, codes, rate);
+    for (const w of days.written) touched.add(path.dirname(w.mseedFile));
+    stale.push(...days.stale);
+    retired.push(...days.replaced);
+    // The index follows each file at once, and a day's new version (a new file name) takes
+    // the old one's place in the same transaction: a reader plans the old file or the new
+    // one, never old offsets against new bytes (only the day files written are read: a
+    // rescan of their directories per SAC file grew with the square of the files).
+    const fresh = days.written.filter((w) => w.status === 'written').map((w) => w.mseedFile);
+    if (fresh.length > 0 || days.replaced.length > 0) {
+      perFile.push(await indexArchive(db, fresh, { workers: 0, relativeTo: opts.relativeTo, pruneMissing: false, rebuildSummary: false, replaces: days.replaced }));
+    }
+    return days.written;
+  };
+
   for (const { file, fromDir } of expand(paths)) {
     const fail = (e: unknown) => summary.errors.push({ sacFile: file, reason: e instanceof Error ? e.message : String(e) });
     let buf: Buffer;
@@ -247,24 +268,28 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
     }
     const rate = nominalSampleRate(sac.delta);
     try {
-      const days = writeDays(archive, file, sac, codes, rate);
-      for (const w of days.written) {
-        summary.written.push(w);
-        touched.add(path.dirname(w.mseedFile));
-      }
-      stale.push(...days.stale);
-      retired.push(...days.replaced);
-      // The index follows each file at once, and a day's new version (a new file name) takes
-      // the old one's place in the same transaction: a reader plans the old file or the new
-      // one, never old offsets against new bytes (only the day files written are read: a
-      // rescan of their directories per SAC file grew with the square of the files).
-      const fresh = days.written.filter((w) => w.status === 'written').map((w) => w.mseedFile);
-      if (fresh.length > 0 || days.replaced.length > 0) {
-        perFile.push(await indexArchive(db, fresh, { workers: 0, relativeTo: opts.relativeTo, pruneMissing: false, rebuildSummary: false, replaces: days.replaced }));
-      }
+      summary.written.push(...(await store(file, sac, codes, rate)));
       ingested.push({ file, sac, codes, rate });
     } catch (e) {
       fail(e);
+    }
+  }
+  // A source stored as a duplicate of a day file that a later source of this run let go of
+  // (that source changed) would lose its records with that file: it is stored again, now
+  // without that twin (a day written the first time stays reported as written).
+  const leaving = new Set([...retired, ...stale]);
+  for (const it of ingested) {
+    const before = summary.written.filter((w) => w.sacFile === it.file);
+    if (!before.some((w) => w.status === 'duplicate' && leaving.has(w.mseedFile))) continue;
+    try {
+      const again = await store(it.file, it.sac, it.codes, it.rate);
+      const firstWritten = new Set(before.filter((w) => w.status === 'written').map((w) => w.mseedFile));
+      for (const w of again) if (w.status === 'unchanged' && firstWritten.has(w.mseedFile)) w.status = 'written';
+      const at = summary.written.findIndex((w) => w.sacFile === it.file);
+      summary.written = summary.written.filter((w) => w.sacFile !== it.file);
+      summary.written.splice(at, 0, ...again);
+    } catch (e) {
+      summary.errors.push({ sacFile: it.file, reason: e instanceof Error ? e.message : String(e) });
     }
   }
 
@@ -305,12 +330,69 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
 }
 
 /**
+ * The archive's day-file names of the directories this run writes in, listed once per run and
+ * kept current as files are written or let go (listing a directory per day written grew with the
+ * square of the files in it: a year of hourly SAC files in one folder). Names are grouped by day
+ * (`NET.STA.LOC.CHA.D.YEAR.DOY`) and by SAC source tag (`sac-<hash8>`).
+ */
+class DayFileNames {
+  private readonly dirs = new Map<string, { byDay: Map<string, Set<string>>; byTag: Map<string, Set<string>> }>();
+
+  private static parts(name: string): { day: string; tag: string | undefined } {
+    const p = name.split('.');
+    return { day: p.slice(0, 7).join('.'), tag: p.length > 7 && p[7].startsWith('sac-') ? p[7] : undefined };
+  }
+
+  private dir(dir: string) {
+    let d = this.dirs.get(dir);
+    if (!d) {
+      d = { byDay: new Map(), byTag: new Map() };
+      this.dirs.set(dir, d);
+      for (const name of fs.readdirSync(dir)) this.put(d, name);
+    }
+    return d;
+  }
+
+  private put(d: { byDay: Map<string, Set<string>>; byTag: Map<string, Set<string>> }, name: string): void {
+    const { day, tag } = DayFileNames.parts(name);
+    const add = (m: Map<string, Set<string>>, k: string) => (m.get(k) ?? m.set(k, new Set()).get(k)!).add(name);
+    add(d.byDay, day);
+    if (tag) add(d.byTag, tag);
+  }
+
+  /** Names of one day's files in `dir` (`day` = NET.STA.LOC.CHA.D.YEAR.DOY). */
+  ofDay(dir: string, day: string): string[] {
+    return [...(this.dir(dir).byDay.get(day) ?? [])];
+  }
+
+  /** Names in `dir` written from one SAC source (`tag` = sac-<hash8>). */
+  ofTag(dir: string, tag: string): string[] {
+    return [...(this.dir(dir).byTag.get(tag) ?? [])];
+  }
+
+  add(file: string): void {
+    this.put(this.dir(path.dirname(file)), path.basename(file));
+  }
+
+  /** A file leaving the archive in this run: no longer a twin or a version to find. */
+  remove(file: string): void {
+    const d = this.dirs.get(path.dirname(file));
+    if (!d) return;
+    const name = path.basename(file);
+    const { day, tag } = DayFileNames.parts(name);
+    d.byDay.get(day)?.delete(name);
+    if (tag) d.byTag.get(tag)?.delete(name);
+  }
+}
+
+/**
  * Encode and write (or skip) one file per UTC day. A day's file is named by its content
  * (`….sac-<source>.<content>`), so a new version never overwrites the file a reader may be
  * reading: `replaced` lists the versions it supersedes (swapped out of the index with the new
  * file's rows, then deleted by the caller), `stale` this source's files of days it no longer covers.
+ * Both are dropped from `names` at once, so no later source of the run takes them as its twin.
  */
-function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rate: number): { written: SacWritten[]; replaced: string[]; stale: string[] } {
+function writeDays(archive: string, names: DayFileNames, sacFile: string, sac: SacFile, c: Codes, rate: number): { written: SacWritten[]; replaced: string[]; stale: string[] } {
   const encoding = sacIsIntegral(sac.data) ? 'steim2' : 'float32';
   const tag = `sac-${hash8(sacFile)}`;
   const own = (name: string, base: string) => name === `${base}.${tag}` || name.startsWith(`${base}.${tag}.`);
@@ -332,8 +414,8 @@ function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rat
     const target = path.join(dir, `${base}.${tag}.${crypto.createHash('sha256').update(bytes).digest('hex').slice(0, 8)}`);
     fs.mkdirSync(dir, { recursive: true });
     dirs.add(dir);
-    const names = fs.readdirSync(dir);
-    const previous = names.filter((f) => own(f, base) && f !== path.basename(target)).map((f) => path.join(dir, f));
+    const sameDay = names.ofDay(dir, base);
+    const previous = sameDay.filter((f) => own(f, base) && f !== path.basename(target)).map((f) => path.join(dir, f));
     if (fs.existsSync(target) && fs.readFileSync(target).equals(bytes)) {
       mine.add(target);
       replaced.push(...previous);
@@ -341,8 +423,8 @@ function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rat
       continue;
     }
     // Same records already archived from another source (same SAC in another byte order, a copy elsewhere)?
-    const twin = names
-      .filter((f) => (f === base || f.startsWith(`${base}.`)) && !own(f, base))
+    const twin = sameDay
+      .filter((f) => !own(f, base))
       .map((f) => path.join(dir, f))
       .find((f) => fs.statSync(f).size === bytes.length && fs.readFileSync(f).equals(bytes));
     if (twin) {
@@ -350,6 +432,7 @@ function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rat
       continue;
     }
     writeAtomic(target, bytes);
+    names.add(target);
     mine.add(target);
     replaced.push(...previous);
     out.push({ sacFile, mseedFile: target, records: recs.length, status: 'written' });
@@ -358,11 +441,12 @@ function writeDays(archive: string, sacFile: string, sac: SacFile, c: Codes, rat
   const stale: string[] = [];
   const gone = new Set(replaced);
   for (const dir of dirs) {
-    for (const f of fs.readdirSync(dir)) {
+    for (const f of names.ofTag(dir, tag)) {
       const p = path.join(dir, f);
-      if ((f.endsWith(`.${tag}`) || f.includes(`.${tag}.`)) && !mine.has(p) && !gone.has(p)) stale.push(p);
+      if (!mine.has(p) && !gone.has(p)) stale.push(p);
     }
   }
+  for (const f of [...replaced, ...stale]) names.remove(f);
   return { written: out, replaced, stale };
 }
 

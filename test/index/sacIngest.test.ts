@@ -285,6 +285,77 @@ describe('SAC ingestion: day split, replacement, codes, CLI', () => {
     }
   });
 
+  test('a copy stored as a duplicate of another source keeps its data when that source changes in the same run', async () => {
+    const archive = path.join(dir, 'twins');
+    const a = path.join(dir, 'twins-in', 'a', 'x.sac');
+    const b = path.join(dir, 'twins-in', 'b', 'x.sac');
+    fs.mkdirSync(path.dirname(a), { recursive: true });
+    fs.mkdirSync(path.dirname(b), { recursive: true });
+    const original = makeSac(a, 300, { station: 'TWIN' });
+    fs.copyFileSync(a, b);
+    const db = openIndexDb(path.join(dir, 'twins.sqlite'));
+    try {
+      const s1 = await ingestSac(db, [path.dirname(path.dirname(a))], { archiveDir: archive });
+      expect(s1.written.map((w) => [path.basename(path.dirname(w.sacFile)), w.status])).toEqual([
+        ['a', 'written'],
+        ['b', 'duplicate'],
+      ]);
+      // a/ changes: its old day file (b's records too) leaves the archive, so b must be written now.
+      const edited = makeSac(a, 300, { station: 'TWIN', offset: 7 });
+      const s2 = await ingestSac(db, [path.dirname(path.dirname(a))], { archiveDir: archive });
+      expect(s2.errors).toEqual([]);
+      expect(s2.written.map((w) => [path.basename(path.dirname(w.sacFile)), w.status])).toEqual([
+        ['a', 'written'],
+        ['b', 'written'],
+      ]);
+      for (const w of s2.written) expect(fs.existsSync(w.mseedFile)).toBe(true);
+      const files = db.prepare('SELECT DISTINCT filename FROM tsindex WHERE station = ? ORDER BY filename').pluck().all('TWIN') as string[];
+      expect(files.sort()).toEqual(s2.written.map((w) => w.mseedFile).sort());
+      const held = files.map((f) => Int32Array.from(decodeAll(fs.readFileSync(f)).samples));
+      expect(held).toContainEqual(original);
+      expect(held).toContainEqual(edited);
+      // A third run changes nothing.
+      const s3 = await ingestSac(db, [path.dirname(path.dirname(a))], { archiveDir: archive });
+      expect(s3.written.map((w) => w.status)).toEqual(['unchanged', 'unchanged']);
+    } finally {
+      db.close();
+    }
+  });
+
+  test('a copy found a duplicate of a day file that a later source of the same run replaces is stored again', async () => {
+    const archive = path.join(dir, 'twins2');
+    const copy = path.join(dir, 'twins2-in', 'a', 'x.sac'); // sorted first
+    const source = path.join(dir, 'twins2-in', 'b', 'x.sac');
+    fs.mkdirSync(path.dirname(copy), { recursive: true });
+    fs.mkdirSync(path.dirname(source), { recursive: true });
+    const original = makeSac(source, 300, { station: 'TWIN2' });
+    const db = openIndexDb(path.join(dir, 'twins2.sqlite'));
+    try {
+      const s1 = await ingestSac(db, [source], { archiveDir: archive });
+      expect(s1.written.map((w) => w.status)).toEqual(['written']);
+      // Now a copy of the old b/ appears and b/ itself changes: a/ is met first, while b/'s old
+      // day file (its twin) is still there; b/ then replaces that file.
+      fs.copyFileSync(source, copy);
+      const edited = makeSac(source, 300, { station: 'TWIN2', offset: 3 });
+      const s2 = await ingestSac(db, [path.dirname(path.dirname(copy))], { archiveDir: archive });
+      expect(s2.errors).toEqual([]);
+      expect(s2.written.map((w) => [path.basename(path.dirname(w.sacFile)), w.status])).toEqual([
+        ['a', 'written'],
+        ['b', 'written'],
+      ]);
+      expect(fs.existsSync(s1.written[0].mseedFile)).toBe(false);
+      const files = db.prepare('SELECT DISTINCT filename FROM tsindex WHERE station = ? ORDER BY filename').pluck().all('TWIN2') as string[];
+      expect(files.sort()).toEqual(s2.written.map((w) => w.mseedFile).sort());
+      const held = files.map((f) => Int32Array.from(decodeAll(fs.readFileSync(f)).samples));
+      expect(held).toContainEqual(original);
+      expect(held).toContainEqual(edited);
+      const s3 = await ingestSac(db, [path.dirname(path.dirname(copy))], { archiveDir: archive });
+      expect(s3.written.map((w) => w.status)).toEqual(['unchanged', 'unchanged']);
+    } finally {
+      db.close();
+    }
+  });
+
   test('metadata already loaded: a covering channel epoch wins; an existing station gets the new channel', async () => {
     const db = openIndexDb(path.join(dir, 'meta.sqlite'));
     try {
