@@ -9,8 +9,8 @@
  *  - spans are truncated to the request window in every format (IRIS);
  *  - /extent always shows Updated (IRIS, and the json extent schema has `updated`), TimeSpans
  *    and Restriction (OPEN, or RESTRICTED when the node's restriction policy, index/restrictions.ts,
- *    covers the station);
- *  - restricted data (policy = restricted file + closed StationXML networks/stations), see §6 and
+ *    covers the channel);
+ *  - restricted data (policy = restricted file + what StationXML states closed), see §6 and
  *    the EIDA/IRIS `includerestricted` ("include restricted data in results", default false):
  *      · anonymous /query and /extent drop restricted rows by default;
  *      · `includerestricted=true` lists restricted channels on /extent (marked RESTRICTED, so a
@@ -356,8 +356,8 @@ export function createAvailabilityRouter(ctx: AppContext): express.Router {
     const kept: AvailabilityRow[] = [];
     let accessible = 0;
     for (const row of rows) {
-      const restricted = policy.isRestricted(row.network, row.station);
-      const mayAccess = !restricted || policy.canAccess(row.network, row.station, user);
+      const restricted = policy.isRestricted(row.network, row.station, row.location, row.channel);
+      const mayAccess = !restricted || policy.canAccess(row.network, row.station, user, row.location, row.channel);
       if (mayAccess) accessible++;
       // Inaccessible restricted rows: listed only on /extent(auth) with includerestricted=true (see header).
       if (mayAccess || (mode === 'extent' && o.includeRestricted)) kept.push(restricted ? { ...row, restricted } : row);

@@ -134,7 +134,7 @@ export function createStationRouter(ctx: AppContext): express.Router {
   const info: FdsnServiceInfo = { name: 'station', version: STATION_VERSION, publicBaseUrl: config.publicBaseUrl };
   const router = express.Router();
   const policy = restrictionPolicyFor(ctx);
-  // Closed networks/stations already in the store protect their waveforms from the start.
+  // What the store states closed protects its waveforms from the start.
   syncMetadataRestrictions(db, policy);
 
   router.use(uriLengthGuard(config.maxUriLength, info));

@@ -415,13 +415,13 @@ export function listMetadataSources(db: Database.Database): MetadataSourceInfo[]
 
 /**
  * Register what the loaded metadata closes with the node's restriction policy, so dataselect,
- * availability and the event packages protect the waveforms it says are closed. Access is per
- * station, so a station is registered when its effective status (own, else its network's) is
- * closed or one of its channels is closed. A closed network is registered whole (NET.*, which
- * also covers stations it has data of but no metadata for), except its stations stated open
- * (in every epoch, with no closed channel): they serve their data as fdsnws-station lists them. Cheap when nothing changed: called by every dataselect, station and
+ * availability and the event packages protect the waveforms it says are closed. The nearest
+ * stated restrictedStatus wins (a channel's, else its station's, else its network's: see
+ * RestrictionPolicy.setMetadataStatus), so a closed network also closes the stations it has data
+ * of but no metadata for, and an open channel beside a closed one serves its data as
+ * fdsnws-station lists it. Cheap when nothing changed: called by every dataselect, station and
  * availability request, so metadata loaded while serving takes effect at once (and a file
- * reloaded with restrictedStatus="open" reopens its stations).
+ * reloaded with restrictedStatus="open" reopens).
  */
 export function syncMetadataRestrictions(db: Database.Database, policy: RestrictionPolicy): void {
   let seen = syncState.get(policy);
@@ -436,28 +436,26 @@ export function syncMetadataRestrictions(db: Database.Database, policy: Restrict
   const stamp = (db.prepare("SELECT ifnull(max(id), 0) || '/' || count(*) AS s FROM geonode_meta_sources").get() as { s: string }).s;
   seen.set(db, { db: dbStamp, sources: stamp });
   if (last?.sources === stamp) return;
-  const closedNets = new Set((db.prepare('SELECT code, restricted FROM geonode_networks').all() as Array<{ code: string; restricted: string | null }>).filter((n) => isClosed(n.restricted)).map((n) => n.code));
-  const stations = db.prepare('SELECT network, code, restricted FROM geonode_stations').all() as Array<{ network: string; code: string; restricted: string | null }>;
-  const closedChannels = db.prepare("SELECT DISTINCT network, station FROM geonode_channels WHERE lower(restricted) = 'closed'").all() as Array<{ network: string; station: string }>;
-  const withClosedChannel = new Set(closedChannels.map((c) => `${c.network}.${c.station}`));
-  const entries = new Map<string, { network: string; station: string; except?: string[] }>();
-  const add = (network: string, station: string) => entries.set(`${network}.${station}`, { network, station });
-  // A closed network stays closed whole (stations it has data of but no metadata for too),
-  // except the stations stated open (every epoch) without a closed channel.
-  for (const net of closedNets) {
-    const open = new Set<string>();
-    const notOpen = new Set<string>();
-    for (const st of stations) {
-      if (st.network !== net) continue;
-      if (st.restricted !== null && !isClosed(st.restricted) && !withClosedChannel.has(`${net}.${st.code}`)) open.add(st.code);
-      else notOpen.add(st.code);
+  // Per code, over all its epochs: closed when any epoch is closed, open when every epoch
+  // states a status (none closed), else nothing stated (the parent's status applies).
+  const stated = (rows: Array<{ k: string; restricted: string | null }>) => {
+    const out = new Map<string, boolean>();
+    const silent = new Set<string>();
+    for (const r of rows) {
+      if (isClosed(r.restricted)) out.set(r.k, true);
+      else if (r.restricted === null) silent.add(r.k);
+      else if (!out.has(r.k)) out.set(r.k, false);
     }
-    entries.set(`${net}.*`, { network: net, station: '*', except: [...open].filter((s) => !notOpen.has(s)).sort() });
-  }
-  for (const st of stations) if (!closedNets.has(st.network) && isClosed(st.restricted)) add(st.network, st.code);
-  for (const c of closedChannels) if (!closedNets.has(c.network)) add(c.network, c.station);
-  // The whole set each time: a file reloaded with restrictedStatus="open" reopens its stations.
-  policy.setMetadataRestricted([...entries.values()]);
+    for (const k of silent) if (out.get(k) === false) out.delete(k);
+    return out;
+  };
+  const rows = (sql: string) => db.prepare(sql).all() as Array<{ k: string; restricted: string | null }>;
+  // The whole set each time: a file reloaded with restrictedStatus="open" reopens.
+  policy.setMetadataStatus({
+    networks: stated(rows('SELECT code AS k, restricted FROM geonode_networks')),
+    stations: stated(rows("SELECT network || '.' || code AS k, restricted FROM geonode_stations")),
+    channels: stated(rows("SELECT network || '.' || station || '.' || location || '.' || channel AS k, restricted FROM geonode_channels")),
+  });
 }
 const syncState = new WeakMap<RestrictionPolicy, Map<Database.Database, { db: string; sources: string }>>();
 

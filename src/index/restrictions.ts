@@ -1,19 +1,21 @@
 /**
- * Restriction policy: which (network, station) pairs are restricted, and which authenticated
- * users may see them.
+ * Restriction policy: which networks, stations and channels are restricted, and which
+ * authenticated users may see them.
  *
  * Restricted data is never served by an anonymous `query`; `queryauth` (HTTP Digest, see
- * fdsnws/digestAuth.ts) includes it for users the policy allows. Granularity is network or
- * network+station (the FDSN `restrictedStatus` levels that matter for waveform access), so a
- * filter can be applied to whole channels after selection without changing segment logic
- * (minimumlength/longestonly work per channel, and a channel is either all in or all out).
+ * fdsnws/digestAuth.ts) includes it for users the policy allows. A filter applies to whole
+ * channels after selection without changing segment logic (minimumlength/longestonly work per
+ * channel, and a channel is either all in or all out).
  *
  * Sources, merged:
  *  1. the file named by `config.restrictedFile` (env GEONODE_RESTRICTED), text or JSON, and
- *     `addRestricted()` calls: the operator's policy;
- *  2. `setMetadataRestricted()`: the networks/stations the loaded StationXML marks closed,
- *     replaced as a whole on each sync (a file reloaded with `open` reopens them). These protect
- *     waveforms only: the metadata already states its own status (see `isRestrictedByOperator`).
+ *     `addRestricted()` calls: the operator's policy, per network or network+station;
+ *  2. `setMetadataStatus()`: the restrictedStatus the loaded StationXML states for networks,
+ *     stations and channels, replaced as a whole on each sync (a file reloaded with `open`
+ *     reopens). The nearest stated status wins: a channel's own, else its station's, else its
+ *     network's (a closed network's data without metadata is closed; an open channel beside a
+ *     closed one serves its data). These protect waveforms only: the metadata already states its
+ *     own status (see `isRestrictedByOperator`).
  *
  * Text format (one entry per line, `#` starts a comment, blank lines ignored):
  *
@@ -44,15 +46,24 @@ export interface RestrictionEntry {
 export interface NetSta {
   network: string;
   station: string;
+  /** With `channel`: lets a channel's own stated status apply ('' = blank location). */
+  location?: string;
+  channel?: string;
+}
+
+/**
+ * restrictedStatus stated by the metadata store, true = closed, false = open (codes absent
+ * from a map state nothing). Keys: `NET`, `NET.STA`, `NET.STA.LOC.CHA`.
+ */
+export interface MetadataStatus {
+  networks: ReadonlyMap<string, boolean>;
+  stations: ReadonlyMap<string, boolean>;
+  channels: ReadonlyMap<string, boolean>;
 }
 
 interface CompiledEntry extends RestrictionEntry {
   net: RegExp | string;
   sta: RegExp | string;
-  /** Derived from the metadata's restrictedStatus (source 2), not the operator's policy. */
-  fromMetadata: boolean;
-  /** Stations a whole-network metadata entry leaves open (stated open under a closed network). */
-  except?: ReadonlySet<string>;
 }
 
 function compileCode(code: string): RegExp | string {
@@ -68,20 +79,23 @@ function codeMatches(p: RegExp | string, code: string): boolean {
 const CODE_RE = /^[A-Za-z0-9*?_-]{1,16}$/;
 
 export class RestrictionPolicy {
+  /** The operator's entries. */
   private readonly entries: CompiledEntry[] = [];
   /** Per (net, sta) answers; invalidated on every change (lookups dominate: one per section). */
   private readonly cache = new Map<string, CompiledEntry[]>();
+  /** What the metadata states (undefined: nothing closed). */
+  private meta: MetadataStatus | undefined;
 
   constructor(entries: readonly RestrictionEntry[] = []) {
     for (const e of entries) this.add(e);
   }
 
-  /** Number of restriction entries (for logs). */
+  /** Number of the operator's restriction entries (for logs). */
   get size(): number {
     return this.entries.length;
   }
 
-  /** A copy of the entries (for logs, availability `Restriction` column, tests). */
+  /** A copy of the operator's entries (for logs, tests). */
   list(): RestrictionEntry[] {
     return this.entries.map(({ network, station, users }) => (users ? { network, station, users: [...users] } : { network, station }));
   }
@@ -96,21 +110,31 @@ export class RestrictionPolicy {
   }
 
   /**
-   * Replace the entries derived from metadata (networks with station '*', or stations closed by
-   * their StationXML) with `closed`; any user who may see restricted data may see these.
+   * Replace what the metadata states (see MetadataStatus); any user who may see restricted data
+   * may see what it closes.
    */
-  setMetadataRestricted(closed: ReadonlyArray<NetSta & { except?: readonly string[] }>): void {
-    for (let i = this.entries.length - 1; i >= 0; i--) if (this.entries[i].fromMetadata) this.entries.splice(i, 1);
-    for (const c of closed) this.add({ network: c.network, station: c.station }, true, c.except);
-    this.cache.clear();
+  setMetadataStatus(status: MetadataStatus): void {
+    const closes = (m: ReadonlyMap<string, boolean>) => [...m.values()].some((closed) => closed);
+    this.meta = closes(status.networks) || closes(status.stations) || closes(status.channels) ? status : undefined;
   }
 
-  private add(e: RestrictionEntry, fromMetadata = false, except?: readonly string[]): void {
+  /** Closed by the nearest status the metadata states (channel, else station, else network). */
+  private closedByMetadata(network: string, station: string, location?: string, channel?: string): boolean {
+    const m = this.meta;
+    if (!m) return false;
+    if (location !== undefined && channel !== undefined) {
+      const c = m.channels.get(`${network}.${station}.${location}.${channel}`);
+      if (c !== undefined) return c;
+    }
+    return m.stations.get(`${network}.${station}`) ?? m.networks.get(network) ?? false;
+  }
+
+  private add(e: RestrictionEntry): void {
     const network = e.network.trim();
     const station = (e.station ?? '*').trim() || '*';
     if (!CODE_RE.test(network) || !CODE_RE.test(station)) throw new Error(`restrictions: invalid code '${network}.${station}'`);
     const users = e.users ? e.users.map((u) => u.trim()).filter((u) => u !== '') : undefined;
-    this.entries.push({ network, station, users, net: compileCode(network), sta: compileCode(station), fromMetadata, ...(except?.length ? { except: new Set(except) } : {}) });
+    this.entries.push({ network, station, users, net: compileCode(network), sta: compileCode(station) });
     this.cache.clear();
   }
 
@@ -118,51 +142,55 @@ export class RestrictionPolicy {
     const key = `${network}\u0000${station}`;
     let m = this.cache.get(key);
     if (!m) {
-      m = this.entries.filter((e) => codeMatches(e.net, network) && codeMatches(e.sta, station) && !e.except?.has(station));
+      m = this.entries.filter((e) => codeMatches(e.net, network) && codeMatches(e.sta, station));
       this.cache.set(key, m);
     }
     return m;
   }
 
-  /** True when any entry restricts this station (for availability's `Restriction` column). */
-  isRestricted(network: string, station: string): boolean {
-    return this.matching(network, station).length > 0;
+  /**
+   * True when this station (with location and channel: this channel) is restricted, by the
+   * operator or by the metadata (for availability's `Restriction` column).
+   */
+  isRestricted(network: string, station: string, location?: string, channel?: string): boolean {
+    return this.matching(network, station).length > 0 || this.closedByMetadata(network, station, location, channel);
   }
 
   /**
    * True when the operator's policy (not the metadata's own status) restricts this station:
-   * what station metadata must add to the restrictedStatus it states. Metadata-derived entries
-   * are per station, so using them there would close the open channels beside a closed one.
+   * what station metadata must add to the restrictedStatus it states.
    */
   isRestrictedByOperator(network: string, station: string): boolean {
-    return this.matching(network, station).some((e) => !e.fromMetadata);
+    return this.matching(network, station).length > 0;
   }
 
   /** Whether the operator's policy has any entry. */
   get hasOperatorEntries(): boolean {
-    return this.entries.some((e) => !e.fromMetadata);
+    return this.entries.length > 0;
   }
 
   /**
-   * May `user` (undefined = anonymous) see data of this station? Unrestricted → yes;
-   * anonymous → no; otherwise every matching entry must allow the user.
+   * May `user` (undefined = anonymous) see data of this station (with location and channel:
+   * of this channel)? Unrestricted → yes; anonymous → no; otherwise every matching operator
+   * entry must allow the user (what the metadata closes, any authenticated user may see).
    */
-  canAccess(network: string, station: string, user?: string): boolean {
+  canAccess(network: string, station: string, user?: string, location?: string, channel?: string): boolean {
     const m = this.matching(network, station);
-    if (m.length === 0) return true;
+    if (m.length === 0 && !this.closedByMetadata(network, station, location, channel)) return true;
     if (user === undefined) return false;
     return m.every((e) => !e.users || e.users.includes(user));
   }
 
   /**
-   * Keep the items `user` may see. `key` extracts network/station (default: the item itself,
-   * e.g. availability rows; for dataselect's SelectedSection use `(s) => s.section`).
+   * Keep the items `user` may see. `key` extracts network/station, and location/channel when
+   * the item has them (default: the item itself, e.g. availability rows; for dataselect's
+   * SelectedSection use `(s) => s.section`).
    */
   filter<T>(items: readonly T[], user: string | undefined, key: (item: T) => NetSta = (x) => x as unknown as NetSta): T[] {
-    if (this.entries.length === 0) return [...items];
+    if (this.entries.length === 0 && !this.meta) return [...items];
     return items.filter((it) => {
       const k = key(it);
-      return this.canAccess(k.network, k.station, user);
+      return this.canAccess(k.network, k.station, user, k.location, k.channel);
     });
   }
 }

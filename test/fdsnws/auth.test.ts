@@ -301,3 +301,80 @@ describe('queryauth: HTTP Digest + restricted data', () => {
     expect(r.text).toContain('<method name="GET" id="query">');
   });
 });
+
+describe('restrictedStatus per channel: the nearest stated status wins for waveforms too', () => {
+  let dir: string;
+  let db: Database.Database;
+  let config: NodeConfig;
+  let app: ReturnType<typeof createApp>;
+  const CHANNELS = ['HHZ', 'HHN', 'HHE'];
+  const channelsOf = (body: Buffer) => [...new Set(records(body).map((h) => `${h.station}.${h.channel}`))].sort();
+  /** Network PC, station TWO (status `sta`), channels HHZ/HHN/HHE with the given statuses ('' = none stated). */
+  const xml = (sta: string, cha: Record<string, string>) => `<?xml version="1.0" encoding="UTF-8"?>
+<FDSNStationXML xmlns="http://www.fdsn.org/xml/station/1" schemaVersion="1.2"><Source>t</Source><Created>2024-01-01T00:00:00Z</Created>
+<Network code="PC" startDate="2000-01-01T00:00:00Z"><Station code="TWO" startDate="2000-01-01T00:00:00Z"${sta ? ` restrictedStatus="${sta}"` : ''}><Latitude>1</Latitude><Longitude>2</Longitude><Elevation>3</Elevation><Site><Name>s</Name></Site>${CHANNELS.map(
+    (c) =>
+      `<Channel code="${c}" locationCode="00" startDate="2000-01-01T00:00:00Z"${cha[c] ? ` restrictedStatus="${cha[c]}"` : ''}><Latitude>1</Latitude><Longitude>2</Longitude><Elevation>3</Elevation><Depth>0</Depth><SampleRate>20</SampleRate></Channel>`,
+  ).join('')}</Station></Network></FDSNStationXML>`;
+
+  beforeAll(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geonode-chanres-'));
+    const arch = path.join(dir, 'archive');
+    fs.mkdirSync(arch);
+    const samples = Int32Array.from({ length: 2000 }, (_, i) => Math.round(1000 * Math.sin(i / 10)));
+    for (const cha of CHANNELS) {
+      const recs = encodeRecords({ network: 'PC', station: 'TWO', location: '00', channel: cha, startNs: T0, sampleRate: 20 }, samples, { formatVersion: 2, encoding: 'steim2', recordLength: 512 });
+      fs.writeFileSync(path.join(arch, `PC.TWO.00.${cha}.mseed`), Buffer.concat(recs));
+    }
+    db = openIndexDb(path.join(dir, 'idx.sqlite'));
+    await indexArchive(db, [arch], { workers: 0 });
+    fs.writeFileSync(path.join(dir, 'users'), 'bob:b:o:b\n');
+    config = { ...defaultConfig({}), dataRoot: '/', usersFile: path.join(dir, 'users'), restrictedFile: '', authRealm: REALM };
+    app = createApp({ db, config });
+  });
+  afterAll(() => {
+    db?.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const get = (url: string, auth?: string) => {
+    const t = request(app).get(url);
+    if (auth) t.set('Authorization', auth);
+    return t.buffer(true).parse(binary);
+  };
+  const anon = async () => {
+    const r = await get(`${Q}?network=PC&${WIN}`);
+    return r.status === 200 ? channelsOf(r.body as Buffer) : r.status;
+  };
+  const bob = async () => {
+    const url = `${QA}?network=PC&${WIN}`;
+    const chal = expect401(await get(url), false);
+    return channelsOf((await get(url, authorization('GET', url, 'bob', 'b:o:b', chal))).body as Buffer);
+  };
+  const availability = async (extra = '') => {
+    const r = await request(app).get(`/fdsnws/availability/1/extent?network=PC&format=text${extra}`);
+    return r.status === 200 ? r.text.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).slice(1, 4).join('.') + (/RESTRICTED/.test(l) ? ' R' : '')) : r.status;
+  };
+  const file = () => path.join(dir, 'pc.xml');
+  let when = Date.parse('2024-01-01T00:00:00Z');
+  const load = (text: string) => loadStationXml(db, text, file(), new Date((when += 86_400_000)));
+
+  test('a closed channel withholds only its own data; its open siblings are served to anyone', async () => {
+    load(xml('open', { HHZ: 'closed' }));
+    expect(await anon()).toEqual(['TWO.HHE', 'TWO.HHN']);
+    expect(await bob()).toEqual(['TWO.HHE', 'TWO.HHN', 'TWO.HHZ']);
+    expect(await availability()).toEqual(['TWO.00.HHE', 'TWO.00.HHN']);
+    expect(await availability('&includerestricted=true')).toEqual(['TWO.00.HHE', 'TWO.00.HHN', 'TWO.00.HHZ R']);
+    expect((await get(`${Q}?network=PC&channel=HHZ&${WIN}`)).status).toBe(204);
+  });
+
+  test('a closed station closes the channels stating nothing, not one stated open', async () => {
+    load(xml('closed', { HHN: 'open' }));
+    expect(await anon()).toEqual(['TWO.HHN']);
+    expect(await bob()).toEqual(['TWO.HHE', 'TWO.HHN', 'TWO.HHZ']);
+    load(xml('closed', {}));
+    expect(await anon()).toBe(204);
+    load(xml('', {}));
+    expect(await anon()).toEqual(['TWO.HHE', 'TWO.HHN', 'TWO.HHZ']);
+  });
+});

@@ -510,17 +510,24 @@ describe('fdsnws-station: restricted metadata, updatedafter, reload', () => {
       expect(await statuses()).toEqual(['ZQ:closed/OPN:open/BHZ:open', 'ZR:open/OPN:open/BHN:open', 'ZR:open/OPN:open/BHZ:closed']);
       const open = await request(zapp).get(`${S}/query?level=channel&format=text&includerestricted=false`).expect(200);
       expect(readStationTxt(open.text).rows.map((r) => `${r[0]}.${r[1]}..${r[3]}`)).toEqual(['ZQ.OPN..BHZ', 'ZR.OPN..BHN']);
-      // Waveform access is per station: the closed channel withholds ZR.OPN's data; ZQ.OPN, stated
-      // open under its closed network, serves its data as listed, while the rest of ZQ (a station
-      // with data but no metadata) stays closed.
-      expect([zpolicy.isRestricted('ZR', 'OPN'), zpolicy.isRestricted('ZQ', 'OPN'), zpolicy.isRestricted('ZQ', 'OTHER')]).toEqual([true, false, true]);
+      // Waveforms follow the same statuses: the closed channel withholds its own data only; ZQ.OPN,
+      // stated open under its closed network, serves its data as listed, while the rest of ZQ (a
+      // station with data but no metadata) stays closed.
+      expect([
+        zpolicy.isRestricted('ZR', 'OPN', '', 'BHZ'),
+        zpolicy.isRestricted('ZR', 'OPN', '', 'BHN'),
+        zpolicy.isRestricted('ZR', 'OPN'),
+        zpolicy.isRestricted('ZQ', 'OPN', '', 'BHZ'),
+        zpolicy.isRestricted('ZQ', 'OTHER'),
+        zpolicy.isRestricted('ZQ', 'OTHER', '', 'BHZ'),
+      ]).toEqual([true, false, false, false, true, true]);
       // At level=network a closed network is its own status.
       const nets = await request(zapp).get(`${S}/query?level=network&format=text&includerestricted=false`).expect(200);
       expect(readStationTxt(nets.text).rows.map((r) => r[0])).toEqual(['ZR']);
       // Reloaded with everything open, while serving: reopened without a restart.
       expect(loadStationXml(zdb, twoNets('open'), zfile, new Date('2022-01-01T00:00:00Z')).status).toBe('replaced');
       expect(await statuses()).toEqual(['ZQ:open/OPN:open/BHZ:open', 'ZR:open/OPN:open/BHN:open', 'ZR:open/OPN:open/BHZ:open']);
-      expect([zpolicy.isRestricted('ZR', 'OPN'), zpolicy.isRestricted('ZQ', 'OPN')]).toEqual([false, false]);
+      expect([zpolicy.isRestricted('ZR', 'OPN', '', 'BHZ'), zpolicy.isRestricted('ZQ', 'OPN'), zpolicy.isRestricted('ZQ', 'OTHER')]).toEqual([false, false, false]);
     } finally {
       zdb.close();
     }

@@ -150,7 +150,8 @@ describe('metadata store: reload, updated, restrictions', () => {
     const policy = new RestrictionPolicy();
     syncMetadataRestrictions(db, policy);
     syncMetadataRestrictions(db, policy); // idempotent
-    expect(policy.list()).toEqual([{ network: 'XX', station: 'CLS' }]);
+    expect([policy.isRestricted('XX', 'CLS'), policy.isRestricted('XX', 'CLS', '', 'BHZ'), policy.isRestricted('XX', 'OPN', '', 'BHZ')]).toEqual([true, true, false]);
+    expect(policy.list()).toEqual([]); // the operator's entries only
     expect(queryMetadata(db, { selections: ALL, level: 'station' }).networks[0].stations.map((s) => s.code)).toEqual(['CLS', 'OPN']);
     expect(queryMetadata(db, { selections: ALL, level: 'station', includeRestricted: false }).networks[0].stations.map((s) => s.code)).toEqual(['OPN']);
     db.close();
