@@ -169,6 +169,12 @@ function stationDays(db: Database.Database): Map<string, Map<number, Section[]>>
   return out;
 }
 
+/** The UTC days (epoch ms, sorted) on which each station (`NET.STA`) has indexed data, as the tiles above count them. */
+export function seismicStationDays(db: Database.Database): Map<string, number[]> {
+  if (!db.prepare("SELECT name FROM sqlite_master WHERE type='table' AND name='tsindex'").get()) return new Map();
+  return new Map([...stationDays(db)].map(([id, days]) => [id, [...days.keys()].sort((a, b) => a - b)]));
+}
+
 interface DayResult {
   tile: WriteTileInput | null;
   samples: number;

@@ -51,6 +51,7 @@ import { aefDayFeatures, DEFAULT_AEF_PARAMS, type AefParams } from './aef';
 import { DAY_MS, dropFeatureDay, HOUR_MS, isoDay, readColumnsIfPresent, relName, sha256OfFile, writeFeatureRows, type FeatureTable } from './common';
 import { DEFAULT_GEOMAG_PARAMS, geomagDayFeatures, toDayGrid, type GeomagParams } from './geomag';
 import { DEFAULT_SEISMIC_PARAMS, readSeismicDay, seismicDayFeatures, type SeismicParams } from './seismic';
+import { seismicStationDays } from '../seismic';
 import { DEFAULT_STORM_PARAMS, loadIndices, stormDayFeatures, type IndexFiles, type StormParams } from './storm';
 import { DEFAULT_VLF_PARAMS, vlfDayFeatures, type VlfParams } from './vlf';
 import { findSections } from '../../index/select';
@@ -202,15 +203,13 @@ export async function computeFeatures(opts: FeatureOptions): Promise<FeatureSumm
       for (const x of v) units.push(x);
     }
     if (wanted.has('seismic') && hasIndex) {
-      const rows = db.prepare('SELECT network, station, min(starttime) AS s, max(endtime) AS e FROM tsindex GROUP BY 1, 2 ORDER BY 1, 2').all() as { network: string; station: string; s: string; e: string }[];
-      const parse = (x: string) => Date.parse(x.replace(' ', 'T').slice(0, 19) + 'Z');
-      for (const r of rows) {
-        const s = parse(r.s);
-        const e = parse(r.e);
-        if (!Number.isFinite(s) || !Number.isFinite(e)) continue;
-        for (let d = Math.floor(s / DAY_MS) * DAY_MS; d <= e; d += DAY_MS) {
+      // The days each station has data on (the spans of its index sections), as `ingest
+      // --seismic` counts them: not every day from its first to its last sample (a station with
+      // a few days of data years apart would get thousands of empty feature tiles).
+      for (const [station, days] of [...seismicStationDays(db)].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) {
+        for (const d of days) {
           if (!inRange(d)) continue;
-          units.push({ source: 'seismic', station: `${r.network}.${r.station}`, day: d, inputs: [] });
+          units.push({ source: 'seismic', station, day: d, inputs: [] });
           spanDays.push(d);
         }
       }
