@@ -38,7 +38,7 @@ export const DATASELECT_PARAMS: ServiceParamTable = {
     { name: 'station', aliases: ['sta'], kind: 'station', selection: 'station', doc: 'Station code(s): comma list, wildcards * and ? allowed.' },
     { name: 'location', aliases: ['loc'], kind: 'location', selection: 'location', doc: 'Location code(s): comma list, wildcards * and ? allowed; -- for a blank location.' },
     { name: 'channel', aliases: ['cha'], kind: 'channel', selection: 'channel', doc: 'Channel code(s): comma list, wildcards * and ? allowed.' },
-    { name: 'quality', kind: 'string', options: ['D', 'R', 'Q', 'M', 'B'], default: 'B', postHeader: true, doc: 'Data quality: D, R, Q, M, or B (best = any quality). miniSEED 3 data has no quality indicator and matches any value.' },
+    { name: 'quality', kind: 'string', options: ['D', 'R', 'Q', 'M', 'B'], default: 'B', postHeader: true, doc: 'Data quality: D, R, Q, M, or B (best = any quality). miniSEED 3 data has no quality indicator: it has the quality its publication version stands for (1=R, 2=D, 3=Q, 4=M, else D), as in fdsnws-availability.' },
     { name: 'minimumlength', kind: 'double', min: 0, default: 0, postHeader: true, doc: 'Only return continuous segments (within the request window) at least this many seconds long.' },
     { name: 'longestonly', kind: 'boolean', default: false, postHeader: true, doc: 'Only return the longest continuous segment (within the request window) per channel.' },
     { name: 'format', kind: 'string', options: ['miniseed'], default: 'miniseed', postHeader: true, doc: 'Output format; only miniseed.' },

@@ -14,15 +14,13 @@
  *  - spans are truncated to the request window(s), in every format (IRIS behaviour: a span never
  *    claims data outside what was asked, so `format=request` re-POSTs exactly the window).
  *
- * Quality (decision, applied identically in all formats and to the `quality` filter):
- * mseedindex 2.x rows carry the SEED quality char; mseedindex 3 leaves `quality` NULL and stores
- * the publication version instead. libmseed 3 maps a v2 quality to a version as R→1 D→2 Q→3 M→4,
- * so a NULL quality is shown as the inverse of that mapping (which restores the original char for
- * v2 data indexed by mseedindex 3, and is what libmseed writes when packing v3 data as v2).
- * Versions outside 1..4 and rows with neither column are shown as 'D' (libmseed's default).
+ * Quality: the label of index/quality.ts (a NULL quality, mseedindex 3 and miniSEED 3, is read
+ * from the publication version), applied identically in all formats, to the `quality` filter,
+ * and by dataselect.
  */
 import type Database from 'better-sqlite3';
 import { parseIsoToNs } from '../formats/time';
+import { qualityLabel } from './quality';
 import { findSections, joinSpans, mergeWindows, nslcKey, sectionSpans, type RatedSpan, type TimeWindow } from './select';
 import type { Section, Selection } from './types';
 
@@ -82,14 +80,6 @@ export class TooManySpansError extends Error {
   }
 }
 
-const VERSION_TO_QUALITY: Readonly<Record<number, string>> = { 1: 'R', 2: 'D', 3: 'Q', 4: 'M' };
-
-/** Quality label of a tsindex row (see the module header for the NULL-quality rule). */
-export function qualityLabel(row: { quality: string | null; version: number | null }): string {
-  if (row.quality) return row.quality;
-  return (row.version !== null && VERSION_TO_QUALITY[row.version]) || 'D';
-}
-
 /** `updated` of a row as ns; falls back to `scanned`, then 0 (never fails a request over metadata). */
 function updatedNsOf(s: Section): bigint {
   return parseIsoToNs(s.updated ?? '') ?? parseIsoToNs(s.scanned ?? '') ?? 0n;
@@ -142,7 +132,7 @@ export function computeAvailability(db: Database.Database, selections: readonly 
 
   const groups = new Map<string, Group>();
   for (const { section, windows } of byRow.values()) {
-    const quality = qualityLabel(section);
+    const quality = qualityLabel(section.quality, section.version);
     if (!anyQuality && !qualities.has(quality)) continue;
     const updatedNs = updatedNsOf(section);
     const touched = new Set<Group>(); // add this section's windows once per group

@@ -28,6 +28,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { parseRecordHeader, MseedError } from '../formats/mseed';
 import type { RecordHeader } from '../formats/mseed';
+import { qualityLabel } from './quality';
 import { epochTextToNs, type SelectedSection, type TimeWindow } from './select';
 
 export interface TimeIndex {
@@ -420,8 +421,8 @@ function probeHeader(view: Buffer, file: string, s: SelectedSection['section'], 
 function fastCandidate(it: ExtractItem, quality: string | undefined): boolean {
   const s = it.sel.section;
   if (it.dedupe || it.sectionEnd <= it.sectionStart) return false;
-  // All records of a row share its quality (sections split on it); a row without quality may
-  // hold v2 records of any quality, so the quality filter needs per-record checks there.
+  // All records of a row share its quality (sections split on it and on the version); a row
+  // without quality may hold v2 records, whose own char decides, so it is checked per record.
   if (quality !== undefined && s.quality !== quality) return false;
   const ordered = it.index !== null && it.index.timeOrdered;
   const covered = it.sel.windows.some((w) => w.startNs + INDEX_ROUNDING_NS <= s.startNs && s.endNs + INDEX_ROUNDING_NS <= w.endNs);
@@ -782,7 +783,7 @@ export async function* extractRecords(items: readonly ExtractItem[], opts: Extra
           if (pass.stopAfterNs !== null && header.startNs > pass.stopAfterNs) break; // time-ordered: nothing later matches this window
           const wanted =
             intersects(header, pass.windows) &&
-            (quality === undefined || header.quality === null || header.quality === quality) &&
+            (quality === undefined || qualityLabel(header.quality, header.pubVersion) === quality) &&
             !(seen && seen.has(pos));
           if (wanted) {
             if (seen) seen.add(pos);

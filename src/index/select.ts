@@ -13,6 +13,7 @@
  */
 import type Database from 'better-sqlite3';
 import { nsToIso, parseIsoToNs, NS_PER_SEC } from '../formats/time';
+import { qualityLabel } from './quality';
 import type { Section, Selection, TsIndexRow } from './types';
 
 export interface TimeWindow {
@@ -154,6 +155,8 @@ export function findSections(db: Database.Database, sel: Selection, quality?: st
       if (cache.rows.size >= ROW_CACHE_MAX) cache.rows.clear();
       cache.rows.set(rowid, s);
     }
+    // A row without quality (miniSEED 3, mseedindex 3) has the quality its version stands for.
+    if (q && s.quality === null && qualityLabel(null, s.version) !== q) continue;
     if (s.startNs <= sel.endNs && s.endNs >= sel.startNs) out.push({ rowid, section: s });
   }
   return out;

@@ -139,6 +139,22 @@ describe('fdsnws-availability on an indexed archive with known gaps', () => {
     expect(r[0].timespans.split('],[')).toHaveLength(2);
   });
 
+  test('miniSEED 3 quality: availability and dataselect read the publication version alike (1 → R)', async () => {
+    const w = 'net=XX&sta=V3&start=2020-01-01T00:00:00&end=2020-01-01T01:00:00';
+    const statuses = async (q: string) => [(await get(`${A}/query?${w}&quality=${q}`)).status, (await ds(`/fdsnws/dataselect/1/query?${w}&quality=${q}`)).status];
+    expect(await statuses('R')).toEqual([200, 200]);
+    for (const q of ['D', 'Q', 'M']) expect([q, await statuses(q)]).toEqual([q, [204, 204]]);
+    const all = await ds(`/fdsnws/dataselect/1/query?${w}&quality=B`);
+    expect(all.status).toBe(200);
+    expect((await ds(`/fdsnws/dataselect/1/query?${w}&quality=R`)).body).toEqual(all.body);
+    // POST, per-record path (a window cutting the section) too.
+    const cut = await post('/fdsnws/dataselect/1/query', 'quality=D\nXX V3 -- LHZ 2020-01-01T00:05:00 2020-01-01T00:06:00\n');
+    expect(cut.status).toBe(204);
+    const cutR = await request(app).post('/fdsnws/dataselect/1/query').set('Content-Type', 'text/plain').send('quality=R\nXX V3 -- LHZ 2020-01-01T00:05:00 2020-01-01T00:06:00\n').buffer(true).parse(binary);
+    expect(cutR.status).toBe(200);
+    expect(records(cutR.body as Buffer).every((h) => h.pubVersion === 1 && h.station === 'V3')).toBe(true);
+  });
+
   describe('/query spans equal the segments written', () => {
     test('default (rows by quality and rate): exact text output', async () => {
       const r = await get(`${A}/query?net=XX`);

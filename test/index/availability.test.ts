@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { nsToIso, parseIsoToNs } from '../../src/formats/time';
-import { computeAvailability, orderExtentRows, orderSpanLines, qualityLabel, TooManySpansError, type AvailabilityOptions } from '../../src/index/availability';
+import { computeAvailability, orderExtentRows, orderSpanLines, TooManySpansError, type AvailabilityOptions } from '../../src/index/availability';
+import { qualityLabel } from '../../src/index/quality';
 import { openIndexDb } from '../../src/index/db';
 import { joinSpans } from '../../src/index/select';
 import type { Selection, TsIndexRow } from '../../src/index/types';
@@ -80,7 +81,7 @@ describe('qualityLabel', () => {
     [{ quality: null, version: 7 }, 'D'],
     [{ quality: null, version: null }, 'D'],
     [{ quality: '', version: 4 }, 'M'],
-  ])('%j → %s', (r, want) => expect(qualityLabel(r)).toBe(want));
+  ])('%j → %s', (r, want) => expect(qualityLabel(r.quality, r.version)).toBe(want));
 });
 
 describe('joinSpans (select.ts) contiguity rule', () => {
