@@ -145,9 +145,35 @@ async function enrich(d: DatasetInfo, root: string): Promise<ResolvedDataset> {
     if (f) footersOf.set(t, f);
   }
   const readable = tiles.filter((t) => footersOf.has(t));
-  const first = readable.length ? footersOf.get(readable[0])! : null;
-  const last = readable.length ? footersOf.get(readable[readable.length - 1])! : null;
   const cad = d.cadenceMs === d.cadenceMs ? d.cadenceMs : 0;
+  // First and last sample: a tile's data span (a std tile's rows cover its whole period), or
+  // its time-stamp range for tiles written before the span was recorded; tiles without data skipped.
+  const span = (f: Footer): [number, number] | null => {
+    const kv = f.kv['geonode.data_span'];
+    if (kv === undefined) return f.tsMin === f.tsMin && f.tsMax === f.tsMax ? [f.tsMin, f.tsMax] : null;
+    try {
+      const v = JSON.parse(kv) as unknown;
+      return Array.isArray(v) && v.length === 2 && v.every((x) => typeof x === 'number' && Number.isFinite(x)) ? [v[0] as number, v[1] as number] : null;
+    } catch {
+      return null;
+    }
+  };
+  let firstMs = d.startMs;
+  let endMs = d.stopMs;
+  for (const t of readable) {
+    const sp = span(footersOf.get(t)!);
+    if (sp) {
+      firstMs = sp[0];
+      break;
+    }
+  }
+  for (let i = readable.length - 1; i >= 0; i--) {
+    const sp = span(footersOf.get(readable[i])!);
+    if (sp) {
+      endMs = sp[1] + cad;
+      break;
+    }
+  }
   const layout = d.meta.layout === 'long' ? 'long' : 'wide';
   // Columns = union over every tile of the dataset (newest first): files of one station may
   // report different elements (BOU 2018 XYZF, BOU 2020 HE), and tileCatalog only reads the newest.
@@ -193,8 +219,8 @@ async function enrich(d: DatasetInfo, root: string): Promise<ResolvedDataset> {
   const sm = d.meta.station_meta;
   return {
     ...d,
-    firstMs: first && first.tsMin === first.tsMin ? first.tsMin : d.startMs,
-    endMs: last && last.tsMax === last.tsMax ? last.tsMax + cad : d.stopMs,
+    firstMs,
+    endMs,
     layout,
     valueParameters,
     qualityColumns,

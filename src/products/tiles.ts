@@ -12,7 +12,8 @@
  * quality bitmask (quality.ts); one row group per file, statistics on (ts min/max prune).
  * Key-value metadata `geonode.*`: layer/source/station/cadence/period, units (JSON),
  * source_files (JSON [{name, sha256, bytes}]), source_sha256 (comma list), params, pipeline
- * version, quality bit names, station coordinates, and for spectra `bins` (HAPI style).
+ * version, quality bit names, station coordinates, data_span (JSON [first, last] stamp with a
+ * value, or null: a std grid spans its whole period), and for spectra `bins` (HAPI style).
  *
  * Writer: the own flat-schema encoder (src/formats/parquet.ts); reader: hyparquet. Files are written to a temp name and
  * renamed, so a reader never sees a half-written tile (ingest may hold the rename until the source
@@ -201,8 +202,26 @@ export function datasetId(key: Pick<TileKey, 'layer' | 'source' | 'station' | 'c
 // ---------------------------------------------------------------------------------------------
 // Writing
 
+/**
+ * First and last time stamp with a value in any DOUBLE/FLOAT column (null: none). A std tile is a
+ * regular grid over its whole period, so its `ts` range is the period, not the data: 15 minutes
+ * of 1 s data make a day of rows. Scans from both ends: a few rows unless the tile is empty.
+ */
+export function tileDataSpan(ts: ArrayLike<number>, columns: readonly TileColumn[]): [number, number] | null {
+  const vals = columns.filter((c) => c.type !== 'INT32').map((c) => c.values);
+  if (ts.length === 0) return null;
+  if (vals.length === 0) return [ts[0], ts[ts.length - 1]];
+  const has = (i: number) => vals.some((v) => v[i] === v[i]);
+  let i = 0;
+  while (i < ts.length && !has(i)) i++;
+  if (i === ts.length) return null;
+  let j = ts.length - 1;
+  while (!has(j)) j--;
+  return [ts[i], ts[j]];
+}
+
 /** Key-value metadata entries of a tile. */
-export function tileKvMetadata(key: TileKey, meta: TileMetaInput, columns: TileColumn[]): { key: string; value: string }[] {
+export function tileKvMetadata(key: TileKey, meta: TileMetaInput, columns: TileColumn[], ts: ArrayLike<number>): { key: string; value: string }[] {
   const kv: Record<string, string> = {
     'geonode.pipeline_version': PIPELINE_VERSION,
     'geonode.layer': key.layer,
@@ -215,6 +234,7 @@ export function tileKvMetadata(key: TileKey, meta: TileMetaInput, columns: TileC
     'geonode.source_sha256': meta.sources.map((s) => s.sha256).join(','),
     'geonode.quality_bits': JSON.stringify(QUALITY_BITS),
     'geonode.columns': JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type, units: meta.units[c.name] ?? null }))),
+    'geonode.data_span': JSON.stringify(tileDataSpan(ts, columns)),
   };
   if (meta.params !== undefined) kv['geonode.params'] = JSON.stringify(meta.params);
   if (meta.station) kv['geonode.station_meta'] = JSON.stringify(meta.station);
@@ -244,7 +264,7 @@ function tileParquetSchema(columns: TileColumn[]): ParquetColumnSpec[] {
 export function encodeTile(input: WriteTileInput, opts: WriteTileOptions = {}): Uint8Array {
   const n = input.ts.length;
   for (const c of input.columns) if (c.values.length !== n) throw new Error(`tile column ${c.name}: ${c.values.length} values for ${n} rows`);
-  const kvMetadata = tileKvMetadata(input.key, input.meta, input.columns);
+  const kvMetadata = tileKvMetadata(input.key, input.meta, input.columns, input.ts);
   return encodeParquet(tileParquetSchema(input.columns), [input.ts, ...input.columns.map((c) => c.values)], {
     codec: opts.codec ?? 'SNAPPY',
     statistics: true,
