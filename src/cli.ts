@@ -657,9 +657,9 @@ const COMMANDS: CommandSpec[] = [
   },
   {
     name: 'ingest',
-    args: 'DIR...',
+    args: '[DIR...]',
     summary: 'ingest IAGA-2002 / AEF / ISEE VLF files into raw + standardized Parquet product tiles',
-    minPositionals: 1,
+    minPositionals: 0,
     maxPositionals: Infinity,
     flags: {
       tiles: { type: 'string', value: 'DIR', help: 'tile root (default: GEONODE_TILES or var/tiles)' },
@@ -671,6 +671,7 @@ const COMMANDS: CommandSpec[] = [
       help: HELP_FLAG,
     },
     details:
+      'DIR... (files or directories) are needed unless --seismic is given (seismic tiles only).\n' +
       'Inputs are detected by name and content: *.sec|*.min|*.hor|*.day IAGA-2002 (geomag), kak*daef.min|hor (AEF;\n' +
       'also IAGA-2002 whose comments name the potential gradient or whose X/Y/F are entirely 88888),\n' +
       'isee_vlf_*.cdf or any CDF (v2/v3) with an epoch_vlf variable (VLF; other CDFs in a directory are not inputs,\n' +
@@ -684,6 +685,7 @@ const COMMANDS: CommandSpec[] = [
       'Tiles: TILES/layer=raw|std/source=…/station=…/cadence=…/date=…/part-0.parquet. One ingest or analyze writes\n' +
       'a tile root at a time (TILES/.geonode-writer.lock): another one on the same TILES is refused (exit 1).',
     async run(p, io) {
+      if (p.positionals.length === 0 && p.flags.seismic !== true) throw new UsageError('"ingest" needs DIR... (or --seismic for seismic tiles only)', 'ingest');
       const cfg = configFor(io, p);
       const tilesDir = cfg.tilesDir;
       const { ingest } = await import('./products/ingest');
@@ -700,6 +702,7 @@ const COMMANDS: CommandSpec[] = [
         for (const f of s.failed) warn(io, `geonode: ingest: ${f.file}: ${f.reason}`);
         for (const w of s.warnings) warn(io, `geonode: ingest: warning: ${w.file}: ${w.reason}`);
         let seismicNote = '';
+        let seismicFailed = 0;
         if (p.flags.seismic === true) {
           const { seismicProducts } = await import('./products/seismic');
           const { openIndexDb } = await import('./index/db');
@@ -707,8 +710,8 @@ const COMMANDS: CommandSpec[] = [
           try {
             const r = seismicProducts(db, { tilesDir, dataRoot: cfg.dataRoot, config, force: p.flags.force === true });
             for (const f of r.failed) warn(io, `geonode: ingest: ${f.file}: ${f.reason}`);
-            seismicNote = `, seismic: ${r.days - r.skipped} station-day(s) → ${r.tiles.length} tile(s), ${r.skipped} unchanged${r.removed ? `, ${r.removed} tile(s) removed` : ''}`;
-            s.failed.push(...r.failed);
+            seismicNote = `, seismic: ${r.days - r.skipped} station-day(s) → ${r.tiles.length} tile(s), ${r.skipped} unchanged${r.removed ? `, ${r.removed} tile(s) removed` : ''}${r.failed.length ? `, ${r.failed.length} problem(s)` : ''}`;
+            seismicFailed = r.failed.length;
           } finally {
             db.close();
           }
@@ -719,7 +722,7 @@ const COMMANDS: CommandSpec[] = [
             `${s.tilesWritten} tile(s) (${s.rawTiles} raw, ${s.stdTiles} std), ${s.inputRows} input rows, ${formatBytes(s.inputBytes)} read, ` +
             `${formatBytes(s.tileBytes)} written${s.removedTiles ? `, ${s.removedTiles} stale tile(s) removed` : ''}${s.removedInputs ? `, ${s.removedInputs} removed input(s) let go` : ''} in ${s.seconds.toFixed(1)} s${seismicNote} → ${tilesDir}`,
         );
-        return s.failed.length > 0 ? 1 : 0;
+        return s.failed.length + seismicFailed > 0 ? 1 : 0;
       });
     },
   },

@@ -159,9 +159,12 @@ export async function indexArchive(db: Database.Database, roots: string[], opts:
     progress.filesDone++;
     progress.bytesDone += s.file.size;
     if (s.scan) {
-      summary.filesScanned++;
+      // A file that is not miniSEED is reported apart, not counted as indexed.
+      if (!s.scan.notMseed) {
+        summary.filesScanned++;
+        summary.bytes += s.scan.bytes;
+      }
       summary.records += s.scan.records;
-      summary.bytes += s.scan.bytes;
       // A file with no miniSEED record at all is not a damaged archive file: list it apart.
       const into = s.scan.notMseed ? summary.notMiniseed : errors;
       for (const e of s.scan.errors) into.push({ file: s.file.abs, offset: e.offset, reason: e.reason });

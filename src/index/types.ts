@@ -51,6 +51,7 @@ export interface IndexError {
 }
 
 export interface IndexSummary {
+  /** miniSEED files read (files without any miniSEED record are in notMiniseed instead). */
   filesScanned: number;
   filesSkipped: number; // unchanged (size + mtime)
   filesRemoved: number;

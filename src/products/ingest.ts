@@ -77,7 +77,7 @@ export interface IngestFailure {
 }
 
 export interface IngestSummary {
-  /** Candidate input files found. */
+  /** Input files found, plus the paths that failed before becoming one (missing, unreadable, not ISEE VLF). */
   files: number;
   processed: number;
   /** Unchanged since the last run. */
@@ -870,6 +870,10 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
         }
       }
     }
+    // Paths that failed before becoming inputs (missing, unreadable, a CDF that is not ISEE VLF)
+    // count as inputs too: processed + unchanged + superseded + failed add up to it.
+    const candidates = new Set(cands.map((c) => c.path));
+    summary.files = cands.length + new Set(summary.failed.filter((f) => !candidates.has(f.file)).map((f) => f.file)).size;
   } finally {
     if (ownDb) db.close();
   }

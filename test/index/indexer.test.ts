@@ -276,6 +276,8 @@ describe('incremental runs, errors, pruning', () => {
     expect(byFile('README.txt')).toHaveLength(0);
     expect(s.notMiniseed.map((e) => path.basename(e.file)).sort()).toEqual(['README.txt', 'empty']);
     expect(s.notMiniseed.find((e) => e.file.endsWith('README.txt'))!.reason).toMatch(/not miniSEED/);
+    // The summary counts what was indexed: the one miniSEED file and its bytes.
+    expect([s.filesScanned, s.bytes]).toEqual([1, bad.length]);
     expect(byFile('corrupt.mseed').length).toBeGreaterThanOrEqual(1);
     expect(byFile('corrupt.mseed')[0].offset).toBe(2 * recLen);
     const rs = rows(db);
