@@ -296,6 +296,7 @@ async function runLoadEvents(io: CliIo, paths: string[], dbPath: string, opts: i
     const s = loadEventFiles(db, paths, opts);
     // Bad files and bad lines are named (file:line: reason) but do not stop the other files.
     for (const e of s.problems) warn(io, `error: ${e.file}${e.line !== undefined ? `:${e.line}` : ''}: ${e.reason}`);
+    for (const n of s.notes) warn(io, `note: ${n.file}: ${n.reason}`);
     for (const r of s.renamed) {
       warn(io, `note: ${r.file}: event id ${r.from} (${r.publicId}) is already that of a different event (${r.otherPublicId}, origin times over 5 min apart): stored as ${r.to}`);
     }
@@ -325,9 +326,10 @@ async function runLoadSac(io: CliIo, paths: string[], dbPath: string, archiveDir
     for (const n of s.notes) warn(io, `note: ${n.sacFile}: ${n.note}`);
     for (const e of s.errors) warn(io, `error: ${e.sacFile}: ${e.reason}`);
     if (s.index) reportIndex(io, s.index);
+    const dayCount = (status: string) => s.written.filter((w) => w.status === status).length;
     log(
       io,
-      `sac: ${s.files - s.errors.length} file(s) ingested, ${s.errors.length} failed` +
+      `sac: ${s.files - s.errors.length} file(s) read (day files: ${dayCount('written')} written, ${dayCount('unchanged')} unchanged, ${dayCount('duplicate')} duplicate), ${s.errors.length} failed` +
         (s.skipped.length > 0 ? `, ${s.skipped.length} non-SAC file(s) skipped` : '') +
         `; ${s.channelsSynthesized} channel epoch(s) synthesized, ${s.eventsSeeded} event(s) seeded`,
     );
@@ -611,7 +613,8 @@ const COMMANDS: CommandSpec[] = [
       'unchanged one (same SHA-256 and options) is skipped. An event loaded again (same publicID, or\n' +
       'same event id and origin times within 5 min) replaces the earlier one; a different event with an\n' +
       'id already taken (catalogues number events independently) is stored as ID_2 (ID_3, ...), with a\n' +
-      'note. Bad lines are reported (file:line: reason) and skipped. Exit code 1\n' +
+      'note. Bad lines are reported (file:line: reason) and skipped. A QuakeML file whose depths are all\n' +
+      'below 1 km while it has M >= 5 events gets a note naming --depth-unit km. Exit code 1\n' +
       'if any file could not be loaded at all (the others still are).',
     async run(p, io) {
       const cfg = configFor(io, p);

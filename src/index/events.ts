@@ -101,7 +101,23 @@ export interface LoadEventsSummary {
   renamed: Array<RenamedEvent & { file: string }>;
   /** Every skipped file or line, with the reason. */
   problems: LoadProblem[];
+  /** Loaded files that look wrong (loaded anyway): QuakeML depths that look like kilometres read as metres. */
+  notes: LoadProblem[];
   seconds: number;
+}
+
+/**
+ * QuakeML states depths in metres; old IRIS output wrote kilometres there (`--depth-unit km`).
+ * Every depth of a file below 1 km while its events are large (M ≥ 5) is that mistake far more
+ * often than a catalogue of very shallow large events: worth a note naming the option.
+ */
+function kilometresAsMetres(events: readonly CatalogEvent[]): string | null {
+  const depths = events.map((e) => e.preferredOrigin?.depthKm).filter((d): d is number => d !== undefined && Number.isFinite(d));
+  const large = events.filter((e) => (e.preferredMagnitude?.value ?? -Infinity) >= 5).length;
+  if (depths.length === 0 || large === 0) return null;
+  const max = depths.reduce((a, b) => Math.max(a, b), -Infinity);
+  if (max <= 0 || max >= 1) return null;
+  return `every depth is below 1 km (deepest ${Math.round(max * 1000)} m) though ${large} event(s) have M ≥ 5: if the file gives depths in kilometres (old IRIS output), load it again with --depth-unit km`;
 }
 
 const EVENT_FILE_EXT = /\.(xml|qml|quakeml|txt|text|csv)$/i;
@@ -169,7 +185,7 @@ function updatedOf(ev: CatalogEvent, loadNs: bigint): bigint {
 export function loadEventFiles(db: Database.Database, paths: readonly string[], opts: LoadEventsOptions = {}): LoadEventsSummary {
   const t0 = process.hrtime.bigint();
   ensureEventSchema(db);
-  const summary: LoadEventsSummary = { files: 0, loaded: 0, unchanged: 0, failed: 0, events: 0, replaced: 0, renamed: [], problems: [], seconds: 0 };
+  const summary: LoadEventsSummary = { files: 0, loaded: 0, unchanged: 0, failed: 0, events: 0, replaced: 0, renamed: [], problems: [], notes: [], seconds: 0 };
   const files = expandPaths(paths, summary.problems);
   summary.failed = summary.problems.length;
   summary.files = files.length + summary.failed;
@@ -198,6 +214,8 @@ export function loadEventFiles(db: Database.Database, paths: readonly string[], 
       summary.failed++;
       continue;
     }
+    const doubt = (opts.depthUnit ?? 'm') === 'm' && buf.subarray(0, 4096).toString('utf8').replace(/^\uFEFF/, '').trimStart().startsWith('<') ? kilometresAsMetres(events) : null;
+    if (doubt) summary.notes.push({ file, reason: doubt });
     const r = storeEvents(db, abs, sha256, optionsKey, events, opts.nowNs ?? BigInt(Date.now()) * 1_000_000n);
     summary.loaded++;
     summary.events += r.stored;

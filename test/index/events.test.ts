@@ -197,6 +197,16 @@ describeShared('event store over shared/data/quakeml', () => {
     expect(paged).toEqual(all);
   });
 
+  test('depths that look like kilometres read as metres get a note naming --depth-unit km (iris_events.xml: Tohoku at 29 m)', () => {
+    // Every shared file was loaded by beforeEach; force a reload to see the notes.
+    const s = loadEventFiles(db, sharedFiles('quakeml'), { force: true });
+    expect(s.notes.map((n) => path.basename(n.file))).toEqual(['iris_events.xml']);
+    expect(s.notes[0].reason).toMatch(/deepest 29 m\) though 2 event\(s\) have M ≥ 5: .*--depth-unit km/);
+    const km = loadEventFiles(db, [sharedPath('quakeml', 'iris_events.xml')], { depthUnit: 'km' });
+    expect(km.notes).toEqual([]);
+    expect(queryEvents(db, { eventId: '3279407' })[0].depthKm).toBe(29);
+  });
+
   test('the QuakeML source path is recorded per event', () => {
     expect(queryEvents(db, { eventId: '3279407' })[0].sourceFile).toBe(sharedPath('quakeml', 'iris_events.xml'));
   });

@@ -519,6 +519,11 @@ describe('SAC ingestion: day split, replacement, codes, CLI', () => {
     expect(err.text).toMatch(/bad\.sac/);
     expect(out.text).toMatch(/QQ\.SPLIT\.\.HHZ\.D\.2020\.001\.sac-[0-9a-f]{8}/);
     expect(fs.readdirSync(path.join(dir, 'cli-archive', '2020', 'QQ', 'SPLIT', 'HHZ.D'))).toHaveLength(1);
+    expect(out.text).toMatch(/sac: 1 file\(s\) read \(day files: 1 written, 0 unchanged, 0 duplicate\), 1 failed/);
+    // Again: nothing written, and the summary says so.
+    const out2 = { text: '', isTTY: false, write(s: string) { this.text += s; return true; } };
+    await main(['load-sac', 'cli', '--db', 'cli.sqlite', '--archive', 'cli-archive', '--network', 'QQ'], { ...io, stdout: out2 });
+    expect(out2.text).toMatch(/sac: 1 file\(s\) read \(day files: 0 written, 1 unchanged, 0 duplicate\), 1 failed/);
     const help = { text: '', isTTY: false, write(s: string) { this.text += s; return true; } };
     expect(await main(['load-sac', '--help'], { ...io, stdout: help })).toBe(0);
     expect(help.text).toMatch(/load-sac/);
