@@ -9,7 +9,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { checkStructure, CdfError, CdfFile, CdfType, openCdf, toEpochMs, toEpochNs, tt2000ToUnixNs } from '../../src/formats/cdf';
+import { checkStructure, CdfError, CdfFile, CdfType, epoch16ToUnixMs, epoch16ToUnixNs, openCdf, toEpochMs, toEpochNs, tt2000ToUnixNs } from '../../src/formats/cdf';
 import { describeShared, sharedFiles, sharedPath } from '../helpers/sharedData';
 
 const open = (name: string): CdfFile => openCdf(fs.readFileSync(sharedPath('cdf', name)));
@@ -421,4 +421,13 @@ describeShared('CDF reader: corrupt and truncated input fail with typed errors',
       }
     }
   });
+});
+
+// CDF User's Guide: EPOCH16 = (seconds since 0000-01-01, picoseconds within the second); 1 ms = 1e9 ps.
+// The shared EPOCH16 values are whole days (ps = 0).
+test('EPOCH16 picoseconds are converted to milliseconds', () => {
+  const sec1970 = 62_167_219_200;
+  expect(epoch16ToUnixMs(sec1970, 5e8)).toBeCloseTo(0.5, 12);
+  expect(epoch16ToUnixMs(sec1970 + 1, 250e9)).toBeCloseTo(1250, 9);
+  expect(epoch16ToUnixNs(sec1970, 5e8)).toBe(500_000n);
 });

@@ -232,3 +232,9 @@ describe('parseEventText: catalogue lists', () => {
     expect(() => parseEventText(t)).toThrow(/^line 2:/);
   });
 });
+
+// A catalogue CSV whose depth column is in metres (depthm) is converted to km.
+test('a CSV depth-in-metres column is converted to km', () => {
+  const evs = parseEventText('time,latitude,longitude,depthm,mag\n2020-01-01T00:00:00Z,10,20,15000,5.0\n');
+  expect(evs[0].preferredOrigin?.depthKm).toBe(15);
+});

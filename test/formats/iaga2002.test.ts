@@ -20,7 +20,7 @@ import {
   type IagaFile,
   type IagaWriteColumn,
 } from '../../src/formats/iaga2002';
-import { describeShared, sharedFiles } from '../helpers/sharedData';
+import { describeShared, sharedFiles, sharedPath } from '../helpers/sharedData';
 
 /** Deliberately naive reference parser: split lines and whitespace, parseFloat, Date.parse. */
 function reference(text: string): { names: string[]; times: number[]; rows: number[][]; nines: number[]; eights: number[] } {
@@ -614,5 +614,17 @@ describe('IAGA-2002 reader accepts a file path stream with a final line lacking 
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// IAGA-2002 (INTERMAGNET technical reference, data record: "TIME hh:mm:ss.sss").
+describeShared('IAGA-2002 time field', () => {
+  test('the third millisecond digit is kept (fast path)', () => {
+    const text = fs.readFileSync(sharedPath('iaga2002', 'BOU20200101vsec.sec'), 'latin1');
+    const edited = text.replace('2020-01-01 00:00:07.000 001', '2020-01-01 00:00:07.005 001');
+    expect(edited).not.toBe(text);
+    const f = readIaga2002(Buffer.from(edited, 'latin1'));
+    const i = Array.from(f.times).findIndex((t) => t >= Date.UTC(2020, 0, 1, 0, 0, 7) && t < Date.UTC(2020, 0, 1, 0, 0, 8));
+    expect(f.times[i]).toBe(Date.UTC(2020, 0, 1, 0, 0, 7) + 5);
   });
 });

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { decodeRecord, iterateFileRecords, iterateRecords, parseRecordHeader, RecordHeader, Samples } from '../../src/formats/mseed';
+import { decodeRecord, iterateFileRecords, iterateRecords, MseedError, parseRecordHeader, RecordHeader, Samples, sampleTimeNs } from '../../src/formats/mseed';
 import { nsToIso } from '../../src/formats/time';
 import { describeShared, sharedFiles, sharedPath } from '../helpers/sharedData';
 
@@ -293,4 +293,37 @@ describeShared('miniSEED: every shared file decodes', () => {
       fs.unlinkSync(tmp);
     }
   });
+});
+
+describeShared('header rules the reference files do not exercise', () => {
+  const mseed = (name: string) => Buffer.from(fs.readFileSync(sharedPath('mseed', name)));
+
+  // SEED 2.4 manual, fixed header field 12 (activity flags) bit 1 = "time correction applied";
+  // field 16 is added to the start time only when that bit is 0 (libmseed, ObsPy
+  // FIXED_HEADER_ACTIVITY_FLAGS). BW.BGLD records carry time correction −1500 (−0.15 s), flags 0.
+  test('time correction is not applied again when activity bit 1 says it was', () => {
+    const buf = mseed('obspy__BW.BGLD.__.EHE.D.2008.001.first_10_records');
+    const notApplied = parseRecordHeader(buf, 0).startNs;
+    buf[36] |= 0x02;
+    expect(parseRecordHeader(buf, 0).startNs - notApplied).toBe(150_000_000n); // BTIME as stored
+    buf[36] = (buf[36] & ~0x02) | 0x04; // bit 2 (begin of event) has nothing to do with it
+    expect(parseRecordHeader(buf, 0).startNs).toBe(notApplied);
+  });
+
+  // SEED manual appendix B: Xn (reverse integration constant) = last sample; a damaged Steim-2
+  // difference word makes the integrated series end elsewhere.
+  test('a damaged Steim-2 difference word is reported, not decoded into wrong samples', () => {
+    const buf = mseed('libmseed__reference-testdata-steim2.mseed2');
+    const h = parseRecordHeader(buf, 0);
+    expect(() => decodeRecord(buf, h)).not.toThrow();
+    buf[h.dataOffset + 64 + 5 * 4 + 3] ^= 0x01; // low bit of word 5 of frame 1 (a difference word)
+    expect(() => decodeRecord(buf, h)).toThrow(MseedError);
+    expect(() => decodeRecord(buf, h)).toThrow(/reverse integration constant/);
+  });
+});
+
+// libmseed ms_sampletime: (nstime_t)(offset / samprate * NSTMODULUS + 0.5): rounded, not truncated.
+test('sample times are rounded to the nearest ns like libmseed', () => {
+  expect(sampleTimeNs(0n, 3, 2)).toBe(666_666_667n);
+  expect(sampleTimeNs(0n, 3, 1)).toBe(333_333_333n);
 });

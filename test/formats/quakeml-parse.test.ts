@@ -218,8 +218,7 @@ describe('parseQuakeML errors and edge cases', () => {
     expect(() => parseQuakeML(bad)).toThrow(/malformed XML at line \d+, column \d+/);
   });
 
-  test('truncated real file → error', () => {
-    if (!fs.existsSync(sharedPath('quakeml', 'usgs_event.xml'))) return;
+  (fs.existsSync(sharedPath('quakeml', 'usgs_event.xml')) ? test : test.skip)('truncated real file → error', () => {
     const t = read('usgs_event.xml');
     expect(() => parseQuakeML(t.slice(0, t.length / 2))).toThrow(/malformed XML/);
   });
@@ -348,4 +347,23 @@ describe('helpers', () => {
     expect(normaliseEventType('earthquake')).toBe('earthquake');
     expect(normaliseEventType('kaboom')).toBeUndefined();
   });
+});
+
+// QuakeML 1.2 BED: Event.preferredMagnitudeID names the preferred Magnitude, whatever its position
+// (in every shared file the preferred one happens to come first).
+test('the preferred magnitude is the one preferredMagnitudeID names, not the first', () => {
+  const xml = `<?xml version="1.0"?>
+<q:quakeml xmlns:q="http://quakeml.org/xmlns/quakeml/1.2" xmlns="http://quakeml.org/xmlns/bed/1.2">
+ <eventParameters publicID="smi:x/ep">
+  <event publicID="smi:x/ev/1">
+   <preferredOriginID>smi:x/or/1</preferredOriginID>
+   <preferredMagnitudeID>smi:x/mag/mw</preferredMagnitudeID>
+   <origin publicID="smi:x/or/1"><time><value>2020-01-01T00:00:00Z</value></time><latitude><value>10</value></latitude><longitude><value>20</value></longitude></origin>
+   <magnitude publicID="smi:x/mag/mb"><mag><value>5.1</value></mag><type>mb</type></magnitude>
+   <magnitude publicID="smi:x/mag/mw"><mag><value>6.3</value></mag><type>Mw</type></magnitude>
+  </event>
+ </eventParameters>
+</q:quakeml>`;
+  const ev = parseQuakeML(xml)[0];
+  expect([ev.preferredMagnitude?.value, ev.preferredMagnitude?.type]).toEqual([6.3, 'Mw']);
 });

@@ -261,3 +261,20 @@ describe('sacIsIntegral', () => {
     expect(sacIsIntegral([Infinity])).toBe(false);
   });
 });
+
+// SAC manual, "SAC Data File Format" (header version 7): after the data, 22 float64 in the order
+// DELTA B E O A T0..T9 F EVLO EVLA STLO STLA SB SDELTA. Built byte by byte here, not with the
+// module's own field list (the write/read round trip shares that list).
+test('SAC v7: evla/evlo/stla/stlo are read from their documented footer slots', () => {
+  const h = newSacHeader();
+  Object.assign(h.ints, { nzyear: 2020, nzjday: 1, nzhour: 0, nzmin: 0, nzsec: 0, nzmsec: 0 });
+  const v6 = writeSac({ header: h, data: [1, 2, 3] });
+  const buf = Buffer.alloc(v6.length + 22 * 8);
+  v6.copy(buf);
+  buf.writeInt32LE(7, 280 + 6 * 4); // nvhdr
+  const footer: Record<string, number> = { delta: 0.01, b: 0, evlo: 142.5, evla: 38.25, stlo: -106.5, stla: 34.75 };
+  const order = ['delta', 'b', 'e', 'o', 'a', 't0', 't1', 't2', 't3', 't4', 't5', 't6', 't7', 't8', 't9', 'f', 'evlo', 'evla', 'stlo', 'stla', 'sb', 'sdelta'];
+  order.forEach((n, i) => buf.writeDoubleLE(footer[n] ?? -12345, v6.length + i * 8));
+  const f = readSac(buf);
+  expect([f.evla, f.evlo, f.stla, f.stlo]).toEqual([38.25, 142.5, 34.75, -106.5]);
+});

@@ -170,3 +170,27 @@ describe('metadata store: reload, updated, restrictions', () => {
     expect(greatCircleDegrees(10, 20, 10, 20)).toBe(0);
   });
 });
+
+// fdsnws-station: endafter = epochs ending strictly after t; an open epoch (no endDate) has not
+// ended (the parameter's own doc: "open epochs always do"). The fast-path comparison shares this
+// predicate with the reference query, so it is checked here on its own.
+test('endafter keeps open (current) epochs', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geonode-endafter-'));
+  const db = openIndexDb(path.join(dir, 'x.sqlite'));
+  try {
+    const xml = `<?xml version="1.0"?><FDSNStationXML xmlns="http://www.fdsn.org/xml/station/1" schemaVersion="1.2"><Source>t</Source><Created>2024-01-01T00:00:00</Created>
+<Network code="XX" startDate="2000-01-01T00:00:00"><Station code="OPEN" startDate="2000-01-01T00:00:00"><Latitude>1</Latitude><Longitude>2</Longitude><Elevation>3</Elevation><Site><Name>s</Name></Site>
+<Channel code="BHZ" locationCode="" startDate="2000-01-01T00:00:00"><Latitude>1</Latitude><Longitude>2</Longitude><Elevation>3</Elevation><Depth>0</Depth><Azimuth>0</Azimuth><Dip>-90</Dip><SampleRate>20</SampleRate></Channel>
+</Station></Network></FDSNStationXML>`;
+    loadStationXml(db, xml, 'open.xml');
+    const inv = queryMetadata(db, {
+      selections: [{ network: ['*'], station: ['*'], location: ['*'], channel: ['*'], startNs: null, endNs: null }],
+      level: 'channel',
+      endAfterNs: BigInt(Date.UTC(2020, 0, 1)) * 1_000_000n,
+    });
+    expect(inv.networks.flatMap((n) => n.stations.flatMap((s) => s.channels.map((c) => `${n.code}.${s.code}.${c.code}`)))).toEqual(['XX.OPEN.BHZ']);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -451,3 +451,20 @@ describe('storm flag', () => {
     expect(s.hourly.columns.disturbed[17]).toBe(1); // Dst −80
   });
 });
+
+describe('known answers of scipy.signal.welch and dB/dt units', () => {
+  // scipy.signal.welch(x, fs=1, window='hann', nperseg=8, scaling='density'): periodic Hann
+  // (Σw² = 3), one-sided, DC and Nyquist not doubled. For x[n] = (−1)^n: |X_nyq| = Σw = 4 → 16/3.
+  test('Welch: Nyquist bin not doubled, periodic Hann window', () => {
+    const x = Float64Array.from({ length: 64 }, (_, n) => (n % 2 === 0 ? 1 : -1));
+    expect(welch(x, 1, { nfft: 8 }).psd[4]).toBeCloseTo(16 / 3, 10);
+    // A tone on bin 1: periodic Hann → |X_1| = 2 ⇒ P = 2·|X_1|²/(fs·Σw²) = 8/3.
+    const y = Float64Array.from({ length: 64 }, (_, n) => Math.cos((2 * Math.PI * n) / 8));
+    expect(welch(y, 1, { nfft: 8 }).psd[1]).toBeCloseTo(8 / 3, 10);
+  });
+
+  // dB/dt is nT per second whatever the sample interval (USGS DbDtAlgorithm).
+  test('dB/dt divides by the sample interval', () => {
+    expect(Array.from(dbdtSeries(Float64Array.from([0, 60, 120]), new Float64Array(3), 60)).slice(1)).toEqual([1, 1]);
+  });
+});
