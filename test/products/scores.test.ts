@@ -169,6 +169,16 @@ describe('storm and weather exclusion', () => {
     expect(incl.flagged[30]).toBe(1); // the storm would then be reported as a local anomaly
   });
 
+  test('a row exactly at the threshold is flagged ("|z| at or above"), one just above it is not', () => {
+    const series = { source: 'geomag' as const, station: 'KAK', cadence: 'P1D', ts, columns: { ulf_z: Float64Array.from(x) } };
+    const z32 = (16 - 11) / 1.4826; // day 32 against its baseline (median 11, MAD 1)
+    const at = scoreSeries(series, flags(), { ...defaultScoreParams(), threshold: z32, minFeatures: 1 });
+    expect(at.z.ulf_z[32]).toBe(z32);
+    expect(at.flagged[32]).toBe(1);
+    const above = scoreSeries(series, flags(), { ...defaultScoreParams(), threshold: z32 + 1e-9, minFeatures: 1 });
+    expect(above.flagged[32]).toBe(0);
+  });
+
   test('every minute of a storm day is disturbed, not only the hours over the dB/dt threshold (the recovery phase too)', () => {
     // Hourly minute rows: 20 quiet days of 10/12, then storm day 20 whose flagged hours are 04–14
     // (as the demo's dB/dt flag) while H stays depressed until midnight, then quiet day 21.
