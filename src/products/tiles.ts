@@ -234,11 +234,12 @@ export function tileKvMetadata(key: TileKey, meta: TileMetaInput, columns: TileC
     'geonode.source_sha256': meta.sources.map((s) => s.sha256).join(','),
     'geonode.quality_bits': JSON.stringify(QUALITY_BITS),
     'geonode.columns': JSON.stringify(columns.map((c) => ({ name: c.name, type: c.type, units: meta.units[c.name] ?? null }))),
-    'geonode.data_span': JSON.stringify(tileDataSpan(ts, columns)),
   };
   if (meta.params !== undefined) kv['geonode.params'] = JSON.stringify(meta.params);
   if (meta.station) kv['geonode.station_meta'] = JSON.stringify(meta.station);
   for (const [k, v] of Object.entries(meta.extra ?? {})) kv[`geonode.${k}`] = typeof v === 'string' ? v : JSON.stringify(v);
+  // Always this tile's own rows (after the extras: a rewritten tile's carried-over keys must not replace it).
+  kv['geonode.data_span'] = JSON.stringify(tileDataSpan(ts, columns));
   return Object.entries(kv).map(([k, value]) => ({ key: k, value }));
 }
 

@@ -132,7 +132,7 @@ export async function writeFeatureRows(w: FeatureWrite): Promise<WrittenTile> {
 }
 
 /** Metadata keys writeTile/writeFeatureRows set themselves; the others are a tile's `extra`. */
-const OWN_KEYS = new Set(['pipeline_version', 'layer', 'source', 'station', 'cadence', 'period', 'units', 'source_files', 'source_sha256', 'quality_bits', 'columns', 'params', 'station_meta', 'layout', 'null_when']);
+const OWN_KEYS = new Set(['pipeline_version', 'layer', 'source', 'station', 'cadence', 'period', 'units', 'source_files', 'source_sha256', 'quality_bits', 'columns', 'params', 'station_meta', 'layout', 'null_when', 'data_span']);
 
 /**
  * Take a day's rows out of a feature tile (rel: relative to the root), its inputs being gone: a
