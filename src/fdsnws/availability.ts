@@ -356,8 +356,9 @@ export function createAvailabilityRouter(ctx: AppContext): express.Router {
     const kept: AvailabilityRow[] = [];
     let accessible = 0;
     for (const row of rows) {
-      const restricted = policy.isRestricted(row.network, row.station, row.location, row.channel);
-      const mayAccess = !restricted || policy.canAccess(row.network, row.station, user, row.location, row.channel);
+      const at = [row.earliestNs, row.latestNs] as const;
+      const restricted = policy.isRestricted(row.network, row.station, row.location, row.channel, at);
+      const mayAccess = !restricted || policy.canAccess(row.network, row.station, user, row.location, row.channel, at);
       if (mayAccess) accessible++;
       // Inaccessible restricted rows: listed only on /extent(auth) with includerestricted=true (see header).
       if (mayAccess || (mode === 'extent' && o.includeRestricted)) kept.push(restricted ? { ...row, restricted } : row);

@@ -66,7 +66,7 @@ export interface AvailabilityRow {
   latestNs: bigint;
   /** Latest `updated` of the row's spans (epoch ns). */
   updatedNs: bigint;
-  /** Restricted data is not implemented yet: always false (printed OPEN). */
+  /** Set by the service from its restriction policy (printed RESTRICTED); false here. */
   restricted: boolean;
 }
 

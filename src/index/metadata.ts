@@ -49,7 +49,7 @@ import type Database from 'better-sqlite3';
 import { channelKey, parseStationXml, type Channel, type Inventory, type Network, type Station } from '../formats/stationxml';
 import { nsToIso, parseIsoToNs } from '../formats/time';
 import { computeAvailability } from './availability';
-import type { RestrictionPolicy } from './restrictions';
+import type { RestrictionPolicy, StatedStatus } from './restrictions';
 import type { Selection } from './types';
 
 // ---------------------------------------------------------------------------------------------
@@ -436,25 +436,30 @@ export function syncMetadataRestrictions(db: Database.Database, policy: Restrict
   const stamp = (db.prepare("SELECT ifnull(max(id), 0) || '/' || count(*) AS s FROM geonode_meta_sources").get() as { s: string }).s;
   seen.set(db, { db: dbStamp, sources: stamp });
   if (last?.sources === stamp) return;
-  // Per code, over all its epochs: closed when any epoch is closed, open when every epoch
-  // states a status (none closed), else nothing stated (the parent's status applies).
-  const stated = (rows: Array<{ k: string; restricted: string | null }>) => {
-    const out = new Map<string, boolean>();
-    const silent = new Set<string>();
+  // Per code: 'closed' when any epoch is closed (at all times: erring on the closed side), else
+  // the epochs stated open (a silent epoch states nothing: the parent decides there).
+  const stated = (rows: Array<{ k: string; restricted: string | null; s: string | null; e: string | null }>) => {
+    const out = new Map<string, StatedStatus>();
     for (const r of rows) {
-      if (isClosed(r.restricted)) out.set(r.k, true);
-      else if (r.restricted === null) silent.add(r.k);
-      else if (!out.has(r.k)) out.set(r.k, false);
+      const prev = out.get(r.k);
+      if (prev === 'closed' || r.restricted === null) continue;
+      if (isClosed(r.restricted)) {
+        out.set(r.k, 'closed');
+        continue;
+      }
+      const start = r.s ? parseIsoToNs(r.s) : null;
+      const end = r.e ? parseIsoToNs(r.e) : null;
+      if ((r.s && start === null) || (r.e && end === null)) continue; // an unreadable time opens nothing
+      out.set(r.k, [...(prev ?? []), [start, end] as const]);
     }
-    for (const k of silent) if (out.get(k) === false) out.delete(k);
     return out;
   };
-  const rows = (sql: string) => db.prepare(sql).all() as Array<{ k: string; restricted: string | null }>;
+  const rows = (sql: string) => db.prepare(sql).all() as Array<{ k: string; restricted: string | null; s: string | null; e: string | null }>;
   // The whole set each time: a file reloaded with restrictedStatus="open" reopens.
   policy.setMetadataStatus({
-    networks: stated(rows('SELECT code AS k, restricted FROM geonode_networks')),
-    stations: stated(rows("SELECT network || '.' || code AS k, restricted FROM geonode_stations")),
-    channels: stated(rows("SELECT network || '.' || station || '.' || location || '.' || channel AS k, restricted FROM geonode_channels")),
+    networks: stated(rows('SELECT code AS k, restricted, start_time AS s, end_time AS e FROM geonode_networks')),
+    stations: stated(rows("SELECT network || '.' || code AS k, restricted, start_time AS s, end_time AS e FROM geonode_stations")),
+    channels: stated(rows("SELECT network || '.' || station || '.' || location || '.' || channel AS k, restricted, start_time AS s, end_time AS e FROM geonode_channels")),
   });
 }
 const syncState = new WeakMap<RestrictionPolicy, Map<Database.Database, { db: string; sources: string }>>();

@@ -14,8 +14,10 @@
  *     stations and channels, replaced as a whole on each sync (a file reloaded with `open`
  *     reopens). The nearest stated status wins: a channel's own, else its station's, else its
  *     network's (a closed network's data without metadata is closed; an open channel beside a
- *     closed one serves its data). These protect waveforms only: the metadata already states its
- *     own status (see `isRestrictedByOperator`).
+ *     closed one serves its data). Erring on the closed side: an element closed in any epoch is
+ *     closed at all times, and one stated open overrides a closed parent only for data inside its
+ *     open epochs (and only when the question names a time). These protect waveforms only: the
+ *     metadata already states its own status (see `isRestrictedByOperator`).
  *
  * Text format (one entry per line, `#` starts a comment, blank lines ignored):
  *
@@ -49,16 +51,39 @@ export interface NetSta {
   /** With `channel`: lets a channel's own stated status apply ('' = blank location). */
   location?: string;
   channel?: string;
+  /** The data's first and last sample (epoch ns): lets an open epoch under a closed parent apply. */
+  startNs?: bigint;
+  endNs?: bigint;
 }
 
+/** Epochs [start, end] (null = open) in which an element is stated open. */
+export type OpenEpochs = ReadonlyArray<readonly [bigint | null, bigint | null]>;
+
 /**
- * restrictedStatus stated by the metadata store, true = closed, false = open (codes absent
- * from a map state nothing). Keys: `NET`, `NET.STA`, `NET.STA.LOC.CHA`.
+ * restrictedStatus stated by the metadata store: 'closed' (in some epoch), or the epochs stated
+ * open (codes absent from a map state nothing). Keys: `NET`, `NET.STA`, `NET.STA.LOC.CHA`.
  */
+export type StatedStatus = 'closed' | OpenEpochs;
 export interface MetadataStatus {
-  networks: ReadonlyMap<string, boolean>;
-  stations: ReadonlyMap<string, boolean>;
-  channels: ReadonlyMap<string, boolean>;
+  networks: ReadonlyMap<string, StatedStatus>;
+  stations: ReadonlyMap<string, StatedStatus>;
+  channels: ReadonlyMap<string, StatedStatus>;
+}
+
+/** Do the open epochs (merged where they overlap or meet) cover [startNs, endNs]? */
+function openCovers(epochs: OpenEpochs, startNs: bigint, endNs: bigint): boolean {
+  const covers = (s: bigint | null, e: bigint | null) => (s === null || s <= startNs) && (e === null || e >= endNs);
+  const sorted = [...epochs].sort((x, y) => (x[0] === y[0] ? 0 : x[0] === null ? -1 : y[0] === null ? 1 : x[0] < y[0] ? -1 : 1));
+  let cur: [bigint | null, bigint | null] | null = null;
+  for (const [s, e] of sorted) {
+    if (cur && (cur[1] === null || (s !== null && s <= cur[1]))) {
+      if (cur[1] !== null && (e === null || e > cur[1])) cur[1] = e; // extends the merged epoch
+      continue;
+    }
+    if (cur && covers(cur[0], cur[1])) return true;
+    cur = [s, e];
+  }
+  return cur !== null && covers(cur[0], cur[1]);
 }
 
 interface CompiledEntry extends RestrictionEntry {
@@ -114,19 +139,21 @@ export class RestrictionPolicy {
    * may see what it closes.
    */
   setMetadataStatus(status: MetadataStatus): void {
-    const closes = (m: ReadonlyMap<string, boolean>) => [...m.values()].some((closed) => closed);
+    const closes = (m: ReadonlyMap<string, StatedStatus>) => [...m.values()].some((s) => s === 'closed');
     this.meta = closes(status.networks) || closes(status.stations) || closes(status.channels) ? status : undefined;
   }
 
-  /** Closed by the nearest status the metadata states (channel, else station, else network). */
-  private closedByMetadata(network: string, station: string, location?: string, channel?: string): boolean {
+  /**
+   * Closed by the nearest status the metadata states (channel, else station, else network); a
+   * stated open counts for data inside its open epochs only (`at` = the data's first and last
+   * sample; without it, only 'closed' statements count).
+   */
+  private closedByMetadata(network: string, station: string, location?: string, channel?: string, at?: readonly [bigint, bigint]): boolean {
     const m = this.meta;
     if (!m) return false;
-    if (location !== undefined && channel !== undefined) {
-      const c = m.channels.get(`${network}.${station}.${location}.${channel}`);
-      if (c !== undefined) return c;
-    }
-    return m.stations.get(`${network}.${station}`) ?? m.networks.get(network) ?? false;
+    const decide = (s: StatedStatus | undefined): boolean | undefined => (s === undefined ? undefined : s === 'closed' ? true : at && openCovers(s, at[0], at[1]) ? false : undefined);
+    const c = location !== undefined && channel !== undefined ? decide(m.channels.get(`${network}.${station}.${location}.${channel}`)) : undefined;
+    return c ?? decide(m.stations.get(`${network}.${station}`)) ?? m.networks.get(network) === 'closed';
   }
 
   private add(e: RestrictionEntry): void {
@@ -152,8 +179,8 @@ export class RestrictionPolicy {
    * True when this station (with location and channel: this channel) is restricted, by the
    * operator or by the metadata (for availability's `Restriction` column).
    */
-  isRestricted(network: string, station: string, location?: string, channel?: string): boolean {
-    return this.matching(network, station).length > 0 || this.closedByMetadata(network, station, location, channel);
+  isRestricted(network: string, station: string, location?: string, channel?: string, at?: readonly [bigint, bigint]): boolean {
+    return this.matching(network, station).length > 0 || this.closedByMetadata(network, station, location, channel, at);
   }
 
   /**
@@ -174,9 +201,9 @@ export class RestrictionPolicy {
    * of this channel)? Unrestricted → yes; anonymous → no; otherwise every matching operator
    * entry must allow the user (what the metadata closes, any authenticated user may see).
    */
-  canAccess(network: string, station: string, user?: string, location?: string, channel?: string): boolean {
+  canAccess(network: string, station: string, user?: string, location?: string, channel?: string, at?: readonly [bigint, bigint]): boolean {
     const m = this.matching(network, station);
-    if (m.length === 0 && !this.closedByMetadata(network, station, location, channel)) return true;
+    if (m.length === 0 && !this.closedByMetadata(network, station, location, channel, at)) return true;
     if (user === undefined) return false;
     return m.every((e) => !e.users || e.users.includes(user));
   }
@@ -190,7 +217,7 @@ export class RestrictionPolicy {
     if (this.entries.length === 0 && !this.meta) return [...items];
     return items.filter((it) => {
       const k = key(it);
-      return this.canAccess(k.network, k.station, user, k.location, k.channel);
+      return this.canAccess(k.network, k.station, user, k.location, k.channel, k.startNs !== undefined && k.endNs !== undefined ? [k.startNs, k.endNs] : undefined);
     });
   }
 }

@@ -91,20 +91,24 @@ export async function planEventPackage(opts: PackageOptions): Promise<PackagePla
   const startNs = BigInt(waveformWindow.startMs) * 1_000_000n;
   const endNs = BigInt(waveformWindow.endMs) * 1_000_000n;
   const seismic = association.stations.filter((s) => s.source === 'seismic' && s.station.includes('.'));
-  const allowed = seismic.filter((s) => {
-    const [net, sta] = s.station.split('.');
-    return !opts.policy || opts.policy.canAccess(net, sta);
-  });
-  const selections: Selection[] = allowed.map((s) => {
+  const selections: Selection[] = seismic.map((s) => {
     const [network, station] = s.station.split('.');
     return { network, station, location: '*', channel: '*', startNs, endNs };
   });
   let items: ExtractItem[] = [];
+  const withOpenData = new Set<string>();
   if (selections.length > 0) {
+    // Per channel (an open channel of a closed station is packaged, a closed one is not).
     const matched = selectSections(opts.db, selections, { quality: 'B' });
     const selected = opts.policy ? opts.policy.filter(matched, undefined, (x) => x.section) : matched;
+    for (const x of selected) withOpenData.add(`${x.section.network}.${x.section.station}`);
     items = planExtraction(selected, opts.dataRoot);
   }
+  // Stations whose metadata goes in: open ones, and closed ones with open channels' data in it.
+  const allowed = seismic.filter((s) => {
+    const [net, sta] = s.station.split('.');
+    return !opts.policy || opts.policy.canAccess(net, sta) || withOpenData.has(s.station);
+  });
   if (opts.maxWaveformBytes && opts.maxWaveformBytes > 0) {
     const est = items.reduce((n, it) => n + (it.sectionEnd - it.sectionStart), 0);
     if (est > opts.maxWaveformBytes) throw new PackageError(413, `the package waveforms would hold about ${est} bytes; the limit is ${opts.maxWaveformBytes}. Use a shorter window (N, M) or a fixed radius (K).`);

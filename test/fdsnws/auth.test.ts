@@ -310,11 +310,11 @@ describe('restrictedStatus per channel: the nearest stated status wins for wavef
   const CHANNELS = ['HHZ', 'HHN', 'HHE'];
   const channelsOf = (body: Buffer) => [...new Set(records(body).map((h) => `${h.station}.${h.channel}`))].sort();
   /** Network PC, station TWO (status `sta`), channels HHZ/HHN/HHE with the given statuses ('' = none stated). */
-  const xml = (sta: string, cha: Record<string, string>) => `<?xml version="1.0" encoding="UTF-8"?>
+  const xml = (sta: string, cha: Record<string, string>, epoch = 'startDate="2000-01-01T00:00:00Z"') => `<?xml version="1.0" encoding="UTF-8"?>
 <FDSNStationXML xmlns="http://www.fdsn.org/xml/station/1" schemaVersion="1.2"><Source>t</Source><Created>2024-01-01T00:00:00Z</Created>
 <Network code="PC" startDate="2000-01-01T00:00:00Z"><Station code="TWO" startDate="2000-01-01T00:00:00Z"${sta ? ` restrictedStatus="${sta}"` : ''}><Latitude>1</Latitude><Longitude>2</Longitude><Elevation>3</Elevation><Site><Name>s</Name></Site>${CHANNELS.map(
     (c) =>
-      `<Channel code="${c}" locationCode="00" startDate="2000-01-01T00:00:00Z"${cha[c] ? ` restrictedStatus="${cha[c]}"` : ''}><Latitude>1</Latitude><Longitude>2</Longitude><Elevation>3</Elevation><Depth>0</Depth><SampleRate>20</SampleRate></Channel>`,
+      `<Channel code="${c}" locationCode="00" ${epoch}${cha[c] ? ` restrictedStatus="${cha[c]}"` : ''}><Latitude>1</Latitude><Longitude>2</Longitude><Elevation>3</Elevation><Depth>0</Depth><SampleRate>20</SampleRate></Channel>`,
   ).join('')}</Station></Network></FDSNStationXML>`;
 
   beforeAll(async () => {
@@ -375,6 +375,16 @@ describe('restrictedStatus per channel: the nearest stated status wins for wavef
     load(xml('closed', {}));
     expect(await anon()).toBe(204);
     load(xml('', {}));
+    expect(await anon()).toEqual(['TWO.HHE', 'TWO.HHN', 'TWO.HHZ']);
+  });
+
+  test('a channel stated open under a closed station opens only the data inside its open epochs', async () => {
+    // The data are of 2020-01-01; the channels' only epoch is 2021–2022: for 2020 nothing but the
+    // closed station states a status.
+    load(xml('closed', { HHZ: 'open', HHN: 'open', HHE: 'open' }, 'startDate="2021-01-01T00:00:00Z" endDate="2022-01-01T00:00:00Z"'));
+    expect(await anon()).toBe(204);
+    expect(await availability('&includerestricted=true')).toEqual(['TWO.00.HHE R', 'TWO.00.HHN R', 'TWO.00.HHZ R']);
+    load(xml('closed', { HHZ: 'open', HHN: 'open', HHE: 'open' }, 'startDate="2019-01-01T00:00:00Z" endDate="2021-01-01T00:00:00Z"'));
     expect(await anon()).toEqual(['TWO.HHE', 'TWO.HHN', 'TWO.HHZ']);
   });
 });

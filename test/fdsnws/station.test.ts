@@ -513,14 +513,19 @@ describe('fdsnws-station: restricted metadata, updatedafter, reload', () => {
       // Waveforms follow the same statuses: the closed channel withholds its own data only; ZQ.OPN,
       // stated open under its closed network, serves its data as listed, while the rest of ZQ (a
       // station with data but no metadata) stays closed.
+      // (An open statement under a closed parent counts for data inside its epochs: `at`.)
+      const at = [BigInt(Date.UTC(2020, 0, 1)) * 1_000_000n, BigInt(Date.UTC(2020, 0, 2)) * 1_000_000n] as const;
+      const before = [BigInt(Date.UTC(1999, 0, 1)) * 1_000_000n, BigInt(Date.UTC(1999, 0, 2)) * 1_000_000n] as const;
       expect([
-        zpolicy.isRestricted('ZR', 'OPN', '', 'BHZ'),
-        zpolicy.isRestricted('ZR', 'OPN', '', 'BHN'),
+        zpolicy.isRestricted('ZR', 'OPN', '', 'BHZ', at),
+        zpolicy.isRestricted('ZR', 'OPN', '', 'BHN', at),
         zpolicy.isRestricted('ZR', 'OPN'),
-        zpolicy.isRestricted('ZQ', 'OPN', '', 'BHZ'),
+        zpolicy.isRestricted('ZQ', 'OPN', '', 'BHZ', at),
+        zpolicy.isRestricted('ZQ', 'OPN', '', 'BHZ', before), // before every epoch: the network's closed
+        zpolicy.isRestricted('ZQ', 'OPN', '', 'BHZ'), // no time given: the closed parent
         zpolicy.isRestricted('ZQ', 'OTHER'),
-        zpolicy.isRestricted('ZQ', 'OTHER', '', 'BHZ'),
-      ]).toEqual([true, false, false, false, true, true]);
+        zpolicy.isRestricted('ZQ', 'OTHER', '', 'BHZ', at),
+      ]).toEqual([true, false, false, false, true, true, true, true]);
       // At level=network a closed network is its own status.
       const nets = await request(zapp).get(`${S}/query?level=network&format=text&includerestricted=false`).expect(200);
       expect(readStationTxt(nets.text).rows.map((r) => r[0])).toEqual(['ZR']);
