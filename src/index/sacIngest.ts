@@ -197,6 +197,16 @@ function expand(paths: readonly string[]): Array<{ file: string; fromDir: boolea
 
 const hash8 = (s: string) => crypto.createHash('sha256').update(s).digest('hex').slice(0, 8);
 
+/** Does `file` hold exactly `bytes`? (A file another process removed meanwhile does not.) */
+function sameBytes(file: string, bytes: Buffer): boolean {
+  try {
+    return fs.statSync(file).size === bytes.length && fs.readFileSync(file).equals(bytes);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
 /** Write `data` to `file` atomically (hidden temp file + rename: the indexer never sees half a file). */
 function writeAtomic(file: string, data: Buffer): void {
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
@@ -330,13 +340,16 @@ export async function ingestSac(db: Database.Database, paths: readonly string[],
 }
 
 /**
- * The archive's day-file names of the directories this run writes in, listed once per run and
- * kept current as files are written or let go (listing a directory per day written grew with the
- * square of the files in it: a year of hourly SAC files in one folder). Names are grouped by day
+ * The archive's day-file names of the directories this run writes in, kept current as files are
+ * written or let go, and listed again only when the directory changed under us (its mtime: another
+ * process wrote or removed a file). Listing a directory per day written grew with the square of
+ * the files in it (a year of hourly SAC files in one folder). Names are grouped by day
  * (`NET.STA.LOC.CHA.D.YEAR.DOY`) and by SAC source tag (`sac-<hash8>`).
  */
 class DayFileNames {
-  private readonly dirs = new Map<string, { byDay: Map<string, Set<string>>; byTag: Map<string, Set<string>> }>();
+  private readonly dirs = new Map<string, { mtimeMs: number; byDay: Map<string, Set<string>>; byTag: Map<string, Set<string>> }>();
+  /** Files let go in this run (deleted at its end): never listed again. */
+  private readonly leaving = new Set<string>();
 
   private static parts(name: string): { day: string; tag: string | undefined } {
     const p = name.split('.');
@@ -344,11 +357,12 @@ class DayFileNames {
   }
 
   private dir(dir: string) {
+    const mtimeMs = fs.statSync(dir).mtimeMs;
     let d = this.dirs.get(dir);
-    if (!d) {
-      d = { byDay: new Map(), byTag: new Map() };
+    if (!d || d.mtimeMs !== mtimeMs) {
+      d = { mtimeMs, byDay: new Map(), byTag: new Map() };
       this.dirs.set(dir, d);
-      for (const name of fs.readdirSync(dir)) this.put(d, name);
+      for (const name of fs.readdirSync(dir)) if (!this.leaving.has(path.join(dir, name))) this.put(d, name);
     }
     return d;
   }
@@ -370,12 +384,20 @@ class DayFileNames {
     return [...(this.dir(dir).byTag.get(tag) ?? [])];
   }
 
+  /**
+   * A file this run just wrote: the directory's new mtime is ours (a change by another process
+   * between listing the day and this write is missed, as a listing per day missed one).
+   */
   add(file: string): void {
-    this.put(this.dir(path.dirname(file)), path.basename(file));
+    const dir = path.dirname(file);
+    const d = this.dirs.get(dir) ?? this.dir(dir);
+    this.put(d, path.basename(file));
+    d.mtimeMs = fs.statSync(dir).mtimeMs;
   }
 
   /** A file leaving the archive in this run: no longer a twin or a version to find. */
   remove(file: string): void {
+    this.leaving.add(file);
     const d = this.dirs.get(path.dirname(file));
     if (!d) return;
     const name = path.basename(file);
@@ -416,7 +438,7 @@ function writeDays(archive: string, names: DayFileNames, sacFile: string, sac: S
     dirs.add(dir);
     const sameDay = names.ofDay(dir, base);
     const previous = sameDay.filter((f) => own(f, base) && f !== path.basename(target)).map((f) => path.join(dir, f));
-    if (fs.existsSync(target) && fs.readFileSync(target).equals(bytes)) {
+    if (sameBytes(target, bytes)) {
       mine.add(target);
       replaced.push(...previous);
       out.push({ sacFile, mseedFile: target, records: recs.length, status: 'unchanged' });
@@ -426,7 +448,7 @@ function writeDays(archive: string, names: DayFileNames, sacFile: string, sac: S
     const twin = sameDay
       .filter((f) => !own(f, base))
       .map((f) => path.join(dir, f))
-      .find((f) => fs.statSync(f).size === bytes.length && fs.readFileSync(f).equals(bytes));
+      .find((f) => sameBytes(f, bytes));
     if (twin) {
       out.push({ sacFile, mseedFile: twin, records: recs.length, status: 'duplicate' });
       continue;

@@ -356,6 +356,54 @@ describe('SAC ingestion: day split, replacement, codes, CLI', () => {
     }
   });
 
+  test('another process changing a day directory during the run: its removed file is no error, its added twin is seen', async () => {
+    // The other process acts after this run wrote a.sac's day file, when it reads b.sac.
+    const during = async (name: string, act: () => void) => {
+      const read = fs.readFileSync;
+      let done = false;
+      const spy = jest.spyOn(fs, 'readFileSync').mockImplementation(((file: fs.PathOrFileDescriptor, o?: unknown) => {
+        if (!done && String(file).endsWith(`${name}-in/b.sac`)) {
+          done = true;
+          act();
+        }
+        return read(file, o as never);
+      }) as typeof fs.readFileSync);
+      try {
+        const input = path.join(dir, `${name}-in`);
+        fs.mkdirSync(input);
+        makeSac(path.join(input, 'a.sac'), 300, { station: 'RACE' });
+        makeSac(path.join(input, 'b.sac'), 300, { station: 'RACE', offset: 1 });
+        const db = openIndexDb(path.join(dir, `${name}.sqlite`));
+        try {
+          const s = await ingestSac(db, [input], { archiveDir: path.join(dir, name) });
+          return { s, files: (db.prepare("SELECT DISTINCT filename FROM tsindex WHERE station = 'RACE'").pluck().all() as string[]).map((f) => path.basename(f)).sort() };
+        } finally {
+          db.close();
+        }
+      } finally {
+        spy.mockRestore();
+      }
+    };
+    // (a) A foreign file of the same channel-day is removed: b.sac still loads.
+    const foreignDir = path.join(dir, 'race1', '2020', 'ZX', 'RACE', 'HHZ.D');
+    fs.mkdirSync(foreignDir, { recursive: true });
+    fs.writeFileSync(path.join(foreignDir, 'ZX.RACE..HHZ.D.2020.001'), Buffer.alloc(4096));
+    const r1 = await during('race1', () => fs.rmSync(path.join(foreignDir, 'ZX.RACE..HHZ.D.2020.001')));
+    expect(r1.s.errors).toEqual([]);
+    expect(r1.s.written.map((w) => w.status)).toEqual(['written', 'written']);
+    // (b) Another process stores b.sac's records first (a copy of it elsewhere): b is a duplicate, stored once.
+    const scratch = openIndexDb(path.join(dir, 'race2-scratch.sqlite'));
+    const copyIn = path.join(dir, 'race2-copy');
+    fs.mkdirSync(copyIn);
+    makeSac(path.join(copyIn, 'b-copy.sac'), 300, { station: 'RACE', offset: 1 });
+    const theirs = (await ingestSac(scratch, [copyIn], { archiveDir: path.join(dir, 'race2-scratch') })).written[0].mseedFile;
+    scratch.close();
+    const r2 = await during('race2', () => fs.copyFileSync(theirs, path.join(dir, 'race2', '2020', 'ZX', 'RACE', 'HHZ.D', path.basename(theirs))));
+    expect(r2.s.written.map((w) => w.status)).toEqual(['written', 'duplicate']);
+    expect(r2.files).toHaveLength(2); // a's file and the other process's copy of b's records, each once
+    expect(r2.files).toContain(path.basename(theirs));
+  });
+
   test('metadata already loaded: a covering channel epoch wins; an existing station gets the new channel', async () => {
     const db = openIndexDb(path.join(dir, 'meta.sqlite'));
     try {
