@@ -241,7 +241,7 @@ function reportIndex(io: CliIo, s: IndexSummary): void {
     io,
     `indexed ${s.filesScanned} files (${s.filesSkipped} unchanged, ${s.filesRemoved} removed), ${s.records} records, ` +
       `${s.bytes} bytes (${formatBytes(s.bytes)}), ${s.sections} sections in ${s.seconds.toFixed(2)} s, ${s.errors.length} errors` +
-      (s.notMiniseed.length > 0 ? `, ${s.notMiniseed.length} non-miniSEED files skipped` : '') +
+      (s.notMiniseed.length + s.notMiniseedKnown > 0 ? `, ${s.notMiniseed.length + s.notMiniseedKnown} non-miniSEED files skipped` : '') +
       (s.aliases.length > 0 ? `, ${s.aliases.length} links to indexed files skipped` : ''),
   );
   for (const e of s.errors) warn(io, `error: ${e.file}${e.offset !== null ? ` @${e.offset}` : ''}: ${e.reason}`);

@@ -67,6 +67,7 @@ export async function indexArchive(db: Database.Database, roots: string[], opts:
     seconds: 0,
     errors,
     notMiniseed: [],
+    notMiniseedKnown: 0,
     aliases: [],
   };
   const subIndexSeconds = opts.subIndexSeconds ?? 3600;
@@ -106,19 +107,19 @@ export async function indexArchive(db: Database.Database, roots: string[], opts:
   for (const a of aliases) summary.aliases.push({ file: a.abs, offset: null, reason: `the same file as ${byInode.get(a.inode)!.abs}: indexed once, under that name` });
 
   // 2. Unchanged files are skipped (size + mtime as recorded by our last scan of them).
-  const known = new Map<string, { size: bigint; mtimeNs: bigint }>();
+  const known = new Map<string, { size: bigint; mtimeNs: bigint; notMseed: boolean }>();
   if (found.length <= 256) {
     // A few files (load-sac indexes each SAC file's days as it goes): looked up by name, not by
     // reading the bookkeeping of the whole archive each time.
-    const one = db.prepare('SELECT size, mtime_ns FROM geonode_files WHERE filename = ?').safeIntegers(true);
+    const one = db.prepare('SELECT size, mtime_ns, status FROM geonode_files WHERE filename = ?').safeIntegers(true);
     for (const f of found) {
-      const row = one.get(f.stored) as { size: bigint; mtime_ns: bigint } | undefined;
-      if (row) known.set(f.stored, { size: row.size, mtimeNs: row.mtime_ns });
+      const row = one.get(f.stored) as { size: bigint; mtime_ns: bigint; status: string | null } | undefined;
+      if (row) known.set(f.stored, { size: row.size, mtimeNs: row.mtime_ns, notMseed: row.status === 'not-mseed' });
     }
   } else {
-    const knownStmt = db.prepare('SELECT filename, size, mtime_ns FROM geonode_files').safeIntegers(true);
-    for (const row of knownStmt.iterate() as Iterable<{ filename: string; size: bigint; mtime_ns: bigint }>) {
-      known.set(row.filename, { size: row.size, mtimeNs: row.mtime_ns });
+    const knownStmt = db.prepare('SELECT filename, size, mtime_ns, status FROM geonode_files').safeIntegers(true);
+    for (const row of knownStmt.iterate() as Iterable<{ filename: string; size: bigint; mtime_ns: bigint; status: string | null }>) {
+      known.set(row.filename, { size: row.size, mtimeNs: row.mtime_ns, notMseed: row.status === 'not-mseed' });
     }
   }
   const toScan: FoundFile[] = [];
@@ -127,8 +128,10 @@ export async function indexArchive(db: Database.Database, roots: string[], opts:
     if (seen.has(f.stored)) continue; // same file reached twice (overlapping roots)
     seen.add(f.stored);
     const k = known.get(f.stored);
-    if (k && k.size === BigInt(f.size) && k.mtimeNs === f.mtimeNs) summary.filesSkipped++;
-    else toScan.push(f);
+    if (k && k.size === BigInt(f.size) && k.mtimeNs === f.mtimeNs) {
+      if (k.notMseed) summary.notMiniseedKnown++;
+      else summary.filesSkipped++;
+    } else toScan.push(f);
   }
 
   // 3. Rows of files that vanished from under the roots.

@@ -62,6 +62,8 @@ export interface IndexSummary {
   errors: IndexError[];
   /** Files in which no miniSEED record was found at all (README, JSON, …): skipped, listed, not errors. */
   notMiniseed: IndexError[];
+  /** Unchanged files an earlier run found not to be miniSEED: skipped again (not in filesSkipped). */
+  notMiniseedKnown: number;
   /** Files reached again by another name (a symlink or hard link to an indexed file): indexed once. */
   aliases: IndexError[];
 }

@@ -555,8 +555,9 @@ function errorText(e: unknown): string {
 }
 
 /** Ingest input files/directories into tiles. */
-export async function ingest(inputs: string[], opts: IngestOptions): Promise<IngestSummary> {
+export async function ingest(given: string[], opts: IngestOptions): Promise<IngestSummary> {
   const t0 = performance.now();
+  const inputs = [...new Set(given.map((p) => path.resolve(p)))]; // a path given twice is one input
   const cfg = opts.config ?? loadProductsConfig();
   const db = typeof opts.db === 'string' ? new Database(opts.db) : opts.db;
   const ownDb = typeof opts.db === 'string';
@@ -570,7 +571,11 @@ export async function ingest(inputs: string[], opts: IngestOptions): Promise<Ing
     );
     const files: string[] = [];
     const seen = new Set<string>();
-    for (const p of inputs) walk(path.resolve(p), files, summary.failed, seen);
+    for (const p of inputs) walk(p, files, summary.failed, seen);
+    // A file reached twice (named, and inside a directory named) is one input.
+    const unique = [...new Set(files)];
+    files.length = 0;
+    files.push(...unique);
     const cands: Candidate[] = [];
     for (const f of files) {
       const head = Buffer.alloc(4096);

@@ -49,4 +49,15 @@ describeShared('ingest summary counts (real files)', () => {
     expect(io.err.text).toMatch(/no-such-dir: .*ENOENT|no-such-dir: .*no such file/i);
     expect(io.err.text).toMatch(/CDFpp__a_cdf\.cdf: not an ISEE VLF CDF/);
   });
+
+  test('a path given twice, or a file named and inside a directory named, is one input', async () => {
+    const inDir = path.join(dir, 'in');
+    fs.mkdirSync(inDir);
+    const sec = path.join(inDir, 'BOU20200101vsec.sec');
+    fs.copyFileSync(sharedPath('iaga2002', 'BOU20200101vsec.sec'), sec);
+    const cdf = sharedPath('cdf', 'CDFpp__a_cdf.cdf');
+    const io = makeIo(dir);
+    await main(['ingest', sec, inDir, sec, cdf, cdf, path.join(dir, 'gone'), path.join(dir, 'gone'), '--tiles', path.join(dir, 't'), '--db', path.join(dir, 'db.sqlite')], io);
+    expect(io.out.text + io.err.text).toMatch(/ingest: 3 input\(s\): 1 processed, 0 unchanged, 2 failed;/);
+  });
 });
