@@ -110,6 +110,8 @@ export class RestrictionPolicy {
   private readonly cache = new Map<string, CompiledEntry[]>();
   /** What the metadata states (undefined: nothing closed). */
   private meta: MetadataStatus | undefined;
+  /** `NET.STA` of the stations with a channel the metadata closes. */
+  private closedChannelStations = new Set<string>();
 
   constructor(entries: readonly RestrictionEntry[] = []) {
     for (const e of entries) this.add(e);
@@ -141,6 +143,16 @@ export class RestrictionPolicy {
   setMetadataStatus(status: MetadataStatus): void {
     const closes = (m: ReadonlyMap<string, StatedStatus>) => [...m.values()].some((s) => s === 'closed');
     this.meta = closes(status.networks) || closes(status.stations) || closes(status.channels) ? status : undefined;
+    this.closedChannelStations = new Set([...status.channels].filter(([, s]) => s === 'closed').map(([k]) => k.split('.').slice(0, 2).join('.')));
+  }
+
+  /**
+   * True when anything of this station is restricted (an operator entry, the station or its
+   * network closed, a closed channel): products derived from its waveforms, which /products
+   * serves without authentication, are withheld as a whole.
+   */
+  hidesDerived(network: string, station: string): boolean {
+    return this.matching(network, station).length > 0 || this.closedByMetadata(network, station) || this.closedChannelStations.has(`${network}.${station}`);
   }
 
   /**

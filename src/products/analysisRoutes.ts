@@ -26,6 +26,7 @@ import { planEventPackage, writeEventPackage, PackageError } from './package';
 import { parseIsoTime, unknownQueryParameter } from './params';
 import { readScoreRows, readStormFlags } from './scores';
 import { listTiles, readTile, skipUnreadable, type Layer } from './tiles';
+import { hiddenProducts } from './restricted';
 import { nameSkipped } from './routes';
 
 const DAY = 86_400_000;
@@ -193,7 +194,9 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
       const wanted = list(q, 'feature') ?? list(q, 'parameters');
       const cadence = cadenceOf(q);
       const groups = new Map<string, ReturnType<typeof listTiles>>();
+      const hide = hiddenProducts(ctx.db, policy);
       for (const t of listTiles(tilesDir, { layer: 'feat' as Layer, cadence, startMs, endMs })) {
+        if (hide(t.key.source, t.key.station)) continue;
         if (sources && !sources.has(t.key.source)) continue;
         if (stations && !stations.has(t.key.station)) continue;
         const id = `feat/${t.key.source}/${t.key.station}/${t.key.cadence}`;
@@ -254,8 +257,9 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
       }
       const locs = new Map((await stationLocations(tilesDir, ctx.db)).map((l) => [`${l.source}/${l.station}`, l]));
       const skipped: string[] = [];
+      const hide = hiddenProducts(ctx.db, policy);
       const rows = (await readScoreRows(tilesDir, { startMs, endMs, cadence }, skipped)).filter(
-        (r) => (!sources || sources.has(r.source)) && (!stations || stations.has(r.station)) && r.score !== null && r.score >= minScore && (onlyFlagged === undefined || (r.flagged === 1) === onlyFlagged),
+        (r) => !hide(r.source, r.station) && (!sources || sources.has(r.source)) && (!stations || stations.has(r.station)) && r.score !== null && r.score >= minScore && (onlyFlagged === undefined || (r.flagged === 1) === onlyFlagged),
       );
       const anomalies = rows.map((r) => {
         const loc = locs.get(`${r.source}/${r.station}`);
@@ -317,9 +321,11 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
       type Acc = { source: string; station: string; sum: Float64Array; n: Float64Array; ext: Float64Array };
       let units: string | null = null;
       const seen = new Set<string>();
+      const hide = hiddenProducts(ctx.db, policy);
       const collect = async (layer: Layer, agg: string): Promise<Map<string, Acc>> => {
         const acc = new Map<string, Acc>();
         for (const t of listTiles(tilesDir, { layer, startMs, endMs })) {
+          if (hide(t.key.source, t.key.station)) continue;
           if (t.key.source === 'indices' && feature !== 'disturbed') continue;
           if (sources && !sources.has(t.key.source)) continue;
           if (stationsWanted && !stationsWanted.has(t.key.station)) continue;
@@ -413,7 +419,7 @@ export function createAnalysisRouter(ctx: AnalysisContext): express.Router {
       const ev = eventSummary(row);
       if (!ev) throw new HttpError(422, `event ${eventId} has no located origin`);
       if (radiusKm === undefined && ev.magnitude === null) throw new HttpError(422, `event ${eventId} has no magnitude: give a radius in km (K=200)`);
-      const a = await associateEvent(ev, { tilesDir, db: ctx.db, windows, radiusKm, hypocentral });
+      const a = await associateEvent(ev, { tilesDir, db: ctx.db, windows, radiusKm, hypocentral, hide: hiddenProducts(ctx.db, policy) });
       if (format === 'csv') {
         res.type('text/csv; charset=utf-8').send(associationCsv(associationRows(a)));
         return;

@@ -168,6 +168,8 @@ export interface AssociationOptions {
   cadences?: string[];
   /** Precomputed locations (analyze reuses them for every event). */
   locations?: StationLocation[];
+  /** Stations left out (products of restricted waveforms, restricted.ts). */
+  hide?: (source: string, station: string) => boolean;
 }
 
 export interface AssociatedAnomaly {
@@ -220,6 +222,7 @@ export async function associateEvent(ev: EventSummary, opts: AssociationOptions)
   const locs = opts.locations ?? (await stationLocations(opts.tilesDir, opts.db));
   const stations: AssociatedStation[] = [];
   for (const loc of locs) {
+    if (opts.hide?.(loc.source, loc.station)) continue;
     const d = haversineKm(ev.latitude, ev.longitude, loc.latitude, loc.longitude);
     const hd = hypocentralKm(d, ev.depthKm);
     if (!((opts.hypocentral ? hd : d) <= radiusKm)) continue;

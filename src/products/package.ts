@@ -33,6 +33,7 @@ import type { Selection } from '../index/types';
 import { PIPELINE_VERSION } from './config';
 import { associateEvent, associationCsv, associationRows, defaultWindows, eventSummary, type Association, type AssociationWindows } from './association';
 import { cadenceMs as parseCadenceMs, listTiles, type Layer, type TileInfo } from './tiles';
+import { hiddenProducts } from './restricted';
 import { ZipWriter, type ZipEntryInfo } from './zip';
 
 const DAY = 86_400_000;
@@ -82,7 +83,9 @@ export async function planEventPackage(opts: PackageOptions): Promise<PackagePla
   const ev = eventSummary(row);
   if (!ev) throw new PackageError(422, `event ${opts.eventId} has no located origin (time, latitude, longitude): nothing to associate`);
   const w = { ...defaultWindows(), ...(opts.windows ?? {}) };
-  const association = await associateEvent(ev, { tilesDir: opts.tilesDir, db: opts.db, windows: w, radiusKm: opts.radiusKm, hypocentral: opts.hypocentral });
+  // Without the stations whose seismic products are withheld (restricted.ts): the package is an anonymous download.
+  const hide = opts.policy ? hiddenProducts(opts.db, opts.policy) : undefined;
+  const association = await associateEvent(ev, { tilesDir: opts.tilesDir, db: opts.db, windows: w, radiusKm: opts.radiusKm, hypocentral: opts.hypocentral, hide });
   const quakeml = writeQuakeML([event], { includeAllOrigins: true, includeAllMagnitudes: true, includeArrivals: true });
 
   // Waveforms: the sub-daily window (72 h before, 24 h after by default); daily feature windows

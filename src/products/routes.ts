@@ -21,6 +21,8 @@ import express from 'express';
 import type { Request, Response } from 'express';
 import type { AppContext } from '../app';
 import { hasMetadataStore, queryMetadata } from '../index/metadata';
+import { restrictionPolicyFor } from '../index/restrictions';
+import { hiddenProducts, type HiddenProduct } from './restricted';
 import { DOWNSAMPLE_METHODS, downsampleRows, type DownsampleMethod } from './downsample';
 import {
   HAPI,
@@ -179,10 +181,12 @@ function stampLocation(d: ResolvedDataset): 'begin' | 'center' | 'end' {
   return hapiStampLocation(typeof it === 'string' ? it : null, d.cadenceMs, d.stampOffsetMs);
 }
 
-async function dataset(root: string, req: Request): Promise<ResolvedDataset> {
+async function dataset(root: string, req: Request, hide: HiddenProduct): Promise<ResolvedDataset> {
   const id = aliased(req, 'dataset', 'id');
   if (!id) throw bad('dataset is required (see /products/catalog), e.g. std/geomag/KAK/PT1S', 'dataset');
-  const d = await resolveDataset(root, id);
+  const found = await resolveDataset(root, id);
+  // Products of restricted waveforms do not exist for /products (restricted.ts).
+  const d = found && !hide(found.source, found.station) ? found : null;
   if (!d) throw new ProductQueryError(404, HAPI.UNKNOWN_DATASET, `unknown dataset ${JSON.stringify(id)} (see /products/catalog)`, 'dataset');
   return d;
 }
@@ -274,9 +278,9 @@ export function nameSkipped(root: string, res: Response, skipped: string[]): str
   return names;
 }
 
-async function timeseries(root: string, maxSamples: number, req: Request, res: Response): Promise<void> {
+async function timeseries(root: string, maxSamples: number, req: Request, res: Response, hide: HiddenProduct): Promise<void> {
   checkParameters(req, '/timeseries');
-  const d = await dataset(root, req);
+  const d = await dataset(root, req, hide);
   if (d.layout === 'long') {
     throw bad(`${d.id} holds spectra (one row per time and frequency bin); use /products/spectrogram?station=${d.station}&channel=${d.valueParameters[0]?.name ?? 'ch1'}`, 'dataset');
   }
@@ -407,11 +411,11 @@ async function timeseries(root: string, maxSamples: number, req: Request, res: R
 // ---------------------------------------------------------------------------------------------
 // Spectrogram
 
-async function spectrogramRoute(root: string, maxSamples: number, req: Request, res: Response): Promise<void> {
+async function spectrogramRoute(root: string, maxSamples: number, req: Request, res: Response, hide: HiddenProduct): Promise<void> {
   checkParameters(req, '/spectrogram');
   let d: ResolvedDataset | null = null;
   if (qp(req, 'dataset')) {
-    d = await dataset(root, req);
+    d = await dataset(root, req, hide);
     // Both given: they must name the same station (no parameter is silently ignored).
     const station = qp(req, 'station');
     if (station !== undefined && station.toUpperCase() !== d.station.toUpperCase()) {
@@ -515,13 +519,16 @@ export function safeTilePath(root: string, urlPath: string): string {
   return real;
 }
 
-function serveTile(root: string, req: Request, res: Response): void {
+function serveTile(root: string, req: Request, res: Response, hide: HiddenProduct): void {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     res.setHeader('Allow', 'GET, HEAD');
     sendError(res, new ProductQueryError(405, HAPI.USER_INPUT, 'method not allowed'));
     return;
   }
   const file = safeTilePath(root, req.path);
+  const rel = path.relative(root, file).split(path.sep);
+  const part = (k: string) => rel.find((p) => p.startsWith(`${k}=`))?.slice(k.length + 1) ?? '';
+  if (hide(part('source'), part('station'))) throw new ProductQueryError(404, HAPI.USER_INPUT, 'no such tile', 'path');
   // One open file for the headers and the bytes: ingest may rename a new version in between,
   // and the length and ETag must describe the bytes sent.
   const fd = fs.openSync(file, 'r');
@@ -698,12 +705,14 @@ export function createProductsRouter(ctx: AppContext, opts: ProductsRouterOption
   const router = express.Router();
   const root = () => path.resolve(opts.tilesDir ?? ctx.config.tilesDir ?? path.join('var', 'tiles'));
   const budget = () => opts.maxSamples ?? ctx.config.maxSamples ?? 345_600;
+  const hidden = () => hiddenProducts(ctx.db, restrictionPolicyFor(ctx));
 
   router.get(
     '/catalog',
     handle(async (req, res) => {
       checkParameters(req, '/catalog');
-      const list = await listDatasets(root());
+      const hide = hidden();
+      const list = (await listDatasets(root())).filter((d) => !hide(d.source, d.station));
       res.json({
         HAPI: '3.3',
         status: { code: HAPI.OK, message: HAPI_MESSAGES[HAPI.OK] },
@@ -715,17 +724,17 @@ export function createProductsRouter(ctx: AppContext, opts: ProductsRouterOption
     '/info',
     handle(async (req, res) => {
       checkParameters(req, '/info');
-      const d = await dataset(root(), req);
+      const d = await dataset(root(), req, hidden());
       res.json(infoOf(d, qp(req, 'parameters')?.trim() ? parameterList(req, d) : undefined));
     }),
   );
   router.get(
     '/timeseries',
-    handle((req, res) => timeseries(root(), budget(), req, res)),
+    handle((req, res) => timeseries(root(), budget(), req, res, hidden())),
   );
   router.get(
     '/spectrogram',
-    handle((req, res) => spectrogramRoute(root(), budget(), req, res)),
+    handle((req, res) => spectrogramRoute(root(), budget(), req, res, hidden())),
   );
   router.get(
     '/stations',
@@ -736,7 +745,7 @@ export function createProductsRouter(ctx: AppContext, opts: ProductsRouterOption
   );
   router.use(
     '/tiles',
-    handle(async (req, res) => serveTile(root(), req, res)),
+    handle(async (req, res) => serveTile(root(), req, res, hidden())),
   );
   // No catch-all 404 here: other /products routers (analysisRoutes.ts) are mounted beside this
   // one and must stay reachable; productsNotFound() can be mounted after all of them.
