@@ -176,7 +176,15 @@ export function unknownResourceHandler(info: FdsnServiceInfo, methods: Record<st
 /** POST bodies the services accept (express.text limit), and how the WADLs and 413 state it. */
 export const MAX_POST_BODY = '8mb';
 export const MAX_POST_BODY_BYTES = 8 * 1024 * 1024;
-export const POST_BODY_LIMIT_TEXT = `POST bodies up to ${MAX_POST_BODY_BYTES} bytes (8 MiB, 413 above)`;
+/**
+ * Most code combinations one request may name: network × station × location × channel of each
+ * selection line, summed over the lines. The services multiply the lists out, so a 1 KB URI of
+ * four 80-code lists named 41 million selections and ran the server out of memory; 100 000 is
+ * far above a mass downloader's POST (one line per channel and window). Checked by params.ts.
+ */
+export const MAX_SELECTION_COMBINATIONS = 100_000;
+/** The request-size limits every selection service states in its WADL. */
+export const POST_BODY_LIMIT_TEXT = `POST bodies up to ${MAX_POST_BODY_BYTES} bytes (8 MiB, 413 above); at most ${MAX_SELECTION_COMBINATIONS} network/station/location/channel combinations per request, code lists multiplied out (413 above)`;
 
 export function fdsnErrorHandler(info: FdsnServiceInfo): express.ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {

@@ -16,7 +16,9 @@
  *  - POST body: `key=value` lines first, then `NET STA LOC CHA START END` lines.
  */
 import { parseIsoToNs } from '../formats/time';
-import { badRequest } from './errors';
+import { badRequest, FdsnError, MAX_SELECTION_COMBINATIONS } from './errors';
+
+export { MAX_SELECTION_COMBINATIONS };
 import type { Selection } from '../index/types';
 
 export type ParamKind = 'datetime' | 'string' | 'double' | 'int' | 'boolean' | 'network' | 'station' | 'location' | 'channel';
@@ -77,7 +79,18 @@ export class ParsedParams {
     public readonly given: ReadonlySet<string>,
     public readonly selections: SelectionLine[],
     public readonly method: 'GET' | 'POST',
-  ) {}
+  ) {
+    let n = 0;
+    for (const l of selections) {
+      n += l.network.length * l.station.length * l.location.length * l.channel.length;
+      if (n > MAX_SELECTION_COMBINATIONS) {
+        throw new FdsnError(
+          413,
+          `The request names more than ${MAX_SELECTION_COMBINATIONS} network/station/location/channel combinations (each selection's code lists are multiplied out). Use wildcards (* ?) or fewer codes per request.`,
+        );
+      }
+    }
+  }
 
   has(name: string): boolean {
     return this.given.has(name);

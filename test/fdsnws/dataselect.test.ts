@@ -374,6 +374,19 @@ describeShared('fdsnws-dataselect on the mseedindex sample', () => {
     }
   });
 
+  test('413 for code lists naming more than 100 000 combinations (a 1 KB URI had run the server out of memory), in every selection service', async () => {
+    const k = Array.from({ length: 80 }, (_, i) => `Z${String.fromCharCode(65 + (i % 26))}${Math.floor(i / 26)}`).join(',');
+    const qs = `net=${k}&sta=${k}&loc=${k}&cha=${k}&start=2018-01-01&end=2018-01-02`;
+    expect(expectFdsnError(await get(`${Q}?${qs}`), 413)).toContain('more than 100000 network/station/location/channel combinations');
+    for (const svc of ['station', 'availability']) {
+      const r = await request(app).get(`/fdsnws/${svc}/1/query?${qs}`);
+      expect([svc, r.status]).toEqual([svc, 413]);
+      expect(r.text).toMatch(new RegExp(`^Error 413: [\\s\\S]+more than 100000 network/station/location/channel combinations[\\s\\S]+/fdsnws/${svc}/1/application\\.wadl`));
+    }
+    const wadl = (await request(app).get('/fdsnws/station/1/application.wadl').expect(200)).text;
+    expect(wadl).toContain('at most 100000 network/station/location/channel combinations per request');
+  });
+
   test.each([
     ['PUT', '/fdsnws/dataselect/1/query', 'GET, HEAD, POST'],
     ['DELETE', '/fdsnws/dataselect/1/queryauth', 'GET, HEAD, POST'],

@@ -1,5 +1,5 @@
 /** Generic parameter parsing (params.ts) and the FDSN error body (errors.ts), without HTTP. */
-import { expandSelections, parseCodeList, parsePostBody, parseQueryString } from '../../src/fdsnws/params';
+import { expandSelections, MAX_SELECTION_COMBINATIONS, parseCodeList, parsePostBody, parseQueryString } from '../../src/fdsnws/params';
 import { FdsnError, formatFdsnErrorBody } from '../../src/fdsnws/errors';
 import { DATASELECT_PARAMS } from '../../src/fdsnws/dataselect';
 import { parseIsoToNs } from '../../src/formats/time';
@@ -110,6 +110,30 @@ describe('parsePostBody', () => {
       [null, null],
       [null, T('2020-01-01')],
     ]);
+  });
+});
+
+describe('selection size', () => {
+  // FDSN web services 1.x, Table 1: 413 when "the request itself is too large".
+  const codes = (n: number) => Array.from({ length: n }, (_, i) => `A${String.fromCharCode(65 + (i % 26))}${Math.floor(i / 26)}`).join(',');
+  const status = (f: () => unknown) => {
+    try {
+      f();
+      return 200;
+    } catch (e) {
+      return e instanceof FdsnError ? e.status : 500;
+    }
+  };
+  test('code lists multiplying out to more than MAX_SELECTION_COMBINATIONS are refused with 413 before any work', () => {
+    const k = codes(80); // 80^4 = 40 960 000 combinations from a 1 KB URI
+    expect(status(() => parseQueryString(DATASELECT_PARAMS, `net=${k}&sta=${k}&loc=${k}&cha=${k}&start=2020-01-01&end=2020-01-02`))).toBe(413);
+    expect(status(() => parsePostBody(DATASELECT_PARAMS, `${k} ${k} ${k} ${k} 2020-01-01 2020-01-02`))).toBe(413);
+    // At the limit: 100 000 = 10 × 10 × 10 × 100 is accepted; many lines add up.
+    expect(MAX_SELECTION_COMBINATIONS).toBe(100_000);
+    expect(status(() => parseQueryString(DATASELECT_PARAMS, `net=${codes(10)}&sta=${codes(10)}&loc=${codes(10)}&cha=${codes(100)}&start=2020-01-01&end=2020-01-02`))).toBe(200);
+    const line = 'IU ANMO 00 BHZ 2020-01-01 2020-01-02\n';
+    expect(status(() => parsePostBody(DATASELECT_PARAMS, line.repeat(60_000)))).toBe(200);
+    expect(status(() => parsePostBody(DATASELECT_PARAMS, line.repeat(100_001)))).toBe(413);
   });
 });
 
