@@ -94,21 +94,27 @@ export class ZipWriter {
 
   private async write(buf: Buffer): Promise<void> {
     if (buf.length === 0) return;
+    // A closed output (the client went away) stops the archive: the caller's sources (an open
+    // data file in extractRecords) are released by the error, instead of waiting for a 'drain'
+    // or 'close' that will never come again.
+    const closed = () => new Error('zip: the output closed before the archive was written (client gone)');
+    if (this.out.destroyed || this.out.writableEnded) throw closed();
     this.offset += buf.length;
     if (!this.out.write(buf)) {
       await new Promise<void>((resolve, reject) => {
-        const onDrain = () => {
-          this.out.off('error', onError);
-          this.out.off('close', onDrain);
-          resolve();
-        };
-        const onError = (e: Error) => {
+        const done = (err?: Error) => {
           this.out.off('drain', onDrain);
-          reject(e);
+          this.out.off('close', onClose);
+          this.out.off('error', done);
+          if (err) reject(err);
+          else resolve();
         };
+        const onDrain = () => done();
+        const onClose = () => done(closed());
         this.out.once('drain', onDrain);
-        this.out.once('close', onDrain);
-        this.out.once('error', onError);
+        this.out.once('close', onClose);
+        this.out.once('error', done);
+        if (this.out.destroyed) onClose(); // closed before the listeners were in place
       });
     }
     if (this.offset > MAX32) throw new Error('zip: archive exceeds 4 GiB (ZIP64 not supported)');

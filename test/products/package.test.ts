@@ -10,7 +10,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { PassThrough } from 'node:stream';
+import { PassThrough, Writable } from 'node:stream';
 import request from 'supertest';
 import type Database from 'better-sqlite3';
 import { createApp } from '../../src/app';
@@ -221,4 +221,26 @@ describe('zip writer', () => {
     expect(r.status).toBe(404);
     expect(r.body.error.status).toBe(404);
   });
+});
+
+// A download aborted mid-archive: the writer must stop and let its sources go (an open data file
+// per aborted package download was held for the life of the process).
+test('ZipWriter: an output closed mid-entry rejects the write and releases the source', async () => {
+  const out = new Writable({ highWaterMark: 1024, write: (_c, _e, cb) => setTimeout(cb, 5) });
+  const zip = new ZipWriter(out);
+  let released = false;
+  async function* source(): AsyncGenerator<Buffer> {
+    try {
+      for (let i = 0; i < 1000; i++) {
+        if (i === 3) out.destroy();
+        yield crypto.randomBytes(64 * 1024); // incompressible: every chunk reaches the output
+      }
+    } finally {
+      released = true;
+    }
+  }
+  await expect(zip.addStream('waveforms.mseed', source())).rejects.toThrow(/output closed before the archive was written/);
+  expect(released).toBe(true);
+  // And a writer whose output is already gone fails at once instead of waiting for ever.
+  await expect(new ZipWriter(out).addBuffer('x.txt', Buffer.alloc(10))).rejects.toThrow(/output closed/);
 });
