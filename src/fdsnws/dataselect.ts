@@ -61,8 +61,8 @@ const GATHER_BYTES = 1024 * 1024;
  * written, when no record matched (→ the caller answers no-data). Errors before the first byte
  * is sent propagate (→ 500); later ones cut the connection (the status is already out).
  */
-export async function sendRecords(res: ServerResponse, items: readonly ExtractItem[], dataRoot: string, quality: string, unreadable?: string[]): Promise<boolean> {
-  const gen = extractRecords(items, { dataRoot, quality, pooledChunks: true, onUnreadable: (p) => unreadable?.push(p) });
+export async function sendRecords(res: ServerResponse, items: readonly ExtractItem[], dataRoot: string, quality: string, unreadable?: Array<{ path: string; reason: string }>): Promise<boolean> {
+  const gen = extractRecords(items, { dataRoot, quality, pooledChunks: true, onUnreadable: (path, reason) => unreadable?.push({ path, reason }) });
   try {
     const parts: Buffer[] = [];
     let total = 0;
@@ -222,14 +222,21 @@ export function createDataselectRouter(ctx: AppContext): express.Router {
     if (config.maxResponseBytes > 0 && estimate > config.maxResponseBytes) {
       throw new FdsnError(413, `The request would return about ${estimate} bytes; the limit of this service is ${config.maxResponseBytes} bytes per request. Request a shorter time window or fewer channels.`);
     }
-    const unreadable: string[] = [];
+    const unreadable: Array<{ path: string; reason: string }> = [];
     if (!(await sendRecords(res, items, config.dataRoot, quality, unreadable))) {
       // Nothing to send, and a matched file could not be opened: a fault of the node, not "no
       // data" (204 means no data matches the selection): 500, the paths logged by the read.
       // When records were sent (a file removed just before the next re-index run), the others
       // were logged and skipped. Found while reading: no extra open per request.
       if (unreadable.length > 0) {
-        throw new FdsnError(500, `${new Set(unreadable).size} data file(s) holding the matched data cannot be read on the server (moved or removed since indexing?). Details are in the server log; the index needs refreshing.`);
+        // Out of file descriptors (EMFILE/ENFILE) is the process's limit, not a stale index.
+        const busy = unreadable.some((u) => u.reason === 'EMFILE' || u.reason === 'ENFILE');
+        throw new FdsnError(
+          500,
+          busy
+            ? `The server has run out of open files (${unreadable.find((u) => u.reason === 'EMFILE' || u.reason === 'ENFILE')!.reason}) and cannot read the matched data now; try again later. Details are in the server log.`
+            : `${new Set(unreadable.map((u) => u.path)).size} data file(s) holding the matched data cannot be read on the server (moved or removed since indexing?). Details are in the server log; the index needs refreshing.`,
+        );
       }
       // Sections matched but no record intersects (window inside a gap).
       sendNoData(req, res, info, nodata);

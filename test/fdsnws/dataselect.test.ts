@@ -5,6 +5,7 @@
  * NSLC then time and concatenated — the response must equal that byte for byte.
  */
 import fs from 'node:fs';
+import fsp from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -371,6 +372,31 @@ describeShared('fdsnws-dataselect on the mseedindex sample', () => {
     for (const svc of ['dataselect', 'station', 'availability']) {
       const wadl = (await request(app).get(`/fdsnws/${svc}/1/application.wadl`).expect(200)).text;
       expect(wadl).toContain('POST bodies up to 8388608 bytes');
+    }
+  });
+
+  test('a data file the process cannot open for lack of descriptors (EMFILE) is a 500 naming that, not a stale index', async () => {
+    const emfile = (p: unknown) => {
+      if (String(p).startsWith(DIR) && !String(p).endsWith('.sqlite')) throw Object.assign(new Error(`EMFILE: too many open files, open '${String(p)}'`), { code: 'EMFILE' });
+    };
+    const openSync = fs.openSync;
+    const open = fsp.open;
+    const a = jest.spyOn(fs, 'openSync').mockImplementation(((p: fs.PathLike, ...rest: unknown[]) => {
+      emfile(p);
+      return (openSync as (...x: unknown[]) => number)(p, ...rest);
+    }) as typeof fs.openSync);
+    const b = jest.spyOn(fsp, 'open').mockImplementation((async (p: fs.PathLike, ...rest: unknown[]) => {
+      emfile(p);
+      return (open as (...x: unknown[]) => Promise<fsp.FileHandle>)(p, ...rest);
+    }) as typeof fsp.open);
+    try {
+      const r = await get(`${Q}?net=IU&sta=ANMO&start=2018-01-01T00:00:00&end=2018-01-01T00:00:10`);
+      const text = expectFdsnError(r, 500);
+      expect(text).toContain('run out of open files (EMFILE)');
+      expect(text).not.toContain('moved or removed since indexing');
+    } finally {
+      a.mockRestore();
+      b.mockRestore();
     }
   });
 
