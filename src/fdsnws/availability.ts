@@ -47,7 +47,7 @@ import { nsToIso } from '../formats/time';
 import { syncMetadataRestrictions } from '../index/metadata';
 import { restrictionPolicyFor } from '../index/restrictions';
 import { authenticatedUser, requireDigest } from './digestAuth';
-import { sendBody } from './send';
+import { sendBody, sendStream } from './send';
 
 /** The parameters as /extent lists them in the WADL: no mergegaps, no show (400 there). */
 function extentParam(p: ParamSpec): ParamSpec | null {
@@ -173,15 +173,35 @@ export function formatRate(rate: number): string {
   return /e/i.test(s) ? rate.toFixed(12).replace(/0+$/, '') : s;
 }
 
-/** One table: column names (without '#'), geocsv units/types, and string cells per line. */
+/**
+ * Pieces of the answer joined into strings of ~64 KiB: the answer is streamed (a legal answer of
+ * a million spans was built as one string of ~100 MB, ~1.4 GB of memory on the way), and a
+ * client that goes away stops the generators.
+ */
+function* chunked(pieces: Iterable<string>): Generator<string> {
+  let buf = '';
+  for (const p of pieces) {
+    buf += p;
+    if (buf.length >= 65536) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf) yield buf;
+}
+
+type Item = { row: AvailabilityRow; startNs: bigint; endNs: bigint; updatedNs: bigint };
+
+/** One table: column names (without '#'), geocsv units/types, and the string cells of line i (made when needed). */
 interface Table {
   columns: string[];
   units: string[];
   types: string[];
-  lines: string[][];
+  count: number;
+  cells(i: number): string[];
 }
 
-function buildTable(o: RequestOptions, items: Array<{ row: AvailabilityRow; startNs: bigint; endNs: bigint; updatedNs: bigint }>): Table {
+function buildTable(o: RequestOptions, items: readonly Item[]): Table {
   const columns = ['Network', 'Station', 'Location', 'Channel'];
   const units = ['unitless', 'unitless', 'unitless', 'unitless'];
   const types = ['string', 'string', 'string', 'string'];
@@ -193,40 +213,67 @@ function buildTable(o: RequestOptions, items: Array<{ row: AvailabilityRow; star
   columns.push('Earliest', 'Latest'), units.push('ISO_8601', 'ISO_8601'), types.push('datetime', 'datetime');
   if (o.showUpdated) columns.push('Updated'), units.push('ISO_8601'), types.push('datetime');
   if (extent) columns.push('TimeSpans', 'Restriction'), units.push('unitless', 'unitless'), types.push('integer', 'string');
-  const lines = items.map(({ row, startNs, endNs, updatedNs }) => {
-    const cells = [row.network, row.station, loc(row.location), row.channel];
-    if (withQ) cells.push(row.quality ?? '');
-    if (withR) cells.push(formatRate(row.sampleRate ?? 0));
-    cells.push(time(startNs), time(endNs));
-    if (o.showUpdated) cells.push(updatedTime(updatedNs));
-    if (extent) cells.push(String(row.spans.length), row.restricted ? 'RESTRICTED' : 'OPEN');
-    return cells;
-  });
-  return { columns, units, types, lines };
+  const cells = (i: number) => {
+    const { row, startNs, endNs, updatedNs } = items[i];
+    const c = [row.network, row.station, loc(row.location), row.channel];
+    if (withQ) c.push(row.quality ?? '');
+    if (withR) c.push(formatRate(row.sampleRate ?? 0));
+    c.push(time(startNs), time(endNs));
+    if (o.showUpdated) c.push(updatedTime(updatedNs));
+    if (extent) c.push(String(row.spans.length), row.restricted ? 'RESTRICTED' : 'OPEN');
+    return c;
+  };
+  return { columns, units, types, count: items.length, cells };
 }
 
 /** Whitespace-aligned text: each column as wide as its widest cell or header; no trailing blanks. */
-function renderText(t: Table): string {
+function renderText(t: Table): Iterable<string> {
   const header = ['#' + t.columns[0], ...t.columns.slice(1)];
-  const widths = header.map((h, i) => t.lines.reduce((w, l) => Math.max(w, l[i].length), h.length));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join(' ');
-  return [line(header), ...t.lines.map(line)].join('\n') + '\n';
+  // Widths first (a pass over the cells, kept nowhere), then the lines.
+  const widths = header.map((h) => h.length);
+  for (let i = 0; i < t.count; i++) t.cells(i).forEach((c, k) => (widths[k] = Math.max(widths[k], c.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join(' ') + '\n';
+  return chunked(
+    (function* () {
+      yield line(header);
+      for (let i = 0; i < t.count; i++) yield line(t.cells(i));
+    })(),
+  );
 }
 
-function renderGeocsv(t: Table): string {
+function renderGeocsv(t: Table): Iterable<string> {
   const head = ['#dataset: GeoCSV 2.0', '#delimiter: |', `#field_unit: ${t.units.join('|')}`, `#field_type: ${t.types.join('|')}`, t.columns.join('|')];
-  return [...head, ...t.lines.map((l) => l.join('|'))].join('\n') + '\n';
+  return chunked(
+    (function* () {
+      yield head.join('\n') + '\n';
+      for (let i = 0; i < t.count; i++) yield t.cells(i).join('|') + '\n';
+    })(),
+  );
 }
 
 /** `NET STA LOC CHA START END` per line, no header: a dataselect POST body as is. */
-function renderRequest(items: Array<{ row: AvailabilityRow; startNs: bigint; endNs: bigint }>): string {
-  return items.map(({ row, startNs, endNs }) => `${row.network} ${row.station} ${loc(row.location)} ${row.channel} ${time(startNs)} ${time(endNs)}`).join('\n') + '\n';
+function renderRequest(items: readonly Item[]): Iterable<string> {
+  return chunked(
+    (function* () {
+      for (const { row, startNs, endNs } of items) yield `${row.network} ${row.station} ${loc(row.location)} ${row.channel} ${time(startNs)} ${time(endNs)}\n`;
+    })(),
+  );
 }
 
 /** JSON per fdsnws-availability-1.0.schema.json; `version` must print as 1.0 (JSON.stringify would write 1). */
-function renderJson(o: RequestOptions, datasources: object[]): string {
+function renderJson(datasources: Iterable<object>): Iterable<string> {
   const created = new Date().toISOString().slice(0, 19) + 'Z';
-  return `{"created":${JSON.stringify(created)},"version":1.0,"datasources":${JSON.stringify(datasources)}}\n`;
+  return chunked(
+    (function* () {
+      yield `{"created":${JSON.stringify(created)},"version":1.0,"datasources":[`;
+      let first = true;
+      for (const d of datasources) {
+        yield (first ? '' : ',') + JSON.stringify(d);
+        first = false;
+      }
+      yield ']}\n';
+    })(),
+  );
 }
 
 function codesOf(o: RequestOptions, row: AvailabilityRow): Record<string, string | number> {
@@ -238,7 +285,7 @@ function codesOf(o: RequestOptions, row: AvailabilityRow): Record<string, string
 
 interface Rendered {
   contentType: string;
-  body: string;
+  chunks: Iterable<string>;
 }
 
 function render(o: RequestOptions, rows: AvailabilityRow[]): Rendered {
@@ -250,24 +297,26 @@ function render(o: RequestOptions, rows: AvailabilityRow[]): Rendered {
       case 'json':
         return {
           contentType: 'application/json; charset=utf-8',
-          body: renderJson(
-            o,
-            ordered.map((row) => ({
-              ...codesOf(o, row),
-              earliest: time(row.earliestNs),
-              latest: time(row.latestNs),
-              timespanCount: row.spans.length,
-              updated: updatedTime(row.updatedNs),
-              restriction: row.restricted ? 'RESTRICTED' : 'OPEN',
-            })),
+          chunks: renderJson(
+            (function* () {
+              for (const row of ordered)
+                yield {
+                  ...codesOf(o, row),
+                  earliest: time(row.earliestNs),
+                  latest: time(row.latestNs),
+                  timespanCount: row.spans.length,
+                  updated: updatedTime(row.updatedNs),
+                  restriction: row.restricted ? 'RESTRICTED' : 'OPEN',
+                };
+            })(),
           ),
         };
       case 'request':
-        return { contentType: 'text/plain; charset=utf-8', body: renderRequest(items) };
+        return { contentType: 'text/plain; charset=utf-8', chunks: renderRequest(items) };
       case 'geocsv':
-        return { contentType: 'text/csv; charset=utf-8', body: renderGeocsv(buildTable(o, items)) };
+        return { contentType: 'text/csv; charset=utf-8', chunks: renderGeocsv(buildTable(o, items)) };
       default:
-        return { contentType: 'text/plain; charset=utf-8', body: renderText(buildTable(o, items)) };
+        return { contentType: 'text/plain; charset=utf-8', chunks: renderText(buildTable(o, items)) };
     }
   }
   let lines = orderSpanLines(rows, o.orderby);
@@ -276,26 +325,32 @@ function render(o: RequestOptions, rows: AvailabilityRow[]): Rendered {
   switch (o.format) {
     case 'json': {
       // One datasource per row, in order of the row's first line; its spans in time order.
-      const byRow = new Map<AvailabilityRow, typeof items>();
+      const byRow = new Map<AvailabilityRow, Item[]>();
       for (const it of items) {
         let l = byRow.get(it.row);
         if (!l) byRow.set(it.row, (l = []));
         l.push(it);
       }
-      const datasources = [...byRow].map(([row, its]) => {
-        its.sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
-        const d: Record<string, unknown> = { ...codesOf(o, row), timespans: its.map((i) => [time(i.startNs), time(i.endNs)]) };
-        if (o.showUpdated) d.updated = updatedTime(its.reduce((m, i) => (i.updatedNs > m ? i.updatedNs : m), its[0].updatedNs));
-        return d;
-      });
-      return { contentType: 'application/json; charset=utf-8', body: renderJson(o, datasources) };
+      return {
+        contentType: 'application/json; charset=utf-8',
+        chunks: renderJson(
+          (function* () {
+            for (const [row, its] of byRow) {
+              its.sort((a, b) => (a.startNs < b.startNs ? -1 : a.startNs > b.startNs ? 1 : 0));
+              const d: Record<string, unknown> = { ...codesOf(o, row), timespans: its.map((i) => [time(i.startNs), time(i.endNs)]) };
+              if (o.showUpdated) d.updated = updatedTime(its.reduce((m, i) => (i.updatedNs > m ? i.updatedNs : m), its[0].updatedNs));
+              yield d;
+            }
+          })(),
+        ),
+      };
     }
     case 'request':
-      return { contentType: 'text/plain; charset=utf-8', body: renderRequest(items) };
+      return { contentType: 'text/plain; charset=utf-8', chunks: renderRequest(items) };
     case 'geocsv':
-      return { contentType: 'text/csv; charset=utf-8', body: renderGeocsv(buildTable(o, items)) };
+      return { contentType: 'text/csv; charset=utf-8', chunks: renderGeocsv(buildTable(o, items)) };
     default:
-      return { contentType: 'text/plain; charset=utf-8', body: renderText(buildTable(o, items)) };
+      return { contentType: 'text/plain; charset=utf-8', chunks: renderText(buildTable(o, items)) };
   }
 }
 
@@ -332,7 +387,7 @@ export function createAvailabilityRouter(ctx: AppContext): express.Router {
   });
 
   /** `user` undefined = anonymous /query or /extent; a name = /queryauth or /extentauth. */
-  const answer = (mode: AvailabilityMode, req: express.Request, res: express.Response, parsed: ParsedParams, user?: string): void => {
+  const answer = async (mode: AvailabilityMode, req: express.Request, res: express.Response, parsed: ParsedParams, user?: string): Promise<void> => {
     const o = requestOptions(parsed, mode);
     let rows: AvailabilityRow[];
     try {
@@ -370,8 +425,25 @@ export function createAvailabilityRouter(ctx: AppContext): express.Router {
       sendNoData(req, res, info, o.nodata);
       return;
     }
-    const { contentType, body } = render(o, kept);
-    sendBody(req, res, contentType, body);
+    const { contentType, chunks } = render(o, kept);
+    // A small answer (one chunk) is sent whole (Content-Length; gzip only above its threshold).
+    const it = chunks[Symbol.iterator]();
+    const first = it.next();
+    const second = it.next();
+    if (second.done) {
+      sendBody(req, res, contentType, first.done ? '' : first.value);
+      return;
+    }
+    await sendStream(
+      req,
+      res,
+      contentType,
+      (function* () {
+        yield first.value as string;
+        yield second.value;
+        for (let n = it.next(); !n.done; n = it.next()) yield n.value;
+      })(),
+    );
   };
 
   const rawText = express.text({ type: () => true, limit: MAX_POST_BODY });
@@ -384,14 +456,14 @@ export function createAvailabilityRouter(ctx: AppContext): express.Router {
       const guard: express.RequestHandler[] = auth ? [digest] : [];
       router.get(route, ...guard, (req, res) => {
         const q = req.originalUrl.indexOf('?');
-        answer(mode, req, res, parseQueryString(AVAILABILITY_PARAMS, q >= 0 ? req.originalUrl.slice(q + 1) : ''), userOf(res));
+        return answer(mode, req, res, parseQueryString(AVAILABILITY_PARAMS, q >= 0 ? req.originalUrl.slice(q + 1) : ''), userOf(res));
       });
       router.post(route, ...guard, rawText, (req, res) => {
         // As dataselect: parameters of a POST come from the body only.
         if (req.originalUrl.includes('?') && req.originalUrl.split('?')[1] !== '') {
           throw new FdsnError(400, `POST ${route} takes its parameters from the body only (key=value lines, then NET STA LOC CHA START END lines); no query string.`);
         }
-        answer(mode, req, res, parsePostBody(AVAILABILITY_PARAMS, typeof req.body === 'string' ? req.body : ''), userOf(res));
+        return answer(mode, req, res, parsePostBody(AVAILABILITY_PARAMS, typeof req.body === 'string' ? req.body : ''), userOf(res));
       });
     }
   }
