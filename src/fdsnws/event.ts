@@ -23,7 +23,7 @@ import express from 'express';
 import type { AppContext } from '../app';
 import { writeEventText } from '../formats/eventText';
 import { normaliseEventType, quakemlChunks } from '../formats/quakeml';
-import { countEvents, listCatalogs, listContributors, queryEventDocuments, queryEvents, storedToTextEvent, type EventOrder, type EventQuery } from '../index/events';
+import { countEvents, eventDocumentPages, listCatalogs, listContributors, queryEvents, storedToTextEvent, type EventOrder, type EventQuery } from '../index/events';
 import { badRequest, FdsnError, fdsnErrorHandler, unknownResourceHandler, sendFdsnError, sendNoData, serviceBaseUrl, uriLengthGuard, type FdsnServiceInfo } from './errors';
 import { parseQueryString, type ParsedParams, type ServiceParamTable } from './params';
 import { xmlEscape, buildWadl } from './wadl';
@@ -208,14 +208,32 @@ export function createEventRouter(ctx: AppContext, opts: EventRouterOptions = {}
       sendBody(req, res, 'text/plain; charset=utf-8', writeEventText(rows.map(storedToTextEvent)));
       return;
     }
-    const docs = queryEventDocuments(db, r.query);
-    if (docs.length === 0) return sendNoData(req, res, info, r.nodata);
-    const chunks = quakemlChunks(
-      docs.map((d) => d.event),
-      { includeAllOrigins: r.includeAllOrigins, includeAllMagnitudes: r.includeAllMagnitudes, includeArrivals: r.includeArrivals },
+    const found = eventDocumentPages(db, r.query);
+    if (found.ids.length === 0) return sendNoData(req, res, info, r.nodata);
+    const events = (function* () {
+      for (const page of found.pages()) for (const d of page) yield d.event;
+    })();
+    const chunks = quakemlChunks(events, {
+      includeAllOrigins: r.includeAllOrigins,
+      includeAllMagnitudes: r.includeAllMagnitudes,
+      includeArrivals: r.includeArrivals,
+      namespaces: found.namespaces,
+    });
+    // Streamed chunk by chunk (one per event) with back-pressure, the stored documents read and
+    // parsed a page at a time: a large answer never sits in memory, as one string or as parsed
+    // events. Other requests get their turn between events (the socket may never push back).
+    await sendStream(
+      req,
+      res,
+      'application/xml; charset=utf-8',
+      (async function* () {
+        let n = 0;
+        for (const c of chunks) {
+          yield c;
+          if (++n % 50 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+      })(),
     );
-    // Streamed chunk by chunk (one per event) with back-pressure: large catalogues never sit in memory as one string.
-    await sendStream(req, res, 'application/xml; charset=utf-8', chunks);
   });
 
   // GET only (FDSN event); other methods and paths get the spec error body.

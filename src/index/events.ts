@@ -614,14 +614,58 @@ export function queryEventDocuments(db: Database.Database, q: EventQuery): Array
   if (!hasEventStore(db)) return [];
   registerFunctions(db);
   const { sql, args } = selectSql(q, `${COLUMNS}, e.quakeml`);
-  return (db.prepare(sql).safeIntegers(true).all(...args) as RawRow[]).map((r) => {
-    const [event] = parseQuakeML(r.quakeml!);
-    // What the loader decided (options, normalised ids) overrides what the XML alone would say.
-    event.eventId = r.event_id;
-    if (r.catalog !== null) event.catalog = r.catalog;
-    if (r.contributor !== null) event.contributor = r.contributor;
-    return { row: toStored(r), event };
-  });
+  return (db.prepare(sql).safeIntegers(true).all(...args) as RawRow[]).map(toDocument);
+}
+
+function toDocument(r: RawRow): { row: StoredEvent; event: CatalogEvent } {
+  const [event] = parseQuakeML(r.quakeml!);
+  // What the loader decided (options, normalised ids) overrides what the XML alone would say.
+  event.eventId = r.event_id;
+  if (r.catalog !== null) event.catalog = r.catalog;
+  if (r.contributor !== null) event.contributor = r.contributor;
+  return { row: toStored(r), event };
+}
+
+/**
+ * The matching events for a streamed answer: their ids in answer order (small), the namespace
+ * declarations of their stored documents (prefix → URI, null when two documents bind a prefix
+ * differently; read from each document's root tag, where writeQuakeML put them), and their
+ * documents fetched and parsed a page at a time, so a large answer never holds every parsed
+ * event (a 20 000-event answer held ~190 MB per open response).
+ */
+export function eventDocumentPages(db: Database.Database, q: EventQuery, pageSize = 200): { ids: bigint[]; namespaces: Map<string, string | null>; pages: () => Generator<Array<{ row: StoredEvent; event: CatalogEvent }>> } {
+  if (!hasEventStore(db)) return { ids: [], namespaces: new Map(), pages: function* () {} };
+  registerFunctions(db);
+  const { sql, args } = selectSql(q, 'e.id');
+  const ids = db.prepare(sql).safeIntegers(true).pluck().all(...args) as bigint[];
+  const byIds = (chunk: bigint[], columns: string) => db.prepare(`SELECT ${columns} FROM events e WHERE e.id IN (${chunk.map(() => '?').join(',')})`).safeIntegers(true).all(...chunk) as RawRow[];
+  const namespaces = new Map<string, string | null>();
+  for (let i = 0; i < ids.length; i += 500) {
+    for (const r of byIds(ids.slice(i, i + 500), "e.id, substr(e.quakeml, 1, instr(e.quakeml, '<eventParameters')) AS quakeml")) {
+      const root = /<q:quakeml\b([^>]*)>/.exec(r.quakeml ?? '');
+      for (const m of (root?.[1] ?? '').matchAll(/\sxmlns:([A-Za-z_][\w.-]*)="([^"]*)"/g)) {
+        const uri = unescapeXmlAttr(m[2]);
+        const prev = namespaces.get(m[1]);
+        if (prev === undefined) namespaces.set(m[1], uri);
+        else if (prev !== uri) namespaces.set(m[1], null);
+      }
+    }
+  }
+  function* pages() {
+    for (let i = 0; i < ids.length; i += pageSize) {
+      const chunk = ids.slice(i, i + pageSize);
+      const rows = new Map(byIds(chunk, `${COLUMNS}, e.quakeml`).map((r) => [r.id, r]));
+      yield chunk.flatMap((id) => {
+        const r = rows.get(id);
+        return r ? [toDocument(r)] : []; // deleted meanwhile (a reload): left out
+      });
+    }
+  }
+  return { ids, namespaces, pages };
+}
+
+function unescapeXmlAttr(s: string): string {
+  return s.replace(/&(lt|gt|quot|apos|amp);/g, (_m, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
 }
 
 /**

@@ -15,7 +15,7 @@ import { EVENT_PARAMS, createEventRouter } from '../../src/fdsnws/event';
 import { parseQuakeML } from '../../src/formats/quakeml';
 import { nsToIso, parseIsoToNs } from '../../src/formats/time';
 import { openIndexDb } from '../../src/index/db';
-import { loadEventFiles } from '../../src/index/events';
+import { eventDocumentPages, loadEventFiles } from '../../src/index/events';
 import { obspyParse } from '../helpers/obspyWadl';
 import { describeShared, sharedFiles } from '../helpers/sharedData';
 
@@ -384,6 +384,47 @@ describe('fdsnws-event without an event store', () => {
     } finally {
       ro.close();
       fs.rmSync(dir2, { recursive: true, force: true });
+    }
+  });
+});
+
+// The QuakeML answer is streamed page by page, its namespace declarations read from the stored
+// documents' root tags: they must be what the in-memory writer finds in the events themselves.
+describeShared('format=xml streamed from the store: namespaces', () => {
+  test('one root declaration per prefix bound one way; a prefix bound two ways stays local; pages join seamlessly', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geonode-evns-'));
+    const db = openIndexDb(path.join(dir, 'ev.sqlite'));
+    try {
+      const Q_NS = 'http://quakeml.org/xmlns/quakeml/1.2';
+      const BED = 'http://quakeml.org/xmlns/bed/1.2';
+      const conflict = (n: number, uri: string) =>
+        `<q:quakeml xmlns:q="${Q_NS}" xmlns="${BED}" xmlns:x="${uri}"><eventParameters publicID="smi:t/ep"><event publicID="smi:t/ev/${n}" x:k="${n}"><origin publicID="smi:t/or/${n}"><time><value>2020-01-0${n}T00:00:00Z</value></time><latitude><value>1</value></latitude><longitude><value>2</value></longitude></origin></event></eventParameters></q:quakeml>`;
+      fs.writeFileSync(path.join(dir, 'x1.xml'), conflict(1, 'urn:one'));
+      fs.writeFileSync(path.join(dir, 'x2.xml'), conflict(2, 'urn:two&amp;more'));
+      const files = [...sharedFiles('quakeml'), path.join(dir, 'x1.xml'), path.join(dir, 'x2.xml')];
+      expect(loadEventFiles(db, files).failed).toBe(0);
+      const app = createApp({ db, config: { ...defaultConfig({}), dataRoot: '/' } });
+      const body = (await request(app).get('/fdsnws/event/1/query?orderby=time-asc').expect(200)).text;
+      const root = /<q:quakeml[^>]*>/.exec(body)![0];
+      expect(root.match(/xmlns:catalog="http:\/\/anss.org\/xmlns\/catalog\/0.1"/g)).toHaveLength(1);
+      expect(root).toContain('xmlns:iris=');
+      expect(root).not.toContain('xmlns:x=');
+      expect(body).toContain('xmlns:x="urn:one"');
+      expect(body).toContain('xmlns:x="urn:two&amp;more"');
+      const back = parseQuakeML(body);
+      expect(back).toHaveLength(11);
+      expect(back.filter((e) => e.publicId.startsWith('smi:t/')).map((e) => e.raw!.attrs!['xmlns:x'])).toEqual(['urn:one', 'urn:two&more']);
+      // Paged (limit 3, offsets) answers hold the same events as the whole one.
+      const ids = async (qs: string) => parseQuakeML((await request(app).get(`/fdsnws/event/1/query?orderby=time-asc&${qs}`).expect(200)).text).map((e) => e.publicId);
+      const paged = [...(await ids('limit=4&offset=1')), ...(await ids('limit=4&offset=5')), ...(await ids('limit=4&offset=9'))];
+      expect(paged).toEqual(back.map((e) => e.publicId));
+      // Pages of 2 documents in answer order.
+      const pages = [...eventDocumentPages(db, { orderBy: 'time-asc' }, 2).pages()];
+      expect(pages.map((p) => p.length)).toEqual([2, 2, 2, 2, 2, 1]);
+      expect(pages.flat().map((d) => d.event.publicId)).toEqual(back.map((e) => e.publicId));
+    } finally {
+      db.close();
+      fs.rmSync(dir, { recursive: true, force: true });
     }
   });
 });

@@ -58,11 +58,21 @@ export function writeQuakeML(events: CatalogEvent[], opts: WriteQuakeMLOptions =
  * document. Why per-event xmlbuilder2 fragments: one xmlbuilder2 DOM for a whole 17 MB catalogue made
  * garbage collection the main cost; fragments keep the live heap to one event.
  */
-export function* quakemlChunks(events: CatalogEvent[], opts: WriteQuakeMLOptions = {}): Generator<string> {
+export function* quakemlChunks(
+  events: CatalogEvent[] | Iterable<CatalogEvent>,
+  opts: WriteQuakeMLOptions & {
+    /**
+     * The namespace declarations of every event (prefix → URI, null when bound differently),
+     * known beforehand: the events are then built and written one at a time (a streamed answer).
+     * Without it they are all built first to find them.
+     */
+    namespaces?: ReadonlyMap<string, string | null>;
+  } = {},
+): Generator<string> {
   const pretty = opts.pretty !== false;
   const nl = pretty ? '\n' : '';
-  const built = events.map((e) => eventNode(e, opts));
-  const { rootDecls, strip } = hoistNamespaces(built);
+  const built: XmlNode[] | null = opts.namespaces ? null : [...events].map((e) => eventNode(e, opts));
+  const { rootDecls, strip } = hoistedDecls(opts.namespaces ?? namespacesOf(built!));
   // Envelope by hand (it is fixed text), so events can be serialised one by one.
   let rootAttrs = ` xmlns:q="${QUAKEML_NS}" xmlns="${BED_NS}"`;
   for (const [p, uri] of rootDecls) rootAttrs += ` xmlns:${p}="${attrEscape(uri)}"`;
@@ -73,7 +83,8 @@ export function* quakemlChunks(events: CatalogEvent[], opts: WriteQuakeMLOptions
     appendNode(f, n, strip);
     return f.end({ prettyPrint: pretty, indent: '  ', offset: 2 }) + nl;
   };
-  for (const n of built) yield serialise(normalise(n, 'Event'));
+  if (built) for (const n of built) yield serialise(normalise(n, 'Event'));
+  else for (const e of events) yield serialise(normalise(eventNode(e, opts), 'Event'));
   const ci = opts.creationInfo ? creationInfoNode(opts.creationInfo) : undefined;
   if (ci) yield serialise(normalise(ci, 'CreationInfo'));
   yield `${pretty ? '  ' : ''}</eventParameters>${nl}</q:quakeml>\n`;
@@ -375,7 +386,8 @@ function isEmptyQuantity(n: XmlNode, type: string | undefined): boolean {
  * q:quakeml instead of one per element). A prefix bound to different URIs in different fragments stays
  * declared locally, which is still correct XML.
  */
-function hoistNamespaces(nodes: XmlNode[]): { rootDecls: Map<string, string>; strip: Set<string> } {
+/** prefix → URI of every xmlns:prefix declared in the nodes (null when bound to different URIs). */
+function namespacesOf(nodes: XmlNode[]): Map<string, string | null> {
   const seen = new Map<string, string | null>();
   const walk = (n: XmlNode): void => {
     for (const [k, v] of Object.entries(n.attrs ?? {})) {
@@ -388,6 +400,11 @@ function hoistNamespaces(nodes: XmlNode[]): { rootDecls: Map<string, string>; st
     for (const c of n.children ?? []) walk(c);
   };
   nodes.forEach(walk);
+  return seen;
+}
+
+/** Declarations bound one way everywhere go on the root (and are stripped below it). */
+function hoistedDecls(seen: ReadonlyMap<string, string | null>): { rootDecls: Map<string, string>; strip: Set<string> } {
   const rootDecls = new Map<string, string>();
   const strip = new Set<string>(['xmlns']); // appendNode drops xmlns only when it equals BED_NS
   for (const [p, uri] of seen) {
