@@ -47,7 +47,7 @@ import { nsToIso } from '../formats/time';
 import { syncMetadataRestrictions } from '../index/metadata';
 import { restrictionPolicyFor } from '../index/restrictions';
 import { authenticatedUser, requireDigest } from './digestAuth';
-import { sendBody, sendStream } from './send';
+import { sendBody, sendPieces } from './send';
 
 /** The parameters as /extent lists them in the WADL: no mergegaps, no show (400 there). */
 function extentParam(p: ParamSpec): ParamSpec | null {
@@ -173,22 +173,8 @@ export function formatRate(rate: number): string {
   return /e/i.test(s) ? rate.toFixed(12).replace(/0+$/, '') : s;
 }
 
-/**
- * Pieces of the answer joined into strings of ~64 KiB: the answer is streamed (a legal answer of
- * a million spans was built as one string of ~100 MB, ~1.4 GB of memory on the way), and a
- * client that goes away stops the generators.
- */
-function* chunked(pieces: Iterable<string>): Generator<string> {
-  let buf = '';
-  for (const p of pieces) {
-    buf += p;
-    if (buf.length >= 65536) {
-      yield buf;
-      buf = '';
-    }
-  }
-  if (buf) yield buf;
-}
+// Answers are produced in pieces and sent with sendPieces (send.ts): a legal answer of a million
+// spans was built as one string of ~100 MB (~1.4 GB of memory on the way).
 
 type Item = { row: AvailabilityRow; startNs: bigint; endNs: bigint; updatedNs: bigint };
 
@@ -233,47 +219,39 @@ function renderText(t: Table): Iterable<string> {
   const widths = header.map((h) => h.length);
   for (let i = 0; i < t.count; i++) t.cells(i).forEach((c, k) => (widths[k] = Math.max(widths[k], c.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join(' ') + '\n';
-  return chunked(
-    (function* () {
-      yield line(header);
-      for (let i = 0; i < t.count; i++) yield line(t.cells(i));
-    })(),
-  );
+  return (function* () {
+    yield line(header);
+    for (let i = 0; i < t.count; i++) yield line(t.cells(i));
+  })();
 }
 
 function renderGeocsv(t: Table): Iterable<string> {
   const head = ['#dataset: GeoCSV 2.0', '#delimiter: |', `#field_unit: ${t.units.join('|')}`, `#field_type: ${t.types.join('|')}`, t.columns.join('|')];
-  return chunked(
-    (function* () {
-      yield head.join('\n') + '\n';
-      for (let i = 0; i < t.count; i++) yield t.cells(i).join('|') + '\n';
-    })(),
-  );
+  return (function* () {
+    yield head.join('\n') + '\n';
+    for (let i = 0; i < t.count; i++) yield t.cells(i).join('|') + '\n';
+  })();
 }
 
 /** `NET STA LOC CHA START END` per line, no header: a dataselect POST body as is. */
 function renderRequest(items: readonly Item[]): Iterable<string> {
-  return chunked(
-    (function* () {
-      for (const { row, startNs, endNs } of items) yield `${row.network} ${row.station} ${loc(row.location)} ${row.channel} ${time(startNs)} ${time(endNs)}\n`;
-    })(),
-  );
+  return (function* () {
+    for (const { row, startNs, endNs } of items) yield `${row.network} ${row.station} ${loc(row.location)} ${row.channel} ${time(startNs)} ${time(endNs)}\n`;
+  })();
 }
 
 /** JSON per fdsnws-availability-1.0.schema.json; `version` must print as 1.0 (JSON.stringify would write 1). */
 function renderJson(datasources: Iterable<object>): Iterable<string> {
   const created = new Date().toISOString().slice(0, 19) + 'Z';
-  return chunked(
-    (function* () {
-      yield `{"created":${JSON.stringify(created)},"version":1.0,"datasources":[`;
-      let first = true;
-      for (const d of datasources) {
-        yield (first ? '' : ',') + JSON.stringify(d);
-        first = false;
-      }
-      yield ']}\n';
-    })(),
-  );
+  return (function* () {
+    yield `{"created":${JSON.stringify(created)},"version":1.0,"datasources":[`;
+    let first = true;
+    for (const d of datasources) {
+      yield (first ? '' : ',') + JSON.stringify(d);
+      first = false;
+    }
+    yield ']}\n';
+  })();
 }
 
 function codesOf(o: RequestOptions, row: AvailabilityRow): Record<string, string | number> {
@@ -426,24 +404,7 @@ export function createAvailabilityRouter(ctx: AppContext): express.Router {
       return;
     }
     const { contentType, chunks } = render(o, kept);
-    // A small answer (one chunk) is sent whole (Content-Length; gzip only above its threshold).
-    const it = chunks[Symbol.iterator]();
-    const first = it.next();
-    const second = it.next();
-    if (second.done) {
-      sendBody(req, res, contentType, first.done ? '' : first.value);
-      return;
-    }
-    await sendStream(
-      req,
-      res,
-      contentType,
-      (function* () {
-        yield first.value as string;
-        yield second.value;
-        for (let n = it.next(); !n.done; n = it.next()) yield n.value;
-      })(),
-    );
+    await sendPieces(req, res, contentType, chunks);
   };
 
   const rawText = express.text({ type: () => true, limit: MAX_POST_BODY });

@@ -65,3 +65,45 @@ export async function sendStream(
     if ((e as NodeJS.ErrnoException).code !== 'ERR_STREAM_PREMATURE_CLOSE') throw e;
   }
 }
+
+/** Pieces joined into strings of about `size` characters (a piece larger than that goes alone). */
+export function* joinPieces(pieces: Iterable<string>, size = 65536): Generator<string> {
+  let buf = '';
+  for (const p of pieces) {
+    buf += p;
+    if (buf.length >= size) {
+      yield buf;
+      buf = '';
+    }
+  }
+  if (buf) yield buf;
+}
+
+/**
+ * Send an answer produced in pieces: whole (Content-Length; gzip above its threshold) when it
+ * comes to less than 64 KiB, else streamed in ~64 KiB chunks with back-pressure, other requests
+ * served between chunks (the socket may never push back); a client that goes away stops the
+ * pieces. Large answers are never one string.
+ */
+export async function sendPieces(req: express.Request, res: express.Response, contentType: string, pieces: Iterable<string>): Promise<void> {
+  const chunks = joinPieces(pieces)[Symbol.iterator]();
+  const first = chunks.next();
+  const second = chunks.next();
+  if (second.done) {
+    sendBody(req, res, contentType, first.done ? '' : first.value);
+    return;
+  }
+  await sendStream(
+    req,
+    res,
+    contentType,
+    (async function* () {
+      yield first.value as string;
+      yield second.value;
+      for (let n = chunks.next(); !n.done; n = chunks.next()) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        yield n.value;
+      }
+    })(),
+  );
+}

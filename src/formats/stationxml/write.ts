@@ -271,7 +271,19 @@ function writeNetwork(parent: XMLBuilder, net: Network, opts: WriteStationXmlOpt
 
 /** Serialise an inventory as FDSN StationXML 1.2 at the given level. */
 export function writeStationXml(inv: Inventory, opts: WriteStationXmlOptions): string {
+  return [...stationXmlChunks(inv, opts)].join('');
+}
+
+/**
+ * The same document in pieces: the envelope, each network's opening part, each station (with its
+ * channels and responses) and each closing tag, every piece serialised on its own, so a large
+ * answer never exists as one document tree or one string (a response-level answer took ~31 times
+ * its size in memory). The pieces are indented as the whole document would be.
+ */
+export function* stationXmlChunks(inv: Inventory, opts: WriteStationXmlOptions): Generator<string> {
   if (!['network', 'station', 'channel', 'response'].includes(opts.level)) throw new RangeError(`unknown level ${String(opts.level)}`);
+  const pretty = opts.prettyPrint ?? true;
+  const nl = pretty ? '\n' : '';
   const doc = create({ version: '1.0', encoding: 'UTF-8' });
   const root = doc.ele(NS, 'FDSNStationXML', { schemaVersion: '1.2' });
   textEl(root, 'Source', opts.source ?? inv.source ?? '');
@@ -283,14 +295,56 @@ export function writeStationXml(inv: Inventory, opts: WriteStationXmlOptions): s
   if (moduleUri != null) textEl(root, 'ModuleURI', moduleUri);
   const created = opts.created === undefined ? BigInt(Date.now()) * 1_000_000n : typeof opts.created === 'bigint' ? opts.created : BigInt(opts.created.getTime()) * 1_000_000n;
   textEl(root, 'Created', iso(created));
+  const head = doc.end({ prettyPrint: pretty });
+  const rootClose = '</FDSNStationXML>';
+  yield head.slice(0, head.lastIndexOf(rootClose)); // ends with the newline before the closing tag
+  const scratch = create().ele(NS, 'FDSNStationXML');
+  for (const net of inv.networks) {
+    const shell = { ...net, stations: [] as Station[] };
+    const open = fragmentXml(scratch, (f) => writeNetworkShell(f, net, shell), 1, pretty);
+    if (opts.level === 'network' || net.stations.length === 0) {
+      yield open + nl;
+      continue;
+    }
+    const close = '</Network>';
+    const at = open.lastIndexOf(close);
+    yield open.slice(0, at).replace(/[ ]*$/, '');
+    for (const sta of net.stations) yield fragmentXml(scratch, (f) => writeStation(f, net, sta, opts), 2, pretty) + nl;
+    yield (pretty ? '  ' : '') + close + nl;
+  }
+  yield rootClose + (pretty ? '' : '');
+}
+
+/** A network element with its own children but no stations (their count stated as for all). */
+function writeNetworkShell(parent: XMLBuilder, net: Network, shell: Network): void {
+  const el = parent.ele(NS, 'Network');
+  nodeAttrs(el, shell.code, shell.startNs, shell.endNs, shell.restrictedStatus, shell.attributes);
+  baseNode(el, shell.description, shell.extras);
+  emitExtras(el, shell.extras, 'Operator');
+  textEl(el, 'TotalNumberStations', String(net.totalNumberStations ?? net.stations.length));
+  textEl(el, 'SelectedNumberStations', String(net.stations.length));
+}
+
+/**
+ * One element written by `build` into a fragment, serialised at `depth` (its indentation in the
+ * whole document), without the default-namespace declaration it inherits there, and with its
+ * mixed-content placeholders replaced.
+ */
+function fragmentXml(scratch: XMLBuilder, build: (f: XMLBuilder) => void, depth: number, pretty: boolean): string {
   const fragments = new Map<string, string>();
   mixedFragments = fragments;
+  let xml: string;
   try {
-    for (const net of inv.networks) writeNetwork(root, net, opts);
+    // Built under one scratch element of one document and taken out again: a new document per
+    // piece made node creation several times slower.
+    build(scratch);
+    const el = scratch.last();
+    xml = el.toString({ prettyPrint: pretty, indent: '  ', offset: depth });
+    el.remove();
   } finally {
     mixedFragments = null;
   }
-  let xml = doc.end({ prettyPrint: opts.prettyPrint ?? true });
+  xml = xml.replace(/^(\s*<[^\s>/]+)\s+xmlns="http:\/\/www\.fdsn\.org\/xml\/station\/1"/, '$1');
   for (const [token, fragment] of fragments) xml = xml.replace(token, () => fragment);
   return xml;
 }
