@@ -47,6 +47,13 @@ function stationsOf(body: Buffer): string[] {
   return [...new Set(records(body).map((h) => `${h.network}.${h.station}`))].sort();
 }
 
+/** GET with an optional Authorization header, the body kept as bytes. */
+function getBytes(app: Parameters<typeof request>[0], url: string, auth?: string) {
+  const t = request(app).get(url);
+  if (auth) t.set('Authorization', auth);
+  return t.buffer(true).parse(binary);
+}
+
 function expect401(r: Response, stale: boolean): Record<string, string> {
   expect(r.status).toBe(401);
   expect(r.headers['access-control-allow-origin']).toBe('*');
@@ -92,11 +99,7 @@ describe('queryauth: HTTP Digest + restricted data', () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const get = (url: string, auth?: string) => {
-    const t = request(app).get(url);
-    if (auth) t.set('Authorization', auth);
-    return t.buffer(true).parse(binary);
-  };
+  const get = (url: string, auth?: string) => getBytes(app, url, auth);
   const post = (url: string, body: string, auth?: string) => {
     const t = request(app).post(url).set('Content-Type', 'text/plain');
     if (auth) t.set('Authorization', auth);
@@ -337,11 +340,7 @@ describe('restrictedStatus per channel: the nearest stated status wins for wavef
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const get = (url: string, auth?: string) => {
-    const t = request(app).get(url);
-    if (auth) t.set('Authorization', auth);
-    return t.buffer(true).parse(binary);
-  };
+  const get = (url: string, auth?: string) => getBytes(app, url, auth);
   const anon = async () => {
     const r = await get(`${Q}?network=PC&${WIN}`);
     return r.status === 200 ? channelsOf(r.body as Buffer) : r.status;

@@ -259,16 +259,6 @@ function writeStation(parent: XMLBuilder, net: Network, sta: Station, opts: Writ
   }
 }
 
-function writeNetwork(parent: XMLBuilder, net: Network, opts: WriteStationXmlOptions): void {
-  const el = parent.ele(NS, 'Network');
-  nodeAttrs(el, net.code, net.startNs, net.endNs, net.restrictedStatus, net.attributes);
-  baseNode(el, net.description, net.extras);
-  emitExtras(el, net.extras, 'Operator');
-  textEl(el, 'TotalNumberStations', String(net.totalNumberStations ?? net.stations.length));
-  textEl(el, 'SelectedNumberStations', String(net.stations.length));
-  if (opts.level !== 'network') for (const sta of net.stations) writeStation(el, net, sta, opts);
-}
-
 /** Serialise an inventory as FDSN StationXML 1.2 at the given level. */
 export function writeStationXml(inv: Inventory, opts: WriteStationXmlOptions): string {
   return [...stationXmlChunks(inv, opts)].join('');
@@ -300,8 +290,7 @@ export function* stationXmlChunks(inv: Inventory, opts: WriteStationXmlOptions):
   yield head.slice(0, head.lastIndexOf(rootClose)); // ends with the newline before the closing tag
   const scratch = create().ele(NS, 'FDSNStationXML');
   for (const net of inv.networks) {
-    const shell = { ...net, stations: [] as Station[] };
-    const open = fragmentXml(scratch, (f) => writeNetworkShell(f, net, shell), 1, pretty);
+    const open = fragmentXml(scratch, (f) => writeNetworkShell(f, net), 1, pretty);
     if (opts.level === 'network' || net.stations.length === 0) {
       yield open + nl;
       continue;
@@ -312,15 +301,15 @@ export function* stationXmlChunks(inv: Inventory, opts: WriteStationXmlOptions):
     for (const sta of net.stations) yield fragmentXml(scratch, (f) => writeStation(f, net, sta, opts), 2, pretty) + nl;
     yield (pretty ? '  ' : '') + close + nl;
   }
-  yield rootClose + (pretty ? '' : '');
+  yield rootClose;
 }
 
-/** A network element with its own children but no stations (their count stated as for all). */
-function writeNetworkShell(parent: XMLBuilder, net: Network, shell: Network): void {
+/** A network element with its own children but not its stations (they are pieces of their own). */
+function writeNetworkShell(parent: XMLBuilder, net: Network): void {
   const el = parent.ele(NS, 'Network');
-  nodeAttrs(el, shell.code, shell.startNs, shell.endNs, shell.restrictedStatus, shell.attributes);
-  baseNode(el, shell.description, shell.extras);
-  emitExtras(el, shell.extras, 'Operator');
+  nodeAttrs(el, net.code, net.startNs, net.endNs, net.restrictedStatus, net.attributes);
+  baseNode(el, net.description, net.extras);
+  emitExtras(el, net.extras, 'Operator');
   textEl(el, 'TotalNumberStations', String(net.totalNumberStations ?? net.stations.length));
   textEl(el, 'SelectedNumberStations', String(net.stations.length));
 }
