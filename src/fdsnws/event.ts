@@ -209,7 +209,7 @@ export function createEventRouter(ctx: AppContext, opts: EventRouterOptions = {}
       return;
     }
     const found = eventDocumentPages(db, r.query);
-    if (found.ids.length === 0) return sendNoData(req, res, info, r.nodata);
+    if (found.count === 0) return sendNoData(req, res, info, r.nodata);
     const events = (function* () {
       for (const page of found.pages()) for (const d of page) yield d.event;
     })();

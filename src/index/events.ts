@@ -627,41 +627,32 @@ function toDocument(r: RawRow): { row: StoredEvent; event: CatalogEvent } {
 }
 
 /**
- * The matching events for a streamed answer: their ids in answer order (small), the namespace
- * declarations of their stored documents (prefix → URI, null when two documents bind a prefix
- * differently; read from each document's root tag, where writeQuakeML put them), and their
- * documents fetched and parsed a page at a time, so a large answer never holds every parsed
- * event (a 20 000-event answer held ~190 MB per open response).
+ * The matching events for a streamed answer, read in one query (a consistent answer while a
+ * catalogue is reloaded): their stored documents as text, the namespace declarations in them
+ * (prefix → URI, null when bound to different URIs), and the documents parsed a page at a time,
+ * so a large answer never holds every parsed event (a 20 000-event answer held ~190 MB per open
+ * response; the stored text is a fraction of that).
  */
-export function eventDocumentPages(db: Database.Database, q: EventQuery, pageSize = 200): { ids: bigint[]; namespaces: Map<string, string | null>; pages: () => Generator<Array<{ row: StoredEvent; event: CatalogEvent }>> } {
-  if (!hasEventStore(db)) return { ids: [], namespaces: new Map(), pages: function* () {} };
+export function eventDocumentPages(db: Database.Database, q: EventQuery, pageSize = 200): { count: number; namespaces: Map<string, string | null>; pages: () => Generator<Array<{ row: StoredEvent; event: CatalogEvent }>> } {
+  if (!hasEventStore(db)) return { count: 0, namespaces: new Map(), pages: function* () {} };
   registerFunctions(db);
-  const { sql, args } = selectSql(q, 'e.id');
-  const ids = db.prepare(sql).safeIntegers(true).pluck().all(...args) as bigint[];
-  const byIds = (chunk: bigint[], columns: string) => db.prepare(`SELECT ${columns} FROM events e WHERE e.id IN (${chunk.map(() => '?').join(',')})`).safeIntegers(true).all(...chunk) as RawRow[];
+  const { sql, args } = selectSql(q, `${COLUMNS}, e.quakeml`);
+  const rows = db.prepare(sql).safeIntegers(true).all(...args) as RawRow[];
+  // Every declaration in the documents, at their root or local (a prefix one document binds
+  // two ways is declared locally there): what the writer would find in the parsed events.
   const namespaces = new Map<string, string | null>();
-  for (let i = 0; i < ids.length; i += 500) {
-    for (const r of byIds(ids.slice(i, i + 500), "e.id, substr(e.quakeml, 1, instr(e.quakeml, '<eventParameters')) AS quakeml")) {
-      const root = /<q:quakeml\b([^>]*)>/.exec(r.quakeml ?? '');
-      for (const m of (root?.[1] ?? '').matchAll(/\sxmlns:([A-Za-z_][\w.-]*)="([^"]*)"/g)) {
-        const uri = unescapeXmlAttr(m[2]);
-        const prev = namespaces.get(m[1]);
-        if (prev === undefined) namespaces.set(m[1], uri);
-        else if (prev !== uri) namespaces.set(m[1], null);
-      }
+  for (const r of rows) {
+    for (const m of (r.quakeml ?? '').matchAll(/\sxmlns:([A-Za-z_][\w.-]*)="([^"]*)"/g)) {
+      const uri = unescapeXmlAttr(m[2]);
+      const prev = namespaces.get(m[1]);
+      if (prev === undefined) namespaces.set(m[1], uri);
+      else if (prev !== uri) namespaces.set(m[1], null);
     }
   }
   function* pages() {
-    for (let i = 0; i < ids.length; i += pageSize) {
-      const chunk = ids.slice(i, i + pageSize);
-      const rows = new Map(byIds(chunk, `${COLUMNS}, e.quakeml`).map((r) => [r.id, r]));
-      yield chunk.flatMap((id) => {
-        const r = rows.get(id);
-        return r ? [toDocument(r)] : []; // deleted meanwhile (a reload): left out
-      });
-    }
+    for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize).map(toDocument);
   }
-  return { ids, namespaces, pages };
+  return { count: rows.length, namespaces, pages };
 }
 
 function unescapeXmlAttr(s: string): string {

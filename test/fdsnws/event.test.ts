@@ -388,6 +388,31 @@ describe('fdsnws-event without an event store', () => {
   });
 });
 
+test('format=xml: a prefix one stored document binds two ways stays declared locally, also where another document binds it one way', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'geonode-evns2-'));
+  const db = openIndexDb(path.join(dir, 'ev.sqlite'));
+  try {
+    const doc = (id: number, inner: string) =>
+      `<?xml version="1.0"?><q:quakeml xmlns:q="http://quakeml.org/xmlns/quakeml/1.2" xmlns="http://quakeml.org/xmlns/bed/1.2"><eventParameters publicID="smi:x/ep"><event publicID="smi:x/ev${id}"><origin publicID="smi:x/o${id}"><time><value>2020-01-0${id}T00:00:00Z</value></time><latitude><value>1</value></latitude><longitude><value>2</value></longitude></origin>${inner}</event></eventParameters></q:quakeml>`;
+    fs.writeFileSync(path.join(dir, 'a.xml'), doc(1, '<ext:foo xmlns:ext="urn:one">a</ext:foo><ext:bar xmlns:ext="urn:two">b</ext:bar>'));
+    fs.writeFileSync(path.join(dir, 'b.xml'), doc(2, '<ext:foo xmlns:ext="urn:one">c</ext:foo>'));
+    expect(loadEventFiles(db, [path.join(dir, 'a.xml'), path.join(dir, 'b.xml')]).failed).toBe(0);
+    const app = createApp({ db, config: { ...defaultConfig({}), dataRoot: '/' } });
+    const body = (await request(app).get('/fdsnws/event/1/query?orderby=time-asc').expect(200)).text;
+    // Each extension element keeps its own namespace (read back independently with fast-xml-parser's view in parseQuakeML).
+    const back = parseQuakeML(body);
+    const uris = (e: (typeof back)[number]) => (e.raw?.children ?? []).filter((c) => c.name.startsWith('ext:')).map((c) => `${c.name}=${c.attrs?.['xmlns:ext'] ?? '(inherited)'}`);
+    expect(/<q:quakeml[^>]*>/.exec(body)![0]).not.toContain('xmlns:ext');
+    expect(body).toContain('<ext:bar xmlns:ext="urn:two">');
+    expect(body.match(/xmlns:ext="urn:one"/g)).toHaveLength(2);
+    expect(back).toHaveLength(2);
+    expect(uris(back[0]).length + uris(back[1]).length).toBe(3);
+  } finally {
+    db.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 // The QuakeML answer is streamed page by page, its namespace declarations read from the stored
 // documents' root tags: they must be what the in-memory writer finds in the events themselves.
 describeShared('format=xml streamed from the store: namespaces', () => {
@@ -422,6 +447,15 @@ describeShared('format=xml streamed from the store: namespaces', () => {
       const pages = [...eventDocumentPages(db, { orderBy: 'time-asc' }, 2).pages()];
       expect(pages.map((p) => p.length)).toEqual([2, 2, 2, 2, 2, 1]);
       expect(pages.flat().map((d) => d.event.publicId)).toEqual(back.map((e) => e.publicId));
+      // One answer is one read: documents replaced (a catalogue reloaded) while its pages are
+      // written do not change it.
+      const found = eventDocumentPages(db, { orderBy: 'time-asc' }, 2);
+      const it = found.pages();
+      const firstPage = it.next().value!;
+      fs.writeFileSync(path.join(dir, 'x1.xml'), conflict(1, 'urn:one').replace('smi:t/ev/1', 'smi:t/ev/1b'));
+      expect(loadEventFiles(db, [path.join(dir, 'x1.xml')]).loaded).toBe(1);
+      const rest = [...it].flat();
+      expect([...firstPage, ...rest].map((d) => d.event.publicId)).toEqual(back.map((e) => e.publicId));
     } finally {
       db.close();
       fs.rmSync(dir, { recursive: true, force: true });
