@@ -177,14 +177,15 @@ export function unknownResourceHandler(info: FdsnServiceInfo, methods: Record<st
 export const MAX_POST_BODY = '8mb';
 export const MAX_POST_BODY_BYTES = 8 * 1024 * 1024;
 /**
- * Most code combinations one request may name: network × station × location × channel of each
- * selection line, summed over the lines. The services multiply the lists out, so a 1 KB URI of
- * four 80-code lists named 41 million selections and ran the server out of memory; 100 000 is
- * far above a mass downloader's POST (one line per channel and window). Checked by params.ts.
+ * Most code combinations the comma lists of one request may multiply out to: network × station ×
+ * location × channel of each selection line that names several codes in a field, summed over
+ * those lines. A 1 KB URI of four 80-code lists named 41 million selections and ran the server
+ * out of memory. Lines of one code per field (a mass downloader's POST: one line per channel and
+ * window, as many as 8 MiB hold) are not counted. Checked by params.ts.
  */
 export const MAX_SELECTION_COMBINATIONS = 100_000;
 /** The request-size limits every selection service states in its WADL. */
-export const POST_BODY_LIMIT_TEXT = `POST bodies up to ${MAX_POST_BODY_BYTES} bytes (8 MiB, 413 above); at most ${MAX_SELECTION_COMBINATIONS} network/station/location/channel combinations per request, code lists multiplied out (413 above)`;
+export const POST_BODY_LIMIT_TEXT = `POST bodies up to ${MAX_POST_BODY_BYTES} bytes (8 MiB, 413 above); comma lists multiplying out to at most ${MAX_SELECTION_COMBINATIONS} network/station/location/channel combinations per request (413 above; lines of one code per field not counted)`;
 
 export function fdsnErrorHandler(info: FdsnServiceInfo): express.ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {

@@ -80,13 +80,15 @@ export class ParsedParams {
     public readonly selections: SelectionLine[],
     public readonly method: 'GET' | 'POST',
   ) {
+    // Comma lists are multiplied out (see MAX_SELECTION_COMBINATIONS); one code per field is one selection.
     let n = 0;
     for (const l of selections) {
-      n += l.network.length * l.station.length * l.location.length * l.channel.length;
+      const combos = l.network.length * l.station.length * l.location.length * l.channel.length;
+      if (combos > 1) n += combos;
       if (n > MAX_SELECTION_COMBINATIONS) {
         throw new FdsnError(
           413,
-          `The request names more than ${MAX_SELECTION_COMBINATIONS} network/station/location/channel combinations (each selection's code lists are multiplied out). Use wildcards (* ?) or fewer codes per request.`,
+          `The comma lists of the request multiply out to more than ${MAX_SELECTION_COMBINATIONS} network/station/location/channel combinations. Use wildcards (* ?) or fewer codes per list, or one line per channel.`,
         );
       }
     }

@@ -627,7 +627,7 @@ interface StationFeature {
 
 const finite = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-async function stations(ctx: AppContext, root: string): Promise<{ type: 'FeatureCollection'; features: StationFeature[] }> {
+async function stations(ctx: AppContext, root: string, hide: HiddenProduct): Promise<{ type: 'FeatureCollection'; features: StationFeature[] }> {
   const feats = new Map<string, StationFeature>();
   // IAGA headers give east longitudes 0–360 (BOU 254.763); GeoJSON maps expect −180..180.
   const wrap = (lon: number) => (lon > 180 ? lon - 360 : lon < -180 ? lon + 360 : lon);
@@ -651,6 +651,7 @@ async function stations(ctx: AppContext, root: string): Promise<{ type: 'Feature
   }
   // Tile sources: coordinates from the tiles' geonode.station_meta (IAGA header, CDF attributes).
   for (const d of await listDatasets(root)) {
+    if (hide(d.source, d.station)) continue; // the station stays (its metadata is public), without products
     const dot = d.source === 'seismic' ? d.station.indexOf('.') : -1;
     const network = dot > 0 ? d.station.slice(0, dot) : null;
     const code = dot > 0 ? d.station.slice(dot + 1) : d.station;
@@ -674,7 +675,7 @@ async function stations(ctx: AppContext, root: string): Promise<{ type: 'Feature
   if (hasScores(root)) {
     const newest = new Map<string, { score: number; time: number; disturbed: boolean }>();
     for (const r of await readScoreRows(root, { cadence: 'P1D' })) {
-      if (r.score === null) continue;
+      if (r.score === null || hide(r.source, r.station)) continue;
       const key = `${r.source}:${r.station}`;
       const prev = newest.get(key);
       if (!prev || r.time >= prev.time) newest.set(key, { score: r.score, time: r.time, disturbed: r.disturbed === 1 });
@@ -740,7 +741,7 @@ export function createProductsRouter(ctx: AppContext, opts: ProductsRouterOption
     '/stations',
     handle(async (req, res) => {
       checkParameters(req, '/stations');
-      res.type('application/geo+json').send(JSON.stringify(await stations(ctx, root())));
+      res.type('application/geo+json').send(JSON.stringify(await stations(ctx, root(), hidden())));
     }),
   );
   router.use(

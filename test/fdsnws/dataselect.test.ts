@@ -410,7 +410,7 @@ describeShared('fdsnws-dataselect on the mseedindex sample', () => {
       expect(r.text).toMatch(new RegExp(`^Error 413: [\\s\\S]+more than 100000 network/station/location/channel combinations[\\s\\S]+/fdsnws/${svc}/1/application\\.wadl`));
     }
     const wadl = (await request(app).get('/fdsnws/station/1/application.wadl').expect(200)).text;
-    expect(wadl).toContain('at most 100000 network/station/location/channel combinations per request');
+    expect(wadl).toContain('comma lists multiplying out to at most 100000 network/station/location/channel combinations per request');
   });
 
   test.each([

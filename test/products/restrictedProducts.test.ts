@@ -60,6 +60,13 @@ describe('seismic products of a restricted station', () => {
     expect((await request(app).get(`/products/tiles/${rel('XS.OPEN')}`)).status).toBe(200);
   });
 
+  test('stations: SECR is listed (its metadata is public) without datasets or scores', async () => {
+    const g = (await request(app).get('/products/stations').expect(200)).body;
+    const byId = new Map((g.features as Array<{ id: string; properties: { datasets: string[]; score: number | null } }>).map((f) => [f.id, f.properties]));
+    expect(byId.get('seismic:XS.OPEN')!.datasets.length).toBeGreaterThan(0);
+    expect(byId.get('seismic:XS.SECR')).toBeUndefined(); // no metadata loaded: known only from its tiles, which are withheld
+  });
+
   test('features and heatmap leave SECR out', async () => {
     const f = (await request(app).get('/products/features?source=seismic&start=2020-05-01&stop=2020-05-02').expect(200)).body;
     expect(new Set((f.datasets as Array<{ station: string }>).map((d) => d.station))).toEqual(new Set(['XS.OPEN']));
