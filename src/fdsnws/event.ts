@@ -209,7 +209,10 @@ export function createEventRouter(ctx: AppContext, opts: EventRouterOptions = {}
       return;
     }
     const found = eventDocumentPages(db, r.query);
-    if (found.count === 0) return sendNoData(req, res, info, r.nodata);
+    if (found.count === 0) {
+      found.close();
+      return sendNoData(req, res, info, r.nodata);
+    }
     const events = (function* () {
       for (const page of found.pages()) for (const d of page) yield d.event;
     })();
@@ -222,18 +225,18 @@ export function createEventRouter(ctx: AppContext, opts: EventRouterOptions = {}
     // Streamed chunk by chunk (one per event) with back-pressure, the stored documents read and
     // parsed a page at a time: a large answer never sits in memory, as one string or as parsed
     // events. Other requests get their turn between events (the socket may never push back).
-    await sendStream(
-      req,
-      res,
-      'application/xml; charset=utf-8',
-      (async function* () {
-        let n = 0;
-        for (const c of chunks) {
-          yield c;
-          if (++n % 50 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
-        }
-      })(),
-    );
+    const paced = (async function* () {
+      let n = 0;
+      for (const c of chunks) {
+        yield c;
+        if (++n % 50 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    })();
+    try {
+      await sendStream(req, res, 'application/xml; charset=utf-8', paced);
+    } finally {
+      found.close(); // the read ends with the answer, however it ends (client gone too)
+    }
   });
 
   // GET only (FDSN event); other methods and paths get the spec error body.

@@ -627,32 +627,84 @@ function toDocument(r: RawRow): { row: StoredEvent; event: CatalogEvent } {
 }
 
 /**
- * The matching events for a streamed answer, read in one query (a consistent answer while a
- * catalogue is reloaded): their stored documents as text, the namespace declarations in them
- * (prefix → URI, null when bound to different URIs), and the documents parsed a page at a time,
- * so a large answer never holds every parsed event (a 20 000-event answer held ~190 MB per open
- * response; the stored text is a fraction of that).
+ * The matching events for a streamed answer, as one consistent read while a catalogue may be
+ * reloaded: a second, read-only connection holds a read transaction (WAL: writers go on) from
+ * which the ids, then the documents a page at a time, are read; an in-memory database is read in
+ * one query instead. Also the namespace declarations of the documents (prefix → URI, null when
+ * bound to different URIs; every declaration, at a document's root or local). A large answer
+ * never holds every parsed event (a 20 000-event answer held ~190 MB per open response).
+ * `close()` ends the read (also when `pages()` is run to its end or stopped).
  */
-export function eventDocumentPages(db: Database.Database, q: EventQuery, pageSize = 200): { count: number; namespaces: Map<string, string | null>; pages: () => Generator<Array<{ row: StoredEvent; event: CatalogEvent }>> } {
-  if (!hasEventStore(db)) return { count: 0, namespaces: new Map(), pages: function* () {} };
-  registerFunctions(db);
-  const { sql, args } = selectSql(q, `${COLUMNS}, e.quakeml`);
-  const rows = db.prepare(sql).safeIntegers(true).all(...args) as RawRow[];
-  // Every declaration in the documents, at their root or local (a prefix one document binds
-  // two ways is declared locally there): what the writer would find in the parsed events.
+export function eventDocumentPages(
+  db: Database.Database,
+  q: EventQuery,
+  pageSize = 200,
+): { count: number; namespaces: Map<string, string | null>; pages: () => Generator<Array<{ row: StoredEvent; event: CatalogEvent }>>; close: () => void } {
+  if (!hasEventStore(db)) return { count: 0, namespaces: new Map(), pages: function* () {}, close: () => {} };
+  let snap: Database.Database | null = null;
+  if (!db.memory && db.name) {
+    try {
+      snap = new (db.constructor as new (f: string, o: object) => Database.Database)(db.name, { readonly: true, fileMustExist: true });
+      snap.pragma('busy_timeout = 10000');
+      registerFunctions(snap);
+      snap.prepare('BEGIN').run();
+    } catch {
+      snap?.close();
+      snap = null;
+    }
+  }
+  const close = () => {
+    if (snap?.open) snap.close(); // ends the read transaction
+  };
   const namespaces = new Map<string, string | null>();
-  for (const r of rows) {
-    for (const m of (r.quakeml ?? '').matchAll(/\sxmlns:([A-Za-z_][\w.-]*)="([^"]*)"/g)) {
+  const scan = (text: string | null | undefined) => {
+    for (const m of (text ?? '').matchAll(/\sxmlns:([A-Za-z_][\w.-]*)="([^"]*)"/g)) {
       const uri = unescapeXmlAttr(m[2]);
       const prev = namespaces.get(m[1]);
       if (prev === undefined) namespaces.set(m[1], uri);
       else if (prev !== uri) namespaces.set(m[1], null);
     }
+  };
+  if (!snap) {
+    registerFunctions(db);
+    const { sql, args } = selectSql(q, `${COLUMNS}, e.quakeml`);
+    const rows = db.prepare(sql).safeIntegers(true).all(...args) as RawRow[];
+    for (const r of rows) scan(r.quakeml);
+    return {
+      count: rows.length,
+      namespaces,
+      pages: function* () {
+        for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize).map(toDocument);
+      },
+      close,
+    };
   }
-  function* pages() {
-    for (let i = 0; i < rows.length; i += pageSize) yield rows.slice(i, i + pageSize).map(toDocument);
+  const reader = snap;
+  try {
+    const { sql, args } = selectSql(q, 'e.id');
+    const ids = reader.prepare(sql).safeIntegers(true).pluck().all(...args) as bigint[];
+    const byIds = (chunk: bigint[], columns: string) => new Map((reader.prepare(`SELECT ${columns} FROM events e WHERE e.id IN (${chunk.map(() => '?').join(',')})`).safeIntegers(true).all(...chunk) as RawRow[]).map((r) => [r.id, r]));
+    for (let i = 0; i < ids.length; i += 500) for (const r of byIds(ids.slice(i, i + 500), 'e.id, e.quakeml').values()) scan(r.quakeml);
+    return {
+      count: ids.length,
+      namespaces,
+      pages: function* () {
+        try {
+          for (let i = 0; i < ids.length; i += pageSize) {
+            const chunk = ids.slice(i, i + pageSize);
+            const rows = byIds(chunk, `${COLUMNS}, e.quakeml`);
+            yield chunk.map((id) => toDocument(rows.get(id)!));
+          }
+        } finally {
+          close();
+        }
+      },
+      close,
+    };
+  } catch (e) {
+    close();
+    throw e;
   }
-  return { count: rows.length, namespaces, pages };
 }
 
 function unescapeXmlAttr(s: string): string {
