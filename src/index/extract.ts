@@ -335,10 +335,53 @@ interface Block {
   buf: Buffer;
 }
 
+/**
+ * The planner's blocks in memory, ordered by start, looked up near a position: a POST of many
+ * windows on one section reads thousands of them, and scanning them all per probe made its
+ * planning quadratic.
+ */
+class Blocks {
+  private readonly list: Block[] = [];
+  private maxLen = 0;
+
+  add(bl: Block): void {
+    let a = 0;
+    let b = this.list.length;
+    while (a < b) {
+      const m = (a + b) >> 1;
+      if (this.list[m].start <= bl.start) a = m + 1;
+      else b = m;
+    }
+    this.list.splice(a, 0, bl);
+    this.maxLen = Math.max(this.maxLen, bl.buf.length);
+  }
+
+  /** Blocks overlapping bytes [a, b), the one starting last first. */
+  *near(a: number, b: number): Generator<Block> {
+    let lo = 0;
+    let hi = this.list.length;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (this.list[m].start < b) lo = m + 1;
+      else hi = m;
+    }
+    for (let k = lo - 1; k >= 0 && this.list[k].start + this.maxLen > a; k--) {
+      const bl = this.list[k];
+      if (bl.start + bl.buf.length > a) yield bl;
+    }
+  }
+
+  /** Bytes [a, b) when one block holds them all. */
+  view(a: number, b: number): Buffer | null {
+    for (const bl of this.near(a, b)) if (a >= bl.start && b <= bl.start + bl.buf.length) return bl.buf.subarray(a - bl.start, b - bl.start);
+    return null;
+  }
+}
+
 /** What the fast planner decided for one item: byte ranges to send raw (some already in memory). */
 interface FastPlan {
   runs: Array<[number, number]>;
-  blocks: Block[];
+  blocks: Blocks;
 }
 
 /**
@@ -392,11 +435,6 @@ async function readFully(fd: number, pos: number, len: number, pooled = false): 
   return filled === len ? b : b.subarray(0, filled);
 }
 
-function cachedView(blocks: readonly Block[], a: number, b: number): Buffer | null {
-  for (const bl of blocks) if (a >= bl.start && b <= bl.start + bl.buf.length) return bl.buf.subarray(a - bl.start, b - bl.start);
-  return null;
-}
-
 function sameCodes(h: RecordHeader, s: SelectedSection['section']): boolean {
   return h.network === s.network && h.station === s.station && h.location === s.location && sameChannel(h.channel, s.channel);
 }
@@ -442,7 +480,7 @@ function planFast(fd: number, it: ExtractItem, fileSize: number): FastPlan | nul
   const uniformCandidate = ordered && s.timerates === null && s.samplerate > 0;
   if (!covered && !uniformCandidate) return null;
 
-  const blocks: Block[] = [];
+  const blocks = new Blocks();
   const headers = new Map<number, RecordHeader>();
   /** Indices of `headers`, ascending. */
   const probed: number[] = [];
@@ -454,7 +492,7 @@ function planFast(fd: number, it: ExtractItem, fileSize: number): FastPlan | nul
     const firstLen = Math.min(bytes, PROBE_BYTES);
     const head = readFullySync(fd, sectionStart, firstLen);
     if (head.length < firstLen) return null;
-    blocks.push({ start: sectionStart, buf: head });
+    blocks.add({ start: sectionStart, buf: head });
     const first = probeHeader(head, it.path, s);
     if (!first || first.recordLength > bytes) return null;
     L = first.recordLength;
@@ -471,14 +509,14 @@ function planFast(fd: number, it: ExtractItem, fileSize: number): FastPlan | nul
     const known = headers.get(i);
     if (known) return known;
     const off = sectionStart + i * L;
-    let view = cachedView(blocks, off, off + L);
+    let view = blocks.view(off, off + L);
     if (!view) {
       const per = Math.max(1, Math.floor(PROBE_BYTES / L));
       const a = Math.max(lo, i - (per >> 1));
       const b = Math.min(hi, a + per);
       const buf = readFullySync(fd, sectionStart + a * L, (b - a) * L);
       if (buf.length < (b - a) * L) return null;
-      blocks.push({ start: sectionStart + a * L, buf });
+      blocks.add({ start: sectionStart + a * L, buf });
       view = buf.subarray(off - (sectionStart + a * L), off - (sectionStart + a * L) + L);
     }
     const h = probeHeader(view, it.path, s, L);
@@ -515,7 +553,7 @@ function planFast(fd: number, it: ExtractItem, fileSize: number): FastPlan | nul
     while (lo < hi) {
       let mid = -1;
       // Prefer records already in memory: the prefetched block usually brackets the answer.
-      for (const bl of blocks) {
+      for (const bl of blocks.near(sectionStart + lo * L, sectionStart + hi * L)) {
         const a = Math.max(lo, Math.ceil((bl.start - sectionStart) / L));
         const b = Math.min(hi, Math.floor((bl.start + bl.buf.length - sectionStart) / L));
         if (a < b) {
@@ -568,10 +606,10 @@ function planFast(fd: number, it: ExtractItem, fileSize: number): FastPlan | nul
       probeFirst = a <= lo;
       probeLast = b >= toIdx;
       // Only for answers that fit in one small read; long runs are located with single probes.
-      if (a < b && (b - a) * L <= PREFETCH_MAX_BYTES && !cachedView(blocks, sectionStart + a * L, sectionStart + b * L)) {
+      if (a < b && (b - a) * L <= PREFETCH_MAX_BYTES && !blocks.view(sectionStart + a * L, sectionStart + b * L)) {
         const buf = readFullySync(fd, sectionStart + a * L, (b - a) * L);
         if (buf.length < (b - a) * L) return null;
-        blocks.push({ start: sectionStart + a * L, buf });
+        blocks.add({ start: sectionStart + a * L, buf });
       }
     }
     // stop: first record starting after the window end (the per-record path stops there).
@@ -617,7 +655,7 @@ function planFast(fd: number, it: ExtractItem, fileSize: number): FastPlan | nul
  */
 async function* emitRuns(fd: number, it: ExtractItem, plan: FastPlan, chunkBytes: number, log: (m: string) => void, pooled: boolean): AsyncGenerator<Buffer, void, undefined> {
   for (const [a, b] of plan.runs) {
-    const mem = cachedView(plan.blocks, a, b);
+    const mem = plan.blocks.view(a, b);
     if (mem) {
       yield mem;
       continue;
