@@ -356,8 +356,8 @@ class Blocks {
     this.maxLen = Math.max(this.maxLen, bl.buf.length);
   }
 
-  /** Blocks overlapping bytes [a, b), the one starting last first. */
-  *near(a: number, b: number): Generator<Block> {
+  /** The first block (starting last first) overlapping bytes [a, b) that `accept` takes, or null. */
+  find(a: number, b: number, accept: (bl: Block) => boolean): Block | null {
     let lo = 0;
     let hi = this.list.length;
     while (lo < hi) {
@@ -367,14 +367,15 @@ class Blocks {
     }
     for (let k = lo - 1; k >= 0 && this.list[k].start + this.maxLen > a; k--) {
       const bl = this.list[k];
-      if (bl.start + bl.buf.length > a) yield bl;
+      if (bl.start + bl.buf.length > a && accept(bl)) return bl;
     }
+    return null;
   }
 
   /** Bytes [a, b) when one block holds them all. */
   view(a: number, b: number): Buffer | null {
-    for (const bl of this.near(a, b)) if (a >= bl.start && b <= bl.start + bl.buf.length) return bl.buf.subarray(a - bl.start, b - bl.start);
-    return null;
+    const bl = this.find(a, b, (x) => a >= x.start && b <= x.start + x.buf.length);
+    return bl ? bl.buf.subarray(a - bl.start, b - bl.start) : null;
   }
 }
 
@@ -553,14 +554,12 @@ function planFast(fd: number, it: ExtractItem, fileSize: number): FastPlan | nul
     while (lo < hi) {
       let mid = -1;
       // Prefer records already in memory: the prefetched block usually brackets the answer.
-      for (const bl of blocks.near(sectionStart + lo * L, sectionStart + hi * L)) {
+      blocks.find(sectionStart + lo * L, sectionStart + hi * L, (bl) => {
         const a = Math.max(lo, Math.ceil((bl.start - sectionStart) / L));
         const b = Math.min(hi, Math.floor((bl.start + bl.buf.length - sectionStart) / L));
-        if (a < b) {
-          mid = (a + b) >> 1;
-          break;
-        }
-      }
+        if (a < b) mid = (a + b) >> 1;
+        return a < b;
+      });
       if (mid < 0) mid = (lo + hi) >> 1;
       const h = headerAt(mid, rlo, rhi);
       if (!h) return null;
