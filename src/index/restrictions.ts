@@ -70,20 +70,22 @@ export interface MetadataStatus {
   channels: ReadonlyMap<string, StatedStatus>;
 }
 
-/** Do the open epochs (merged where they overlap or meet) cover [startNs, endNs]? */
-function openCovers(epochs: OpenEpochs, startNs: bigint, endNs: bigint): boolean {
-  const covers = (s: bigint | null, e: bigint | null) => (s === null || s <= startNs) && (e === null || e >= endNs);
+/** Open epochs sorted and merged where they overlap or meet (once per sync, not per lookup). */
+function mergeEpochs(epochs: OpenEpochs): OpenEpochs {
   const sorted = [...epochs].sort((x, y) => (x[0] === y[0] ? 0 : x[0] === null ? -1 : y[0] === null ? 1 : x[0] < y[0] ? -1 : 1));
-  let cur: [bigint | null, bigint | null] | null = null;
+  const out: Array<[bigint | null, bigint | null]> = [];
   for (const [s, e] of sorted) {
+    const cur = out[out.length - 1];
     if (cur && (cur[1] === null || (s !== null && s <= cur[1]))) {
-      if (cur[1] !== null && (e === null || e > cur[1])) cur[1] = e; // extends the merged epoch
-      continue;
-    }
-    if (cur && covers(cur[0], cur[1])) return true;
-    cur = [s, e];
+      if (cur[1] !== null && (e === null || e > cur[1])) cur[1] = e;
+    } else out.push([s, e]);
   }
-  return cur !== null && covers(cur[0], cur[1]);
+  return out;
+}
+
+/** Does one of the merged open epochs cover [startNs, endNs]? */
+function openCovers(merged: OpenEpochs, startNs: bigint, endNs: bigint): boolean {
+  return merged.some(([s, e]) => (s === null || s <= startNs) && (e === null || e >= endNs));
 }
 
 interface CompiledEntry extends RestrictionEntry {
@@ -142,7 +144,8 @@ export class RestrictionPolicy {
    */
   setMetadataStatus(status: MetadataStatus): void {
     const closes = (m: ReadonlyMap<string, StatedStatus>) => [...m.values()].some((s) => s === 'closed');
-    this.meta = closes(status.networks) || closes(status.stations) || closes(status.channels) ? status : undefined;
+    const merged = (m: ReadonlyMap<string, StatedStatus>) => new Map([...m].map(([k, v]) => [k, v === 'closed' ? v : mergeEpochs(v)] as const));
+    this.meta = closes(status.networks) || closes(status.stations) || closes(status.channels) ? { networks: merged(status.networks), stations: merged(status.stations), channels: merged(status.channels) } : undefined;
     this.closedChannelStations = new Set([...status.channels].filter(([, s]) => s === 'closed').map(([k]) => k.split('.').slice(0, 2).join('.')));
   }
 

@@ -121,3 +121,23 @@ describe('restriction policy', () => {
     }
   });
 });
+
+test('an open statement under a closed parent: open epochs that meet cover data across their boundary, a gap between them does not', () => {
+  const ns = (y: number) => BigInt(Date.UTC(y, 0, 1)) * 1_000_000n;
+  const p = new RestrictionPolicy();
+  p.setMetadataStatus({
+    networks: new Map(),
+    stations: new Map([['XX.STA', 'closed']]),
+    channels: new Map([
+      ['XX.STA..BHZ', [[ns(2021), ns(2022)], [ns(2019), ns(2021)]]], // meet at 2021 (given out of order)
+      ['XX.STA..BHN', [[ns(2019), ns(2020)], [ns(2021), null]]], // a gap in 2020
+    ]),
+  });
+  const at = (a: number, b: number) => [ns(a) + 1n, ns(b) - 1n] as const;
+  expect(p.canAccess('XX', 'STA', undefined, '', 'BHZ', at(2020, 2022))).toBe(true);
+  expect(p.canAccess('XX', 'STA', undefined, '', 'BHZ', at(2018, 2020))).toBe(false); // starts before every epoch
+  expect(p.canAccess('XX', 'STA', undefined, '', 'BHN', at(2019, 2020))).toBe(true);
+  expect(p.canAccess('XX', 'STA', undefined, '', 'BHN', at(2021, 2030))).toBe(true); // open-ended
+  expect(p.canAccess('XX', 'STA', undefined, '', 'BHN', at(2019, 2022))).toBe(false); // crosses the gap
+  expect(p.canAccess('XX', 'STA', undefined, '', 'BHE', at(2019, 2020))).toBe(false); // states nothing: the station's closed
+});
